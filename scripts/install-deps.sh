@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build, test and run sfbridge.
+# Idempotent: a second run checks and returns in seconds.
+#   apt packages: compilers, libraries, PostgreSQL 15 server, Java 17, Maven
+#   Kafka broker jars: fetched by Maven into .cache/kafka (see scripts/kafka/)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+packages=(
+  build-essential cmake ninja-build pkg-config git ca-certificates clang-format
+  protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libabsl-dev
+  librdkafka-dev libpqxx-dev libpq-dev libpoco-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev libpg-query-dev libsimdjson-dev
+  postgresql-15 postgresql-client-15 postgresql-contrib
+  openjdk-17-jre-headless maven
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "install-deps: apt packages present"
+fi
+
+"$here/kafka/fetch.sh"

@@ -1,0 +1,28 @@
+#pragma once
+
+// What every sfbridge binary does before and after its real work: read and validate the
+// configuration (printing --help when asked), set up logging, run, and turn the outcome into an
+// exit code. main() stays a few lines:
+//
+//   int main(int argc, char** argv) {
+//     return sfbridge::core::ServiceMain("sfbridge-writer", "Applies ...", Schema(), argc, argv,
+//                                        [](const Config& c) { return RunWriter(c); });
+//   }
+//
+// Exit codes: 0 success, 1 the run failed (the status is printed), 2 bad configuration or usage.
+
+#include <functional>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "common/core/config.h"
+
+namespace sfbridge::core {
+
+// Adds log.level and log.format to `schema`.
+ConfigSchema& AddLoggingKeys(ConfigSchema& schema);
+
+int ServiceMain(std::string_view program, std::string_view summary, ConfigSchema schema, int argc,
+                char** argv, const std::function<absl::Status(const Config&)>& run);
+
+}  // namespace sfbridge::core

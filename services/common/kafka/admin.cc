@@ -1,0 +1,84 @@
+#include "common/kafka/admin.h"
+
+#include "common/core/strings.h"
+#include "common/kafka/kafka_handles.h"
+
+namespace sfbridge::kafka {
+
+absl::Status EnsureTopic(const std::string& brokers, const TopicSpec& spec, int timeout_ms) {
+  absl::StatusOr<KafkaConf> conf = MakeConf({{"bootstrap.servers", brokers}});
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err));
+  if (!rk) return absl::InvalidArgumentError(core::StrCat("kafka admin: ", err));
+  conf->release();
+
+  std::unique_ptr<rd_kafka_NewTopic_t, KafkaDeleter> topic(rd_kafka_NewTopic_new(
+      spec.name.c_str(), spec.partitions, spec.replication_factor, err, sizeof err));
+  if (!topic) return absl::InvalidArgumentError(core::StrCat("topic ", spec.name, ": ", err));
+  for (const auto& [k, v] : spec.configs) {
+    rd_kafka_NewTopic_set_config(topic.get(), k.c_str(), v.c_str());
+  }
+  std::unique_ptr<rd_kafka_AdminOptions_t, KafkaDeleter> options(
+      rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms, err, sizeof err);
+  rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout_ms, err, sizeof err);
+
+  KafkaQueue queue(rd_kafka_queue_new(rk.get()));
+  rd_kafka_NewTopic_t* topics[] = {topic.get()};
+  rd_kafka_CreateTopics(rk.get(), topics, 1, options.get(), queue.get());
+  KafkaEvent event(rd_kafka_queue_poll(queue.get(), timeout_ms + 2000));
+  if (!event) {
+    return absl::UnavailableError(
+        core::StrCat("create topic ", spec.name, ": no answer from ", brokers));
+  }
+  if (rd_kafka_event_error(event.get())) {
+    return StatusFromKafkaError(rd_kafka_event_error(event.get()),
+                                core::StrCat("create topic ", spec.name));
+  }
+  const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());
+  size_t n = 0;
+  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &n);
+  for (size_t i = 0; i < n; ++i) {
+    rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) continue;
+    const char* msg = rd_kafka_topic_result_error_string(results[i]);
+    return StatusFromKafkaError(e, core::StrCat("create topic ", spec.name, msg ? ": " : "",
+                                                msg ? msg : ""));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sfbridge::kafka
+
+namespace sfbridge::kafka {
+
+absl::StatusOr<ClusterInfo> DescribeCluster(const std::string& brokers, int timeout_ms) {
+  absl::StatusOr<KafkaConf> conf = MakeConf({{"bootstrap.servers", brokers},
+                                             {"socket.connection.setup.timeout.ms", "5000"}});
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err));
+  if (!rk) return absl::InvalidArgumentError(core::StrCat("kafka: ", err));
+  conf->release();
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk.get(), 1, nullptr, &md, timeout_ms);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    absl::Status s = StatusFromKafkaError(e, core::StrCat("kafka at ", brokers));
+    if (e == RD_KAFKA_RESP_ERR__TIMED_OUT || e == RD_KAFKA_RESP_ERR__TRANSPORT) {
+      return absl::UnavailableError(
+          core::StrCat("no Kafka broker answered at ", brokers, " within ", timeout_ms, " ms"));
+    }
+    return s;
+  }
+  ClusterInfo info;
+  info.brokers = md->broker_cnt;
+  info.topics = md->topic_cnt;
+  if (md->broker_cnt > 0) {
+    info.first_broker = core::StrCat(md->brokers[0].host, ":", md->brokers[0].port);
+  }
+  rd_kafka_metadata_destroy(md);
+  return info;
+}
+
+}  // namespace sfbridge::kafka

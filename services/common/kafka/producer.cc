@@ -1,0 +1,69 @@
+#include "common/kafka/producer.h"
+
+#include "common/core/strings.h"
+
+namespace sfbridge::kafka {
+
+absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const ProducerOptions& options,
+                                                           DeliveryCallback on_delivery) {
+  std::map<std::string, std::string> settings = {
+      {"bootstrap.servers", options.brokers},
+      {"client.id", options.client_id},
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"linger.ms", "5"},
+      {"compression.type", "lz4"},
+  };
+  for (const auto& [k, v] : options.extra) settings[k] = v;
+  absl::StatusOr<KafkaConf> conf = MakeConf(settings);
+  if (!conf.ok()) return conf.status();
+
+  auto callback = std::make_unique<DeliveryCallback>(std::move(on_delivery));
+  rd_kafka_conf_set_dr_msg_cb(conf->get(), &Producer::OnDelivery);
+  rd_kafka_conf_set_opaque(conf->get(), callback.get());
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err);
+  if (!rk) return absl::InvalidArgumentError(core::StrCat("kafka producer: ", err));
+  conf->release();  // rd_kafka_new took ownership
+  return std::unique_ptr<Producer>(new Producer(KafkaHandle(rk), std::move(callback)));
+}
+
+Producer::Producer(KafkaHandle handle, std::unique_ptr<DeliveryCallback> on_delivery)
+    : on_delivery_(std::move(on_delivery)), handle_(std::move(handle)) {}
+
+Producer::~Producer() {
+  if (handle_) rd_kafka_flush(handle_.get(), 10'000);
+}
+
+void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+  auto* callback = static_cast<DeliveryCallback*>(opaque);
+  if (!callback || !*callback) return;
+  DeliveryReport report;
+  report.tag = reinterpret_cast<uintptr_t>(msg->_private);
+  report.topic = rd_kafka_topic_name(msg->rkt);
+  report.partition = msg->partition;
+  report.offset = msg->offset;
+  report.status = StatusFromKafkaError(msg->err, core::StrCat("deliver to ", report.topic));
+  (*callback)(report);
+}
+
+absl::Status Producer::Produce(const std::string& topic, std::string_view key,
+                               std::string_view value, uint64_t tag) {
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      handle_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+      RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(tag))), RD_KAFKA_V_END);
+  return StatusFromKafkaError(err, core::StrCat("produce to ", topic));
+}
+
+int Producer::Poll(int timeout_ms) { return rd_kafka_poll(handle_.get(), timeout_ms); }
+
+absl::Status Producer::Flush(int timeout_ms) {
+  return StatusFromKafkaError(rd_kafka_flush(handle_.get(), timeout_ms), "flush");
+}
+
+int Producer::OutstandingCount() const { return rd_kafka_outq_len(handle_.get()); }
+
+}  // namespace sfbridge::kafka

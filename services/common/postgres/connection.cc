@@ -1,0 +1,195 @@
+#include "common/postgres/connection.h"
+
+#include <pqxx/pqxx>
+#include <pqxx/tablewriter>
+#include <regex>
+
+#include "common/core/strings.h"
+#include "common/core/status.h"
+
+namespace sfbridge::postgres {
+namespace {
+
+constexpr size_t kCopyChunk = 8 * 1024;
+
+absl::Status FromException(const std::exception& e, std::string_view context) {
+  if (auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    std::string state = sql->sqlstate();
+    std::string message = sql->what();
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+      message.pop_back();
+    }
+    return absl::Status(core::SqlStateToCode(state),
+                        core::StrCat(context, ": ", message, " (SQLSTATE ", state, ")"));
+  }
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) {
+    return absl::UnavailableError(core::StrCat(context, ": connection lost: ", e.what()));
+  }
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) {
+    return absl::UnknownError(core::StrCat(context, ": commit outcome unknown: ", e.what()));
+  }
+  return absl::InternalError(core::StrCat(context, ": ", e.what()));
+}
+
+QueryResult ToResult(const pqxx::result& r) {
+  QueryResult out;
+  out.affected_rows = r.affected_rows();
+  for (pqxx::row::size_type c = 0; c < r.columns(); ++c) out.columns.emplace_back(r.column_name(c));
+  out.rows.reserve(r.size());
+  for (const auto& row : r) {
+    std::vector<Value> values;
+    values.reserve(row.size());
+    for (const auto& field : row) {
+      if (field.is_null()) {
+        values.emplace_back(std::nullopt);
+      } else {
+        values.emplace_back(std::string(field.c_str(), field.size()));
+      }
+    }
+    out.rows.push_back(std::move(values));
+  }
+  return out;
+}
+
+pqxx::result Run(pqxx::transaction_base& tx, std::string_view sql, const Params& params) {
+  if (params.empty()) return tx.exec(std::string(sql));
+  return tx.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(params));
+}
+
+}  // namespace
+
+absl::StatusOr<QueryResult> Transaction::Exec(std::string_view sql, const Params& params) {
+  try {
+    return ToResult(Run(tx_, sql, params));
+  } catch (const std::exception& e) {
+    return FromException(e, "query");
+  }
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+absl::Status Transaction::CopyIn(const std::string& table, const std::vector<std::string>& columns,
+                                 std::string_view data) {
+  if (!data.empty() && data.back() != '\n') {
+    return absl::InvalidArgumentError("copy: data must end with a newline");
+  }
+  try {
+    // tablewriter sends each raw line with PQputCopyData and appends the newline itself, so
+    // passing several lines at once (minus the last newline) sends them in one chunk.
+    pqxx::tablewriter writer(tx_, table, columns.begin(), columns.end());
+    size_t pos = 0;
+    while (pos < data.size()) {
+      size_t end = std::min(data.size(), pos + kCopyChunk);
+      size_t nl = data.find('\n', end - 1);
+      writer.write_raw_line(std::string(data.substr(pos, nl - pos)));
+      pos = nl + 1;
+    }
+    writer.complete();
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return FromException(e, core::StrCat("copy into ", table));
+  }
+}
+#pragma GCC diagnostic pop
+
+std::string Transaction::QuoteName(std::string_view identifier) const {
+  return tx_.quote_name(std::string(identifier));
+}
+
+struct Connection::Impl {
+  pqxx::connection conn;
+};
+
+Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Connection::~Connection() = default;
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(const std::string& conninfo) {
+  try {
+    auto impl = std::unique_ptr<Impl>(new Impl{pqxx::connection(conninfo)});
+    return std::unique_ptr<Connection>(new Connection(std::move(impl)));
+  } catch (const pqxx::broken_connection& e) {
+    std::string why = e.what();
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    absl::StatusCode code = why.find("authentication failed") != std::string::npos
+                                ? absl::StatusCode::kPermissionDenied
+                                : absl::StatusCode::kUnavailable;
+    return absl::Status(code, core::StrCat("cannot connect to PostgreSQL (",
+                                           RedactConninfo(conninfo), "): ", why));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(core::StrCat("cannot connect to PostgreSQL (",
+                                                   RedactConninfo(conninfo), "): ", e.what()));
+  }
+}
+
+absl::StatusOr<QueryResult> Connection::Exec(std::string_view sql, const Params& params) {
+  try {
+    pqxx::work tx(impl_->conn);
+    QueryResult result = ToResult(Run(tx, sql, params));
+    tx.commit();
+    return result;
+  } catch (const std::exception& e) {
+    return FromException(e, "query");
+  }
+}
+
+absl::Status Connection::InTransaction(const std::function<absl::Status(Transaction&)>& body) {
+  try {
+    pqxx::work tx(impl_->conn);
+    Transaction t(tx);
+    absl::Status s = body(t);
+    if (!s.ok()) {
+      tx.abort();
+      return s;
+    }
+    tx.commit();
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return FromException(e, "transaction");
+  }
+}
+
+int Connection::ServerVersion() const { return impl_->conn.server_version(); }
+
+void AppendCopyField(std::string& out, const Value& value) {
+  if (!value) {
+    out += "\\N";
+    return;
+  }
+  for (char c : *value) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+}
+
+void AppendCopyRow(std::string& out, const std::vector<Value>& fields) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out.push_back('\t');
+    AppendCopyField(out, fields[i]);
+  }
+  out.push_back('\n');
+}
+
+std::string RedactConninfo(std::string_view conninfo) {
+  static const std::regex kUriPassword(R"((://[^:/@]*:)[^@]*@)");
+  static const std::regex kKeyPassword(R"((password\s*=\s*)('([^'\\]|\\.)*'|[^\s&]+))",
+                                       std::regex::icase);
+  std::string out = std::regex_replace(std::string(conninfo), kUriPassword, "$1***@");
+  out = std::regex_replace(out, kKeyPassword, "$1***");
+  return out;
+}
+
+}  // namespace sfbridge::postgres

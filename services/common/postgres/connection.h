@@ -1,0 +1,80 @@
+#pragma once
+
+// A PostgreSQL connection (libpqxx underneath) whose failures come back as statuses.
+//
+// SQLSTATEs map to codes through core::SqlStateToCode, so callers can tell a retryable failure
+// (connection lost, serialization failure, deadlock) from a permanent one; the message carries
+// the server's own text and the SQLSTATE. Not thread-safe: one connection per thread.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace pqxx {
+class dbtransaction;
+}  // namespace pqxx
+
+namespace sfbridge::postgres {
+
+using Value = std::optional<std::string>;  // text form; nullopt is SQL NULL
+using Params = std::vector<Value>;         // $1, $2, ...
+
+struct QueryResult {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Value>> rows;
+  int64_t affected_rows = 0;  // INSERT/UPDATE/DELETE/COPY counts
+};
+
+class Transaction {
+ public:
+  // Runs one statement with parameters bound as text.
+  absl::StatusOr<QueryResult> Exec(std::string_view sql, const Params& params = {});
+  // COPY `table` (`columns`) FROM STDIN in text format. `data` is whole lines, each ending in
+  // '\n', built with AppendCopyField/EndCopyLine. Streams in ~8 KiB chunks.
+  absl::Status CopyIn(const std::string& table, const std::vector<std::string>& columns,
+                      std::string_view data);
+  // The identifier quoted for SQL ("Weird Name" -> "\"Weird Name\"").
+  std::string QuoteName(std::string_view identifier) const;
+
+ private:
+  friend class Connection;
+  explicit Transaction(pqxx::dbtransaction& tx) : tx_(tx) {}
+  pqxx::dbtransaction& tx_;
+};
+
+class Connection {
+ public:
+  // `conninfo`: a libpq connection string or URI. Errors: kUnavailable when the server cannot be
+  // reached, kPermissionDenied for refused credentials. The message never contains the password.
+  static absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& conninfo);
+  ~Connection();
+
+  // One statement in its own transaction.
+  absl::StatusOr<QueryResult> Exec(std::string_view sql, const Params& params = {});
+  // Runs `body` in a transaction: committed when `body` returns OK, rolled back otherwise (and
+  // when anything in it throws). The status of `body` or of the commit comes back.
+  absl::Status InTransaction(const std::function<absl::Status(Transaction&)>& body);
+  // Server version as a number, e.g. 150018.
+  int ServerVersion() const;
+
+ private:
+  struct Impl;  // keeps libpqxx's headers out of every includer
+  explicit Connection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Appends one field in COPY text format: NULL as \N; backslash, tab, newline and carriage
+// return escaped. Put a tab between fields yourself, or use AppendCopyRow.
+void AppendCopyField(std::string& out, const Value& value);
+// Appends a whole line: fields separated by tabs, ending in '\n'.
+void AppendCopyRow(std::string& out, const std::vector<Value>& fields);
+
+// conninfo with any password replaced by "***", for messages and logs.
+std::string RedactConninfo(std::string_view conninfo);
+
+}  // namespace sfbridge::postgres
