@@ -89,7 +89,7 @@ class Config {
 
  private:
   struct Entry {
-    const ConfigKey* key = nullptr;
+    ConfigKey key;  // a copy: the schema need not outlive the Config
     std::string text;
     std::string source;  // "default", "file /etc/x.properties", "env SFBRIDGE_X", "flag --x"
     int64_t number = 0;  // kInt and kDuration (ms)

@@ -123,10 +123,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(const std::strin
 
 absl::StatusOr<QueryResult> Connection::Exec(std::string_view sql, const Params& params) {
   try {
-    pqxx::work tx(impl_->conn);
-    QueryResult result = ToResult(Run(tx, sql, params));
-    tx.commit();
-    return result;
+    // Autocommit, so that statements that refuse a transaction block (CREATE DATABASE) work.
+    pqxx::nontransaction tx(impl_->conn);
+    return ToResult(Run(tx, sql, params));
   } catch (const std::exception& e) {
     return FromException(e, "query");
   }

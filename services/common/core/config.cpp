@@ -202,7 +202,7 @@ absl::StatusOr<Config> Config::Load(const ConfigSchema& schema, const ConfigInpu
   std::vector<std::string> problems;
   for (const ConfigKey& key : schema.keys()) {
     Entry& e = config.entries_[key.name];
-    e.key = &key;
+    e.key = key;
     e.text = key.default_value;
     e.source = "default";
   }
@@ -286,7 +286,7 @@ absl::StatusOr<Config> Config::Load(const ConfigSchema& schema, const ConfigInpu
   }
 
   for (auto& [name, e] : config.entries_) {
-    const ConfigKey& key = *e.key;
+    const ConfigKey& key = e.key;
     std::string shown = key.secret ? "(secret)" : core::StrCat("'", e.text, "'");
     if (e.text.empty()) {
       if (key.required) {
@@ -350,7 +350,7 @@ absl::StatusOr<Config> Config::Load(const ConfigSchema& schema, const ConfigInpu
 
 const Config::Entry& Config::Get(std::string_view key, ConfigType type) const {
   auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.key->type != type) {
+  if (it == entries_.end() || it->second.key.type != type) {
     fprintf(stderr, "config: key '%.*s' is not declared with type %s\n",
             static_cast<int>(key.size()), key.data(), TypeName(type));
     std::abort();
@@ -374,7 +374,7 @@ bool Config::IsSet(std::string_view key) const {
 std::string Config::Describe() const {
   std::vector<std::string> lines;
   for (const auto& [name, e] : entries_) {
-    lines.push_back(core::StrCat(name, " = ", e.key->secret && !e.text.empty() ? "***" : e.text,
+    lines.push_back(core::StrCat(name, " = ", e.key.secret && !e.text.empty() ? "***" : e.text,
                                  " (", e.source, ")"));
   }
   return core::StrJoin(lines, "\n");

@@ -87,7 +87,10 @@ AdminServer::~AdminServer() { Stop(); }
 
 absl::StatusOr<uint16_t> AdminServer::Start(const std::string& host, uint16_t port) {
   try {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(host, port), 64);
+    // No SO_REUSEPORT: a second server on a taken port must fail, not share it.
+    Poco::Net::ServerSocket socket;
+    socket.bind(Poco::Net::SocketAddress(host, port), /*reuseAddress=*/true, /*reusePort=*/false);
+    socket.listen(64);
     auto* params = new Poco::Net::HTTPServerParams();
     params->setMaxThreads(4);
     params->setKeepAlive(true);

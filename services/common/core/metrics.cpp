@@ -1,6 +1,7 @@
 #include "common/core/metrics.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -182,8 +183,8 @@ std::string FormatSampleValue(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v == std::floor(v) && std::fabs(v) < 1e15) return core::StrCat(static_cast<int64_t>(v));
   char buf[32];
-  snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // shortest exact round trip
+  return std::string(buf, end);
 }
 
 std::string MetricsRegistry::RenderText() const {

@@ -1,0 +1,196 @@
+#include "tests/harness/test_env.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "common/core/strings.h"
+#include "common/postgres/connection.h"
+
+extern char** environ;
+
+namespace sfbridge::testing {
+namespace {
+
+using core::StrCat;
+
+// Servers this process started itself, stopped at exit.
+struct OwnServers {
+  std::string pg_dir, kafka_dir;
+  ~OwnServers() {
+    std::string script = SourceDir() + "/scripts/servers.sh";
+    if (!pg_dir.empty()) {
+      std::system(StrCat(script, " pg-stop ", pg_dir, " >/dev/null 2>&1").c_str());
+    }
+    if (!kafka_dir.empty()) {
+      std::system(StrCat(script, " kafka-stop ", kafka_dir, " >/dev/null 2>&1").c_str());
+    }
+    for (const std::string& d : {pg_dir, kafka_dir}) {
+      if (!d.empty()) std::filesystem::remove_all(std::filesystem::path(d).parent_path());
+    }
+  }
+};
+
+OwnServers& Own() {
+  static OwnServers own;
+  return own;
+}
+
+std::string StartServer(const char* what, std::string& dir_out) {
+  char tmpl[] = "/tmp/sfbridge-test-XXXXXX";
+  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  std::filesystem::permissions(tmpl, std::filesystem::perms::all);
+  std::string dir = StrCat(tmpl, "/", what);
+  std::string cmd = StrCat(SourceDir(), "/scripts/servers.sh ", what, "-start ", dir);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("cannot run " + cmd);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  int rc = pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  if (rc != 0 || out.empty()) {
+    fprintf(stderr, "test harness: '%s' failed (exit %d)\n", cmd.c_str(), rc);
+    std::abort();
+  }
+  dir_out = dir;
+  return out;
+}
+
+std::string FromEnvOrStart(const char* env_name, const char* what, std::string OwnServers::*dir) {
+  const char* v = std::getenv(env_name);
+  if (v && *v) return v;
+  return StartServer(what, Own().*dir);
+}
+
+// URL of database `db` on the server of `server_url` (which names database "postgres").
+std::string WithDatabase(const std::string& server_url, const std::string& db) {
+  size_t slash = server_url.rfind('/');
+  size_t query = server_url.find('?', slash);
+  return StrCat(server_url.substr(0, slash + 1), db,
+                query == std::string::npos ? "" : server_url.substr(query));
+}
+
+}  // namespace
+
+std::string SourceDir() { return SFBRIDGE_SOURCE_DIR; }
+
+const std::string& PostgresServerUrl() {
+  static const std::string url =
+      FromEnvOrStart("SFBRIDGE_TEST_PG_URL", "pg", &OwnServers::pg_dir);
+  return url;
+}
+
+const std::string& KafkaBrokers() {
+  static const std::string brokers =
+      FromEnvOrStart("SFBRIDGE_TEST_KAFKA_BROKERS", "kafka", &OwnServers::kafka_dir);
+  return brokers;
+}
+
+std::string UniqueName(std::string_view prefix) {
+  static std::atomic<int> counter{0};
+  static const unsigned salt = std::random_device{}();
+  return StrCat(prefix, "_", static_cast<int>(getpid()), "_", counter.fetch_add(1), "_",
+                salt % 100000);
+}
+
+TempDatabase::TempDatabase() : name_(UniqueName("t")) {
+  auto admin = postgres::Connection::Connect(PostgresServerUrl());
+  if (!admin.ok()) throw std::runtime_error(std::string(admin.status().message()));
+  auto created = (*admin)->Exec(StrCat("CREATE DATABASE ", name_));
+  if (!created.ok()) throw std::runtime_error(std::string(created.status().message()));
+  url_ = WithDatabase(PostgresServerUrl(), name_);
+}
+
+TempDatabase::~TempDatabase() {
+  auto admin = postgres::Connection::Connect(PostgresServerUrl());
+  if (admin.ok()) (void)(*admin)->Exec(StrCat("DROP DATABASE IF EXISTS ", name_, " WITH (FORCE)"));
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env,
+                         std::chrono::seconds timeout) {
+  CommandResult result;
+  int fds[2];
+  if (pipe(fds) != 0) return result;
+
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    std::string entry(*e);
+    std::string name = entry.substr(0, entry.find('='));
+    if (!env.contains(name)) env_strings.push_back(entry);
+  }
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp, args;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = argv;
+  for (auto& s : argv_copy) args.push_back(s.data());
+  args.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, args[0], &actions, &attr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    result.output = StrCat("cannot start ", argv[0], ": ", strerror(rc));
+    return result;
+  }
+
+  std::thread reader([&] {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) result.output.append(buf, n);
+  });
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  for (;;) {
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      result.timed_out = true;
+      kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Anything of its group still alive? Give stragglers a moment to exit on their own.
+  for (int i = 0; i < 50 && kill(-pid, 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (kill(-pid, 0) == 0) {
+    result.group_left_running = true;
+    kill(-pid, SIGKILL);
+  }
+  reader.join();
+  close(fds[0]);
+  if (!result.timed_out && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  return result;
+}
+
+}  // namespace sfbridge::testing

@@ -1,0 +1,61 @@
+#pragma once
+
+// How integration tests reach real servers: a throwaway PostgreSQL cluster and a single-node
+// KRaft Kafka broker, never anybody's own.
+//
+// scripts/test starts one of each for the whole run and exports SFBRIDGE_TEST_PG_URL and
+// SFBRIDGE_TEST_KAFKA_BROKERS. A test binary run on its own (no variables) starts its own pair
+// with scripts/servers.sh on first use and stops them when the process exits. Either way every
+// test isolates itself: a database of its own (TempDatabase), topics and groups with unique
+// names (UniqueName), so tests and whole runs may go on at the same time.
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sfbridge::testing {
+
+// A superuser URL of the test PostgreSQL server (database "postgres").
+const std::string& PostgresServerUrl();
+
+// host:port of the test Kafka broker.
+const std::string& KafkaBrokers();
+
+// "<prefix>_<pid>_<counter>_<random>": unique across processes and runs. Lower case, [a-z0-9_].
+std::string UniqueName(std::string_view prefix);
+
+// A fresh, empty database on the test server, dropped with its connections on destruction.
+class TempDatabase {
+ public:
+  TempDatabase();
+  ~TempDatabase();
+  TempDatabase(const TempDatabase&) = delete;
+  TempDatabase& operator=(const TempDatabase&) = delete;
+
+  const std::string& name() const { return name_; }
+  // A superuser URL of this database.
+  const std::string& url() const { return url_; }
+
+ private:
+  std::string name_, url_;
+};
+
+struct CommandResult {
+  int exit_code = -1;    // -1 when killed by a signal or timed out
+  bool timed_out = false;
+  std::string output;    // stdout and stderr, interleaved
+  bool group_left_running = false;  // a process of its group was still alive after it exited
+};
+
+// Runs `argv` in a process group of its own, with `env` added to the environment, and waits
+// up to `timeout`. After it exits, checks that nothing it started is still running.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env = {},
+                         std::chrono::seconds timeout = std::chrono::seconds(60));
+
+// The repository's root directory.
+std::string SourceDir();
+
+}  // namespace sfbridge::testing
