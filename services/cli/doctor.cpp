@@ -1,7 +1,7 @@
 #include "cli/doctor.h"
 
-#include "common/core/strings.h"
 #include "common/core/status.h"
+#include "common/core/strings.h"
 #include "common/kafka/admin.h"
 #include "common/postgres/connection.h"
 

@@ -1,8 +1,8 @@
 #include <iostream>
 
-#include "common/core/strings.h"
 #include "cli/doctor.h"
 #include "common/core/service_main.h"
+#include "common/core/strings.h"
 
 namespace {
 
@@ -17,8 +17,8 @@ absl::Status Dispatch(const sfbridge::core::Config& config) {
     return absl::InvalidArgumentError("no command given; try: sfbridge doctor (or --help)");
   }
   if (args[0] == "doctor") return sfbridge::cli::RunDoctor(config, std::cout);
-  return absl::InvalidArgumentError(
-      sfbridge::core::StrCat("unknown command '", args[0], "'; run sfbridge --help for the commands"));
+  return absl::InvalidArgumentError(sfbridge::core::StrCat(
+      "unknown command '", args[0], "'; run sfbridge --help for the commands"));
 }
 
 }  // namespace

@@ -88,8 +88,7 @@ std::string WithDatabase(const std::string& server_url, const std::string& db) {
 std::string SourceDir() { return SFBRIDGE_SOURCE_DIR; }
 
 const std::string& PostgresServerUrl() {
-  static const std::string url =
-      FromEnvOrStart("SFBRIDGE_TEST_PG_URL", "pg", &OwnServers::pg_dir);
+  static const std::string url = FromEnvOrStart("SFBRIDGE_TEST_PG_URL", "pg", &OwnServers::pg_dir);
   return url;
 }
 

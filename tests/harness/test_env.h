@@ -43,9 +43,9 @@ class TempDatabase {
 };
 
 struct CommandResult {
-  int exit_code = -1;    // -1 when killed by a signal or timed out
+  int exit_code = -1;  // -1 when killed by a signal or timed out
   bool timed_out = false;
-  std::string output;    // stdout and stderr, interleaved
+  std::string output;               // stdout and stderr, interleaved
   bool group_left_running = false;  // a process of its group was still alive after it exited
 };
 

@@ -30,7 +30,8 @@ TEST(CliTest, DoctorReportsBothServersOk) {
 }
 
 TEST(CliTest, BrokenConfigExitsTwoNamingEveryBadKeyAndLeavesNothingRunning) {
-  std::string path = std::filesystem::temp_directory_path() / (testing::UniqueName("cfg") + ".properties");
+  std::string path =
+      std::filesystem::temp_directory_path() / (testing::UniqueName("cfg") + ".properties");
   std::ofstream(path) << "postgres.url = postgresql://x:hunter2@127.0.0.1:1/x\n"
                          "kafka.broker = typo:9092\n";
   auto r = Cli({"doctor", "--config", path, "--log.level=chatty"});
@@ -56,9 +57,10 @@ TEST(CliTest, UnreadableConfigFileAndUnknownCommand) {
 }
 
 TEST(CliTest, UnreachablePostgresFailsWithAHintAndNoPassword) {
-  auto r = Cli({"doctor", "--kafka.brokers=" + testing::KafkaBrokers()},
-               {{"SFBRIDGE_POSTGRES_URL", "postgresql://u:hunter2@127.0.0.1:1/db?connect_timeout=2"},
-                {"SFBRIDGE_LOG_FORMAT", "json"}});
+  auto r =
+      Cli({"doctor", "--kafka.brokers=" + testing::KafkaBrokers()},
+          {{"SFBRIDGE_POSTGRES_URL", "postgresql://u:hunter2@127.0.0.1:1/db?connect_timeout=2"},
+           {"SFBRIDGE_LOG_FORMAT", "json"}});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("postgres  FAIL"));
   EXPECT_THAT(r.output, HasSubstr("check postgres.url"));
@@ -67,8 +69,8 @@ TEST(CliTest, UnreachablePostgresFailsWithAHintAndNoPassword) {
 }
 
 TEST(CliTest, UnreachableKafkaFailsWithAHint) {
-  auto r = Cli({"doctor", "--postgres.url=" + testing::PostgresServerUrl(),
-                "--kafka.brokers=127.0.0.1:1"});
+  auto r = Cli(
+      {"doctor", "--postgres.url=" + testing::PostgresServerUrl(), "--kafka.brokers=127.0.0.1:1"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("kafka     FAIL  no Kafka broker answered at 127.0.0.1:1"));
   EXPECT_THAT(r.output, HasSubstr("check kafka.brokers"));

@@ -14,9 +14,9 @@ constexpr char kDeadBroker[] = "127.0.0.1:1";
 
 TEST(KafkaFailureTest, UndeliverableMessageIsReportedNotLost) {
   std::vector<kafka::DeliveryReport> reports;
-  auto producer = kafka::Producer::Create(
-      {.brokers = kDeadBroker, .extra = {{"message.timeout.ms", "1500"}}},
-      [&](const kafka::DeliveryReport& r) { reports.push_back(r); });
+  auto producer =
+      kafka::Producer::Create({.brokers = kDeadBroker, .extra = {{"message.timeout.ms", "1500"}}},
+                              [&](const kafka::DeliveryReport& r) { reports.push_back(r); });
   ASSERT_TRUE(producer.ok());
   ASSERT_TRUE((*producer)->Produce("t", "k", "v", 42).ok());
   absl::Status flushed = (*producer)->Flush(10000);

@@ -161,9 +161,10 @@ TEST(KafkaRecordChangeTest, CommittedOffsetsAreWhereANewMemberResumes) {
   const std::string topic = testing::UniqueName("sfbridge_test_commit");
   ASSERT_TRUE(kafka::EnsureTopic(brokers, {.name = topic, .partitions = 1}).ok());
   int delivered = 0;
-  auto producer = kafka::Producer::Create({.brokers = brokers}, [&](const kafka::DeliveryReport& r) {
-    if (r.status.ok()) ++delivered;
-  });
+  auto producer =
+      kafka::Producer::Create({.brokers = brokers}, [&](const kafka::DeliveryReport& r) {
+        if (r.status.ok()) ++delivered;
+      });
   ASSERT_TRUE(producer.ok());
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE((*producer)->Produce(topic, "k", std::to_string(i), i).ok());

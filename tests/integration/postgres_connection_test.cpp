@@ -20,8 +20,9 @@ class PostgresTest : public ::testing::Test {
     auto c = Connection::Connect(db_.url());
     ASSERT_TRUE(c.ok()) << c.status();
     conn_ = std::move(*c);
-    ASSERT_TRUE(conn_->Exec("CREATE TABLE contact (id text PRIMARY KEY, name text, "
-                            "amount numeric, seen timestamptz)")
+    ASSERT_TRUE(conn_
+                    ->Exec("CREATE TABLE contact (id text PRIMARY KEY, name text, "
+                           "amount numeric, seen timestamptz)")
                     .ok());
   }
   int64_t Count() {
@@ -34,13 +35,15 @@ class PostgresTest : public ::testing::Test {
 };
 
 TEST_F(PostgresTest, ParametersKeepNullsAndExactNumbers) {
-  auto ins = conn_->Exec("INSERT INTO contact VALUES ($1, $2, $3, $4)",
-                         {"003A", std::nullopt, "12345678901234567890.12345", "2024-01-15T10:20:30.123Z"});
+  auto ins =
+      conn_->Exec("INSERT INTO contact VALUES ($1, $2, $3, $4)",
+                  {"003A", std::nullopt, "12345678901234567890.12345", "2024-01-15T10:20:30.123Z"});
   ASSERT_TRUE(ins.ok()) << ins.status();
   EXPECT_EQ(ins->affected_rows, 1);
-  auto r = conn_->Exec("SELECT id, name, amount::text, to_char(seen AT TIME ZONE 'UTC', "
-                       "'YYYY-MM-DD HH24:MI:SS.MS') AS seen FROM contact WHERE id = $1",
-                       {"003A"});
+  auto r = conn_->Exec(
+      "SELECT id, name, amount::text, to_char(seen AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD HH24:MI:SS.MS') AS seen FROM contact WHERE id = $1",
+      {"003A"});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->columns, (std::vector<std::string>{"id", "name", "amount", "seen"}));
   ASSERT_EQ(r->rows.size(), 1u);
@@ -50,9 +53,11 @@ TEST_F(PostgresTest, ParametersKeepNullsAndExactNumbers) {
 }
 
 TEST_F(PostgresTest, TransactionCommitsOnOkAndRollsBackOnError) {
-  ASSERT_TRUE(conn_->InTransaction([](Transaction& tx) {
-                     return tx.Exec("INSERT INTO contact (id) VALUES ('a')").status();
-                   }).ok());
+  ASSERT_TRUE(conn_
+                  ->InTransaction([](Transaction& tx) {
+                    return tx.Exec("INSERT INTO contact (id) VALUES ('a')").status();
+                  })
+                  .ok());
   absl::Status failed = conn_->InTransaction([](Transaction& tx) -> absl::Status {
     auto s = tx.Exec("INSERT INTO contact (id) VALUES ('b')");
     if (!s.ok()) return s.status();
@@ -76,11 +81,20 @@ TEST_F(PostgresTest, CopyInRoundTripsAwkwardValuesExactly) {
   for (int i = 0; i < 20000; ++i) {
     std::string name;
     switch (i % 5) {
-      case 0: name = "tab\tand\nnewline"; break;
-      case 1: name = "back\\slash \\N not null"; break;
-      case 2: name = "ünïcødé ✓"; break;
-      case 3: name = ""; break;
-      default: name = "plain " + std::to_string(i);
+      case 0:
+        name = "tab\tand\nnewline";
+        break;
+      case 1:
+        name = "back\\slash \\N not null";
+        break;
+      case 2:
+        name = "ünïcødé ✓";
+        break;
+      case 3:
+        name = "";
+        break;
+      default:
+        name = "plain " + std::to_string(i);
     }
     Value maybe_name = i % 7 == 0 ? std::nullopt : Value(name);
     rows.push_back({"id" + std::to_string(i), maybe_name, std::to_string(i) + ".50", std::nullopt});
@@ -92,8 +106,9 @@ TEST_F(PostgresTest, CopyInRoundTripsAwkwardValuesExactly) {
     return tx.CopyIn("contact", {"id", "name", "amount", "seen"}, data);
   });
   ASSERT_TRUE(copied.ok()) << copied;
-  auto back = conn_->Exec("SELECT id, name, amount::text, seen FROM contact "
-                          "ORDER BY substr(id, 3)::int");
+  auto back = conn_->Exec(
+      "SELECT id, name, amount::text, seen FROM contact "
+      "ORDER BY substr(id, 3)::int");
   ASSERT_TRUE(back.ok()) << back.status();
   ASSERT_EQ(back->rows.size(), rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -111,9 +126,11 @@ TEST_F(PostgresTest, CopyOfBadDataFailsAndLeavesNothing) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("22P02"));
   EXPECT_EQ(Count(), 0);
-  EXPECT_EQ(conn_->InTransaction([](Transaction& tx) {
+  EXPECT_EQ(conn_
+                ->InTransaction([](Transaction& tx) {
                   return tx.CopyIn("contact", {"id"}, "no newline at end");
-                }).code(),
+                })
+                .code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -129,10 +146,12 @@ TEST_F(PostgresTest, BadSqlIsInvalidArgumentWithServerMessage) {
 }
 
 TEST_F(PostgresTest, QuoteNameQuotesOnlyWhatNeedsIt) {
-  ASSERT_TRUE(conn_->InTransaction([](Transaction& tx) {
-                     EXPECT_EQ(tx.QuoteName("Weird \"Name\""), "\"Weird \"\"Name\"\"\"");
-                     return absl::OkStatus();
-                   }).ok());
+  ASSERT_TRUE(conn_
+                  ->InTransaction([](Transaction& tx) {
+                    EXPECT_EQ(tx.QuoteName("Weird \"Name\""), "\"Weird \"\"Name\"\"\"");
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TEST(PostgresConnectTest, UnreachableServerIsRetryableAndHidesThePassword) {

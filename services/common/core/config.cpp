@@ -16,7 +16,6 @@
 #include "absl/strings/numbers.h"
 #include "common/core/strings.h"
 
-
 extern char** environ;
 
 namespace sfbridge::core {
@@ -165,17 +164,18 @@ std::string EnvNameFor(std::string_view key) {
 }
 
 absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
-  absl::string_view stripped = absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size()));
+  absl::string_view stripped =
+      absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size()));
   std::string_view t(stripped.data(), stripped.size());
   size_t unit_at = t.find_first_not_of("0123456789.");
   if (t.empty() || unit_at == 0 || unit_at == std::string_view::npos) {
-    return absl::InvalidArgumentError(core::StrCat(
-        "expected a duration such as 500ms, 3s, 2m, 1h or 1d, got '", text, "'"));
+    return absl::InvalidArgumentError(
+        core::StrCat("expected a duration such as 500ms, 3s, 2m, 1h or 1d, got '", text, "'"));
   }
   double amount = 0;
   if (!absl::SimpleAtod(std::string(t.substr(0, unit_at)), &amount) || amount < 0) {
-    return absl::InvalidArgumentError(core::StrCat(
-        "expected a duration such as 500ms, 3s, 2m, 1h or 1d, got '", text, "'"));
+    return absl::InvalidArgumentError(
+        core::StrCat("expected a duration such as 500ms, 3s, 2m, 1h or 1d, got '", text, "'"));
   }
   std::string_view unit = t.substr(unit_at);
   double ms_per_unit = 0;
@@ -190,9 +190,9 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   } else if (unit == "d") {
     ms_per_unit = 86'400'000;
   } else {
-    return absl::InvalidArgumentError(core::StrCat(
-        "expected a duration such as 500ms, 3s, 2m, 1h or 1d, got '", text, "' (unit '", unit,
-        "' is not one of ms, s, m, h, d)"));
+    return absl::InvalidArgumentError(
+        core::StrCat("expected a duration such as 500ms, 3s, 2m, 1h or 1d, got '", text,
+                     "' (unit '", unit, "' is not one of ms, s, m, h, d)"));
   }
   return std::chrono::milliseconds(static_cast<int64_t>(amount * ms_per_unit + 0.5));
 }
@@ -229,8 +229,8 @@ absl::StatusOr<Config> Config::Load(const ConfigSchema& schema, const ConfigInpu
       const ConfigKey* key = schema.Find(name);
       bool is_bool = key && key->type == ConfigType::kBool;
       bool next_is_value = i + 1 < input.args.size() && !input.args[i + 1].starts_with("--");
-      if (is_bool && !(next_is_value && (input.args[i + 1] == "true" ||
-                                         input.args[i + 1] == "false"))) {
+      if (is_bool &&
+          !(next_is_value && (input.args[i + 1] == "true" || input.args[i + 1] == "false"))) {
         value = "true";  // a bare boolean flag
       } else if (next_is_value) {
         value = input.args[++i];
@@ -242,8 +242,7 @@ absl::StatusOr<Config> Config::Load(const ConfigSchema& schema, const ConfigInpu
     if (name == kConfigFileKey) {
       config_file = value;
     } else if (!schema.Find(name)) {
-      problems.push_back(
-          core::StrCat(name, ": unknown flag --", name, Suggestion(schema, name)));
+      problems.push_back(core::StrCat(name, ": unknown flag --", name, Suggestion(schema, name)));
     } else {
       flags.emplace_back(name, value);
     }
@@ -328,8 +327,9 @@ absl::StatusOr<Config> Config::Load(const ConfigSchema& schema, const ConfigInpu
       case ConfigType::kDuration: {
         absl::StatusOr<std::chrono::milliseconds> d = ParseDuration(e.text);
         if (!d.ok()) {
-          problems.push_back(core::StrCat(name, ": ", key.secret ? "bad duration" :
-                                          ToString(d.status().message()), " (from ", e.source, ")"));
+          problems.push_back(
+              core::StrCat(name, ": ", key.secret ? "bad duration" : ToString(d.status().message()),
+                           " (from ", e.source, ")"));
           break;
         }
         e.number = d->count();

@@ -5,8 +5,9 @@
 // Every service declares the keys it understands in a ConfigSchema. Values are taken from, in
 // increasing precedence: the schema's defaults, a config file (--config PATH or SFBRIDGE_CONFIG;
 // `key = value` properties, or JSON whose nested objects spell dotted keys), the environment
-// (SFBRIDGE_ + the key in upper case with '.' and '-' as '_': kafka.brokers -> SFBRIDGE_KAFKA_BROKERS),
-// and command-line flags (--kafka.brokers=HOST:PORT or --kafka.brokers HOST:PORT).
+// (SFBRIDGE_ + the key in upper case with '.' and '-' as '_': kafka.brokers ->
+// SFBRIDGE_KAFKA_BROKERS), and command-line flags (--kafka.brokers=HOST:PORT or --kafka.brokers
+// HOST:PORT).
 //
 // Load() checks everything at once and reports every problem in one error, each line naming the
 // key, what was expected, what was found and where it came from. Unknown keys in a file or on the
@@ -28,13 +29,13 @@ namespace sfbridge::core {
 enum class ConfigType { kString, kInt, kBool, kDuration };
 
 struct ConfigKey {
-  std::string name;           // dotted, lower case: "kafka.brokers"
+  std::string name;  // dotted, lower case: "kafka.brokers"
   ConfigType type = ConfigType::kString;
   std::string help;
   std::string default_value;  // in the key's text form; empty with required = no default
   bool required = false;
   bool secret = false;
-  int64_t min = INT64_MIN;    // kInt, kDuration (in milliseconds)
+  int64_t min = INT64_MIN;  // kInt, kDuration (in milliseconds)
   int64_t max = INT64_MAX;
   std::vector<std::string> choices;  // kString: when not empty, the only allowed values
 };
@@ -54,8 +55,8 @@ class ConfigSchema {
 
 // The raw inputs, so that tests can supply them without touching the process.
 struct ConfigInput {
-  std::vector<std::string> args;              // command-line arguments after the program name
-  std::map<std::string, std::string> env;     // environment variables
+  std::vector<std::string> args;           // command-line arguments after the program name
+  std::map<std::string, std::string> env;  // environment variables
 };
 
 // Reads the process environment into a map.

@@ -83,8 +83,8 @@ std::string JsonEscape(std::string_view text) {
 absl::Status InitLogging(LogFormat format, std::string_view level) {
   spdlog::level::level_enum lvl = spdlog::level::from_str(std::string(level));
   if (lvl == spdlog::level::off && level != "off") {
-    return absl::InvalidArgumentError(core::StrCat(
-        "log level '", level, "' is not one of trace, debug, info, warn, error, off"));
+    return absl::InvalidArgumentError(
+        core::StrCat("log level '", level, "' is not one of trace, debug, info, warn, error, off"));
   }
   std::lock_guard lock(Mutex());
   State& state = GetState();

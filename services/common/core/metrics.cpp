@@ -32,9 +32,8 @@ std::string EscapeHelp(std::string_view help) {
 }
 
 // {a="x",b="y"} with an optional extra label (le for histogram buckets).
-std::string LabelText(const std::vector<std::string>& names,
-                      const std::vector<std::string>& values, std::string_view extra_name = {},
-                      std::string_view extra_value = {}) {
+std::string LabelText(const std::vector<std::string>& names, const std::vector<std::string>& values,
+                      std::string_view extra_name = {}, std::string_view extra_value = {}) {
   if (names.empty() && extra_name.empty()) return "";
   std::string out = "{";
   for (size_t i = 0; i < names.size(); ++i) {
@@ -155,8 +154,8 @@ Family<Histogram>& MetricsRegistry::HistogramFamily(std::string_view name, std::
   std::lock_guard lock(mu_);
   Entry& e = Declare(name, Kind::kHistogram, labels);
   if (!e.histogram) {
-    e.histogram.reset(new Family<Histogram>(std::string(name), std::string(help),
-                                            std::move(labels), std::move(bounds)));
+    e.histogram.reset(new Family<Histogram>(std::string(name), std::string(help), std::move(labels),
+                                            std::move(bounds)));
   }
   return *e.histogram;
 }

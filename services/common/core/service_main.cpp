@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <exception>
 
-#include "common/core/strings.h"
-#include "spdlog/spdlog.h"
 #include "common/core/logging.h"
 #include "common/core/strings.h"
 #include "spdlog/spdlog.h"
@@ -52,8 +50,8 @@ int ServiceMain(std::string_view program, std::string_view summary, ConfigSchema
   }
   const std::string& format = config->GetString("log.format");
   bool json = format == "json" || (format == "auto" && !isatty(STDERR_FILENO));
-  absl::Status logging = InitLogging(json ? LogFormat::kJson : LogFormat::kText,
-                                     config->GetString("log.level"));
+  absl::Status logging =
+      InitLogging(json ? LogFormat::kJson : LogFormat::kText, config->GetString("log.level"));
   if (!logging.ok()) {
     fprintf(stderr, "%s\n", std::string(logging.message()).c_str());
     return 2;

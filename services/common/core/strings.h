@@ -19,8 +19,7 @@ inline void Append(std::string& out, const std::string& s) { out.append(s); }
 inline void Append(std::string& out, absl::string_view s) { out.append(s.data(), s.size()); }
 inline void Append(std::string& out, char c) { out.push_back(c); }
 template <std::integral T>
-  requires(!std::same_as<T, char> && !std::same_as<T, bool>)
-void Append(std::string& out, T v) {
+requires(!std::same_as<T, char> && !std::same_as<T, bool>) void Append(std::string& out, T v) {
   out.append(std::to_string(v));
 }
 void Append(std::string& out, double v);

@@ -43,8 +43,8 @@ absl::Status EnsureTopic(const std::string& brokers, const TopicSpec& spec, int 
     rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) continue;
     const char* msg = rd_kafka_topic_result_error_string(results[i]);
-    return StatusFromKafkaError(e, core::StrCat("create topic ", spec.name, msg ? ": " : "",
-                                                msg ? msg : ""));
+    return StatusFromKafkaError(
+        e, core::StrCat("create topic ", spec.name, msg ? ": " : "", msg ? msg : ""));
   }
   return absl::OkStatus();
 }
@@ -54,8 +54,8 @@ absl::Status EnsureTopic(const std::string& brokers, const TopicSpec& spec, int 
 namespace sfbridge::kafka {
 
 absl::StatusOr<ClusterInfo> DescribeCluster(const std::string& brokers, int timeout_ms) {
-  absl::StatusOr<KafkaConf> conf = MakeConf({{"bootstrap.servers", brokers},
-                                             {"socket.connection.setup.timeout.ms", "5000"}});
+  absl::StatusOr<KafkaConf> conf =
+      MakeConf({{"bootstrap.servers", brokers}, {"socket.connection.setup.timeout.ms", "5000"}});
   if (!conf.ok()) return conf.status();
   char err[512];
   KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err));

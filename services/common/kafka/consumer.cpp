@@ -7,12 +7,9 @@ namespace sfbridge::kafka {
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& options) {
   if (options.group_id.empty()) return absl::InvalidArgumentError("kafka consumer: no group id");
   std::map<std::string, std::string> settings = {
-      {"bootstrap.servers", options.brokers},
-      {"group.id", options.group_id},
-      {"client.id", options.client_id},
-      {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", options.auto_offset_reset},
+      {"bootstrap.servers", options.brokers}, {"group.id", options.group_id},
+      {"client.id", options.client_id},       {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},  {"auto.offset.reset", options.auto_offset_reset},
       {"enable.partition.eof", "false"},
   };
   for (const auto& [k, v] : options.extra) settings[k] = v;
@@ -47,9 +44,9 @@ absl::StatusOr<std::optional<Message>> Consumer::Poll(int timeout_ms) {
   if (!m) return std::nullopt;
   if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::nullopt;
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    std::string where = m->rkt ? core::StrCat("consume ", rd_kafka_topic_name(m->rkt), "/",
-                                              m->partition)
-                               : std::string("consume");
+    std::string where =
+        m->rkt ? core::StrCat("consume ", rd_kafka_topic_name(m->rkt), "/", m->partition)
+               : std::string("consume");
     return StatusFromKafkaError(m->err, where);
   }
   return Message(std::move(m));
@@ -57,8 +54,7 @@ absl::StatusOr<std::optional<Message>> Consumer::Poll(int timeout_ms) {
 
 absl::Status Consumer::Commit(const std::map<TopicPartition, int64_t>& next_offsets) {
   if (next_offsets.empty()) return absl::OkStatus();
-  KafkaPartitionList list(
-      rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));
+  KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));
   for (const auto& [tp, offset] : next_offsets) {
     rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
   }

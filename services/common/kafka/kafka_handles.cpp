@@ -6,8 +6,8 @@ namespace sfbridge::kafka {
 
 absl::Status StatusFromKafkaError(rd_kafka_resp_err_t err, const std::string& context) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
-  std::string message = core::StrCat(context, ": ", rd_kafka_err2str(err), " (",
-                                     rd_kafka_err2name(err), ")");
+  std::string message =
+      core::StrCat(context, ": ", rd_kafka_err2str(err), " (", rd_kafka_err2name(err), ")");
   switch (err) {
     case RD_KAFKA_RESP_ERR__TRANSPORT:
     case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:

@@ -20,17 +20,17 @@
 namespace sfbridge::kafka {
 
 struct DeliveryReport {
-  uint64_t tag = 0;      // what the caller passed to Produce
+  uint64_t tag = 0;  // what the caller passed to Produce
   std::string topic;
   int32_t partition = -1;
   int64_t offset = -1;
-  absl::Status status;   // OK when the broker acknowledged the message
+  absl::Status status;  // OK when the broker acknowledged the message
 };
 
 using DeliveryCallback = std::function<void(const DeliveryReport&)>;
 
 struct ProducerOptions {
-  std::string brokers;                       // "host:port,host:port"
+  std::string brokers;  // "host:port,host:port"
   std::string client_id = "sfbridge";
   std::map<std::string, std::string> extra;  // other librdkafka settings, applied last
 };

@@ -26,9 +26,13 @@ ConfigSchema TestSchema() {
             .help = "interval",
             .default_value = "3s",
             .min = 100})
-      .Add({.name = "proxy.tls", .type = ConfigType::kBool, .help = "tls", .default_value = "false"})
+      .Add(
+          {.name = "proxy.tls", .type = ConfigType::kBool, .help = "tls", .default_value = "false"})
       .Add({.name = "salesforce.client-secret", .help = "secret", .secret = true})
-      .Add({.name = "log.format", .help = "f", .default_value = "text", .choices = {"text", "json"}});
+      .Add({.name = "log.format",
+            .help = "f",
+            .default_value = "text",
+            .choices = {"text", "json"}});
   return schema;
 }
 
@@ -67,8 +71,8 @@ TEST(ConfigTest, MissingRequiredKeyIsNamedWithEveryWayToSetIt) {
 }
 
 TEST(ConfigTest, WrongTypeNamesKeyValueAndSource) {
-  auto config = Config::Load(
-      TestSchema(), {{"--kafka.brokers", "k:1"}, {{"SFBRIDGE_METRICS_PORT", "ninety"}}});
+  auto config = Config::Load(TestSchema(),
+                             {{"--kafka.brokers", "k:1"}, {{"SFBRIDGE_METRICS_PORT", "ninety"}}});
   ASSERT_FALSE(config.ok());
   std::string m(config.status().message());
   EXPECT_THAT(m, HasSubstr("metrics.port: expected an integer from 0 to 65535, got 'ninety' "
@@ -76,10 +80,10 @@ TEST(ConfigTest, WrongTypeNamesKeyValueAndSource) {
 }
 
 TEST(ConfigTest, OutOfRangeAndBadDurationAndBadBoolAllReportedAtOnce) {
-  auto config = Config::Load(TestSchema(), {{"--kafka.brokers=k", "--metrics.port=70000",
-                                             "--fetcher.poll-interval=3 parsecs",
-                                             "--proxy.tls=maybe", "--log.format=xml"},
-                                            {}});
+  auto config = Config::Load(
+      TestSchema(), {{"--kafka.brokers=k", "--metrics.port=70000",
+                      "--fetcher.poll-interval=3 parsecs", "--proxy.tls=maybe", "--log.format=xml"},
+                     {}});
   ASSERT_FALSE(config.ok());
   std::string m(config.status().message());
   EXPECT_THAT(m, HasSubstr("metrics.port: expected an integer from 0 to 65535, got '70000'"));
@@ -98,9 +102,9 @@ TEST(ConfigTest, DurationBelowMinimumIsRefused) {
 
 TEST(ConfigTest, PrecedenceIsDefaultThenFileThenEnvThenFlag) {
   TempFile file(".properties", "kafka.brokers = file:1\nmetrics.port = 1111\nproxy.tls = true\n");
-  auto config = Config::Load(TestSchema(), {{"--config", file.path(), "--metrics.port", "3333"},
-                                            {{"SFBRIDGE_METRICS_PORT", "2222"},
-                                             {"SFBRIDGE_KAFKA_BROKERS", "env:1"}}});
+  auto config = Config::Load(
+      TestSchema(), {{"--config", file.path(), "--metrics.port", "3333"},
+                     {{"SFBRIDGE_METRICS_PORT", "2222"}, {"SFBRIDGE_KAFKA_BROKERS", "env:1"}}});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->GetInt("metrics.port"), 3333);
   EXPECT_EQ(config->GetString("kafka.brokers"), "env:1");
@@ -127,8 +131,8 @@ TEST(ConfigTest, UnknownKeyInFileSuggestsTheClosestKnownKey) {
 }
 
 TEST(ConfigTest, UnknownFlagIsRefusedButUnknownEnvironmentIsIgnored) {
-  auto config = Config::Load(TestSchema(), {{"--kafka.brokers=k", "--colour=blue"},
-                                            {{"SFBRIDGE_SOMETHING_ELSE", "1"}}});
+  auto config = Config::Load(
+      TestSchema(), {{"--kafka.brokers=k", "--colour=blue"}, {{"SFBRIDGE_SOMETHING_ELSE", "1"}}});
   ASSERT_FALSE(config.ok());
   std::string m(config.status().message());
   EXPECT_THAT(m, HasSubstr("colour: unknown flag --colour"));
@@ -144,25 +148,23 @@ TEST(ConfigTest, MissingFileIsAClearError) {
 
 TEST(ConfigTest, SecretsNeverAppearInMessagesOrDescribe) {
   ConfigSchema schema = TestSchema();
-  schema.Add({.name = "salesforce.port-secret",
-              .type = ConfigType::kInt,
-              .help = "x",
-              .secret = true});
+  schema.Add(
+      {.name = "salesforce.port-secret", .type = ConfigType::kInt, .help = "x", .secret = true});
   auto bad = Config::Load(schema, {{"--kafka.brokers=k", "--salesforce.port-secret=hunter2"}, {}});
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(std::string(bad.status().message()), Not(HasSubstr("hunter2")));
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("(secret)"));
 
-  auto good = Config::Load(TestSchema(),
-                           {{"--kafka.brokers=k", "--salesforce.client-secret=hunter2"}, {}});
+  auto good =
+      Config::Load(TestSchema(), {{"--kafka.brokers=k", "--salesforce.client-secret=hunter2"}, {}});
   ASSERT_TRUE(good.ok());
   EXPECT_EQ(good->GetString("salesforce.client-secret"), "hunter2");
   EXPECT_THAT(good->Describe(), Not(HasSubstr("hunter2")));
 }
 
 TEST(ConfigTest, PositionalArgumentsAndHelpAndBareBooleans) {
-  auto config = Config::Load(TestSchema(),
-                             {{"doctor", "--proxy.tls", "--kafka.brokers", "k", "extra"}, {}});
+  auto config =
+      Config::Load(TestSchema(), {{"doctor", "--proxy.tls", "--kafka.brokers", "k", "extra"}, {}});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_TRUE(config->GetBool("proxy.tls"));
   EXPECT_EQ(config->positional(), (std::vector<std::string>{"doctor", "extra"}));

@@ -13,8 +13,8 @@ using ::testing::HasSubstr;
 
 TEST(MetricsTest, CounterRendersHelpTypeAndLabelledSeries) {
   MetricsRegistry registry;
-  auto& calls = registry.CounterFamily("sfbridge_fetcher_api_calls_total",
-                                       "Salesforce API calls.", {"org", "kind"});
+  auto& calls = registry.CounterFamily("sfbridge_fetcher_api_calls_total", "Salesforce API calls.",
+                                       {"org", "kind"});
   calls.WithLabels({"00Dxx", "query"}).Increment();
   calls.WithLabels({"00Dxx", "query"}).Increment(2);
   calls.WithLabels({"00Dxx", "describe"}).Increment();

@@ -1,8 +1,7 @@
 #include "common/core/signals.h"
 
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 namespace sfbridge::core {
 namespace {

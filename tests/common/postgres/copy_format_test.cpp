@@ -21,8 +21,7 @@ TEST(RedactConninfoTest, PasswordsAreHiddenInUrisAndKeywordStrings) {
   EXPECT_EQ(RedactConninfo("postgresql://app:s3cret@db:5432/x"), "postgresql://app:***@db:5432/x");
   EXPECT_EQ(RedactConninfo("host=db user=app password=s3cret dbname=x"),
             "host=db user=app password=*** dbname=x");
-  EXPECT_EQ(RedactConninfo("host=db password='se cret' dbname=x"),
-            "host=db password=*** dbname=x");
+  EXPECT_EQ(RedactConninfo("host=db password='se cret' dbname=x"), "host=db password=*** dbname=x");
   EXPECT_EQ(RedactConninfo("postgresql://db/x?user=a&password=s3cret&sslmode=require"),
             "postgresql://db/x?user=a&password=***&sslmode=require");
   EXPECT_EQ(RedactConninfo("postgresql://app@db/x"), "postgresql://app@db/x");
