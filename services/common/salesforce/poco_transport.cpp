@@ -1,0 +1,195 @@
+#include "common/salesforce/poco_transport.h"
+
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <vector>
+
+#include "Poco/Exception.h"
+#include "Poco/Net/Context.h"
+#include "Poco/Net/HTTPClientSession.h"
+#include "Poco/Net/HTTPRequest.h"
+#include "Poco/Net/HTTPResponse.h"
+#include "Poco/Net/HTTPSClientSession.h"
+#include "Poco/Net/NetException.h"
+#include "Poco/Net/SSLException.h"
+#include "Poco/Net/SSLManager.h"
+#include "Poco/StreamCopier.h"
+#include "Poco/URI.h"
+#include "common/core/strings.h"
+
+namespace sfbridge::salesforce {
+namespace {
+
+struct IdleSession {
+  std::unique_ptr<Poco::Net::HTTPClientSession> session;
+  std::chrono::steady_clock::time_point since;
+};
+
+// Where a request goes: the key of the connection pool, and the path it asks for.
+struct Target {
+  std::string scheme;
+  std::string host;
+  uint16_t port = 0;
+  std::string path_and_query;
+  std::string Key() const { return core::StrCat(scheme, "://", host, ":", port); }
+};
+
+absl::StatusOr<Target> ParseTarget(const std::string& url) {
+  try {
+    Poco::URI uri(url);
+    Target t;
+    t.scheme = uri.getScheme();
+    if (t.scheme != "http" && t.scheme != "https") {
+      return absl::InvalidArgumentError(core::StrCat("unsupported URL scheme: ", t.scheme));
+    }
+    t.host = uri.getHost();
+    if (t.host.empty()) return absl::InvalidArgumentError("URL without a host");
+    t.port = uri.getPort();
+    t.path_and_query = uri.getPathEtc();
+    if (t.path_and_query.empty()) t.path_and_query = "/";
+    return t;
+  } catch (const Poco::Exception& e) {
+    return absl::InvalidArgumentError(core::StrCat("bad URL: ", e.displayText()));
+  }
+}
+
+// Failures on a kept-alive connection that mean "the server had closed it": worth one resend.
+bool IsStaleConnection(const Poco::Exception& e) {
+  return dynamic_cast<const Poco::Net::NoMessageException*>(&e) != nullptr ||
+         dynamic_cast<const Poco::Net::ConnectionResetException*>(&e) != nullptr ||
+         dynamic_cast<const Poco::Net::ConnectionAbortedException*>(&e) != nullptr ||
+         dynamic_cast<const Poco::Net::MessageException*>(&e) != nullptr;
+}
+
+absl::Status ToStatus(const Poco::Exception& e, const Target& target) {
+  const std::string where = core::StrCat(target.scheme, "://", target.host, ":", target.port);
+  if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) {
+    return absl::DeadlineExceededError(core::StrCat(where, ": timed out: ", e.displayText()));
+  }
+  if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&e) != nullptr) {
+    return absl::FailedPreconditionError(
+        core::StrCat(where, ": TLS certificate not trusted: ", e.displayText()));
+  }
+  return absl::UnavailableError(core::StrCat(where, ": ", e.displayText()));
+}
+
+}  // namespace
+
+struct PocoTransport::Impl {
+  PocoTransportOptions options;
+  Poco::Net::Context::Ptr tls;
+  std::mutex mu;
+  std::map<std::string, std::vector<IdleSession>> idle;  // guarded by mu
+
+  // An idle session for `target`, or nullptr.
+  std::unique_ptr<Poco::Net::HTTPClientSession> TakeIdle(const Target& target) {
+    std::lock_guard lock(mu);
+    auto it = idle.find(target.Key());
+    if (it == idle.end()) return nullptr;
+    const auto now = std::chrono::steady_clock::now();
+    while (!it->second.empty()) {
+      IdleSession s = std::move(it->second.back());
+      it->second.pop_back();
+      if (now - s.since < options.idle_timeout) return std::move(s.session);
+    }
+    return nullptr;
+  }
+
+  void GiveBack(const Target& target, std::unique_ptr<Poco::Net::HTTPClientSession> session) {
+    std::lock_guard lock(mu);
+    std::vector<IdleSession>& sessions = idle[target.Key()];
+    if (static_cast<int>(sessions.size()) >= options.max_idle_per_host) return;
+    sessions.push_back({std::move(session), std::chrono::steady_clock::now()});
+  }
+
+  std::unique_ptr<Poco::Net::HTTPClientSession> NewSession(const Target& target) {
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    if (target.scheme == "https") {
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(target.host, target.port, tls);
+    } else {
+      session = std::make_unique<Poco::Net::HTTPClientSession>(target.host, target.port);
+    }
+    session->setKeepAlive(true);
+    session->setKeepAliveTimeout(Poco::Timespan(options.idle_timeout.count(), 0));
+    return session;
+  }
+
+  // One exchange on `session`; throws Poco exceptions.
+  HttpResponse Exchange(Poco::Net::HTTPClientSession& session, const Target& target,
+                        const HttpRequest& request) {
+    const long long timeout_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(request.timeout).count();
+    session.setTimeout(Poco::Timespan(timeout_us));
+    Poco::Net::HTTPRequest poco_request(request.method, target.path_and_query,
+                                        Poco::Net::HTTPMessage::HTTP_1_1);
+    poco_request.setKeepAlive(true);
+    for (const auto& [name, value] : request.headers) poco_request.add(name, value);
+    if (!request.body.empty() || request.method == "POST" || request.method == "PATCH" ||
+        request.method == "PUT") {
+      poco_request.setContentLength(static_cast<std::streamsize>(request.body.size()));
+    }
+    std::ostream& out = session.sendRequest(poco_request);
+    out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+    Poco::Net::HTTPResponse poco_response;
+    std::istream& in = session.receiveResponse(poco_response);
+    HttpResponse response;
+    response.status = static_cast<int>(poco_response.getStatus());
+    for (const auto& [name, value] : poco_response) response.headers.emplace_back(name, value);
+    std::ostringstream body;
+    Poco::StreamCopier::copyStream(in, body);
+    response.body = std::move(body).str();
+    return response;
+  }
+};
+
+absl::StatusOr<std::unique_ptr<PocoTransport>> PocoTransport::Create(PocoTransportOptions options) {
+  static std::once_flag ssl_init;
+  std::call_once(ssl_init, [] { Poco::Net::initializeSSL(); });
+  auto impl = std::make_unique<Impl>();
+  try {
+    Poco::Net::Context::Params params;
+    params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
+    params.loadDefaultCAs = true;
+    params.caLocation = options.extra_ca_file;
+    params.cipherList = "HIGH:!aNULL:!MD5";
+    impl->tls = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    impl->tls->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+  } catch (const Poco::Exception& e) {
+    return absl::InvalidArgumentError(core::StrCat("TLS setup failed (extra CA file '",
+                                                   options.extra_ca_file, "'): ", e.displayText()));
+  }
+  impl->options = std::move(options);
+  return std::unique_ptr<PocoTransport>(new PocoTransport(std::move(impl)));
+}
+
+PocoTransport::PocoTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PocoTransport::~PocoTransport() = default;
+
+absl::StatusOr<HttpResponse> PocoTransport::Send(const HttpRequest& request) {
+  absl::StatusOr<Target> target = ParseTarget(request.url);
+  if (!target.ok()) return target.status();
+  std::unique_ptr<Poco::Net::HTTPClientSession> session = impl_->TakeIdle(*target);
+  bool reused = session != nullptr;
+  if (!session) session = impl_->NewSession(*target);
+  for (;;) {
+    try {
+      HttpResponse response = impl_->Exchange(*session, *target, request);
+      if (session->getKeepAlive() && session->connected()) {
+        impl_->GiveBack(*target, std::move(session));
+      }
+      return response;
+    } catch (const Poco::Exception& e) {
+      if (reused && IsStaleConnection(e)) {
+        reused = false;
+        session = impl_->NewSession(*target);
+        continue;
+      }
+      return ToStatus(e, *target);
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(core::StrCat(target->Key(), ": ", e.what()));
+    }
+  }
+}
+
+}  // namespace sfbridge::salesforce

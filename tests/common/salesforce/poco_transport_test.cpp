@@ -1,0 +1,159 @@
+#include "common/salesforce/poco_transport.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "Poco/Net/HTTPRequestHandler.h"
+#include "Poco/Net/HTTPRequestHandlerFactory.h"
+#include "Poco/Net/HTTPServer.h"
+#include "Poco/Net/HTTPServerParams.h"
+#include "Poco/Net/HTTPServerRequest.h"
+#include "Poco/Net/HTTPServerResponse.h"
+#include "Poco/Net/ServerSocket.h"
+#include "Poco/StreamCopier.h"
+
+namespace sfbridge::salesforce {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Echoes what it got, and says which client port (connection) sent it.
+class EchoHandler final : public Poco::Net::HTTPRequestHandler {
+ public:
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override {
+    std::ostringstream body;
+    Poco::StreamCopier::copyStream(request.stream(), body);
+    if (request.getURI() == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    response.setStatus(request.getURI() == "/missing" ? Poco::Net::HTTPResponse::HTTP_NOT_FOUND
+                                                      : Poco::Net::HTTPResponse::HTTP_OK);
+    response.set("Sforce-Limit-Info", "api-usage=1/100");
+    response.set("X-Client-Port", std::to_string(request.clientAddress().port()));
+    response.setContentType("text/plain");
+    std::string text = request.getMethod() + " " + request.getURI() + " " +
+                       request.get("X-Test", "") + " " + body.str();
+    response.setContentLength(static_cast<std::streamsize>(text.size()));
+    response.send() << text;
+  }
+};
+
+class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
+    return new EchoHandler();
+  }
+};
+
+class PocoTransportTest : public ::testing::Test {
+ protected:
+  void StartServer(Poco::Timespan keep_alive_timeout = Poco::Timespan(10, 0)) {
+    auto* params = new Poco::Net::HTTPServerParams();
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(keep_alive_timeout);
+    params->setMaxThreads(4);
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    port_ = socket.address().port();
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(), socket, params);
+    server_->start();
+  }
+  void TearDown() override {
+    if (server_) server_->stopAll(true);
+  }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  std::unique_ptr<PocoTransport> Transport() {
+    absl::StatusOr<std::unique_ptr<PocoTransport>> transport = PocoTransport::Create({});
+    EXPECT_TRUE(transport.ok()) << transport.status();
+    return *std::move(transport);
+  }
+
+  uint16_t port_ = 0;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+TEST_F(PocoTransportTest, SendsAndReadsWholeExchange) {
+  StartServer();
+  auto transport = Transport();
+  HttpRequest request;
+  request.method = "PATCH";
+  request.url = Url("/services/data/v59.0/composite/sobjects?ids=a%2Cb");
+  request.headers = {{"X-Test", "yes"}, {"Content-Type", "application/json"}};
+  request.body = R"({"a":1})";
+  absl::StatusOr<HttpResponse> response = transport->Send(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body,
+            R"(PATCH /services/data/v59.0/composite/sobjects?ids=a%2Cb yes {"a":1})");
+  EXPECT_EQ(response->Header("sforce-limit-info"), "api-usage=1/100");
+}
+
+TEST_F(PocoTransportTest, HttpErrorStatusIsAnOkReply) {
+  StartServer();
+  absl::StatusOr<HttpResponse> response = Transport()->Send({"GET", Url("/missing"), {}, "", {}});
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 404);
+}
+
+TEST_F(PocoTransportTest, ReusesKeptAliveConnections) {
+  StartServer();
+  auto transport = Transport();
+  std::set<std::string> ports;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<HttpResponse> response =
+        transport->Send({"GET", Url("/x"), {}, "", std::chrono::seconds(5)});
+    ASSERT_TRUE(response.ok()) << response.status();
+    ports.insert(response->Header("X-Client-Port").value_or(""));
+  }
+  EXPECT_EQ(ports.size(), 1u);
+}
+
+TEST_F(PocoTransportTest, ReconnectsOnceWhenTheServerClosedAnIdleConnection) {
+  StartServer(Poco::Timespan(0, 100'000));  // the server drops idle connections after 100 ms
+  auto transport = Transport();
+  absl::StatusOr<HttpResponse> first =
+      transport->Send({"POST", Url("/a"), {}, "1", std::chrono::seconds(5)});
+  ASSERT_TRUE(first.ok()) << first.status();
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  absl::StatusOr<HttpResponse> second =
+      transport->Send({"POST", Url("/b"), {}, "2", std::chrono::seconds(5)});
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->body, "POST /b  2");
+  EXPECT_NE(first->Header("X-Client-Port"), second->Header("X-Client-Port"));
+}
+
+TEST_F(PocoTransportTest, TimeoutIsDeadlineExceeded) {
+  StartServer();
+  absl::StatusOr<HttpResponse> response =
+      Transport()->Send({"GET", Url("/slow"), {}, "", std::chrono::milliseconds(100)});
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(PocoTransportTest, RefusedConnectionIsUnavailable) {
+  uint16_t port = 0;
+  {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    port = socket.address().port();
+  }
+  absl::StatusOr<HttpResponse> response = Transport()->Send(
+      {"GET", "http://127.0.0.1:" + std::to_string(port) + "/", {}, "", std::chrono::seconds(2)});
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(PocoTransportTest, BadUrlAndBadCaFileAreInvalidArgument) {
+  EXPECT_EQ(Transport()->Send({"GET", "ftp://x/", {}, "", {}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  PocoTransportOptions options;
+  options.extra_ca_file = "/nonexistent/ca.pem";
+  absl::StatusOr<std::unique_ptr<PocoTransport>> transport = PocoTransport::Create(options);
+  EXPECT_EQ(transport.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sfbridge::salesforce
