@@ -3,9 +3,10 @@
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
 #include <regex>
+#include <utility>
 
-#include "common/core/strings.h"
 #include "common/core/status.h"
+#include "common/core/strings.h"
 
 namespace sfbridge::postgres {
 namespace {
@@ -96,8 +97,27 @@ std::string Transaction::QuoteName(std::string_view identifier) const {
   return tx_.quote_name(std::string(identifier));
 }
 
+namespace {
+
+class Receiver final : public pqxx::notification_receiver {
+ public:
+  Receiver(pqxx::connection_base& conn, const std::string& channel, std::vector<Notification>& sink)
+      : pqxx::notification_receiver(conn, channel), sink_(sink) {}
+  void operator()(const std::string& payload, int /*backend_pid*/) override {
+    sink_.push_back(Notification{channel(), payload});
+  }
+
+ private:
+  std::vector<Notification>& sink_;
+};
+
+}  // namespace
+
 struct Connection::Impl {
   pqxx::connection conn;
+  std::vector<Notification> received = {};
+  // After `conn`, so that they are destroyed (and unregistered) first.
+  std::vector<std::unique_ptr<Receiver>> receivers = {};
 };
 
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -113,11 +133,11 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(const std::strin
     absl::StatusCode code = why.find("authentication failed") != std::string::npos
                                 ? absl::StatusCode::kPermissionDenied
                                 : absl::StatusCode::kUnavailable;
-    return absl::Status(code, core::StrCat("cannot connect to PostgreSQL (",
-                                           RedactConninfo(conninfo), "): ", why));
+    return absl::Status(
+        code, core::StrCat("cannot connect to PostgreSQL (", RedactConninfo(conninfo), "): ", why));
   } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(core::StrCat("cannot connect to PostgreSQL (",
-                                                   RedactConninfo(conninfo), "): ", e.what()));
+    return absl::InvalidArgumentError(
+        core::StrCat("cannot connect to PostgreSQL (", RedactConninfo(conninfo), "): ", e.what()));
   }
 }
 
@@ -144,6 +164,28 @@ absl::Status Connection::InTransaction(const std::function<absl::Status(Transact
     return absl::OkStatus();
   } catch (const std::exception& e) {
     return FromException(e, "transaction");
+  }
+}
+
+absl::Status Connection::Listen(const std::string& channel) {
+  try {
+    impl_->receivers.push_back(std::make_unique<Receiver>(impl_->conn, channel, impl_->received));
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return FromException(e, core::StrCat("listen ", channel));
+  }
+}
+
+absl::StatusOr<std::vector<Notification>> Connection::WaitForNotifications(
+    std::chrono::milliseconds timeout) {
+  try {
+    impl_->conn.get_notifs();
+    if (impl_->received.empty() && timeout.count() > 0) {
+      impl_->conn.await_notification(timeout.count() / 1000, (timeout.count() % 1000) * 1000);
+    }
+    return std::exchange(impl_->received, {});
+  } catch (const std::exception& e) {
+    return FromException(e, "wait for notifications");
   }
 }
 

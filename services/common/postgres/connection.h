@@ -6,6 +6,7 @@
 // (connection lost, serialization failure, deadlock) from a permanent one; the message carries
 // the server's own text and the SQLSTATE. Not thread-safe: one connection per thread.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +29,12 @@ struct QueryResult {
   std::vector<std::string> columns;
   std::vector<std::vector<Value>> rows;
   int64_t affected_rows = 0;  // INSERT/UPDATE/DELETE/COPY counts
+};
+
+// A NOTIFY received on a channel the connection listens to.
+struct Notification {
+  std::string channel;
+  std::string payload;
 };
 
 class Transaction {
@@ -59,6 +66,12 @@ class Connection {
   // Runs `body` in a transaction: committed when `body` returns OK, rolled back otherwise (and
   // when anything in it throws). The status of `body` or of the commit comes back.
   absl::Status InTransaction(const std::function<absl::Status(Transaction&)>& body);
+  // LISTEN `channel`; notifications sent on it from now on are kept for WaitForNotifications.
+  // Not inside InTransaction.
+  absl::Status Listen(const std::string& channel);
+  // The notifications received so far, oldest first; when there are none, waits up to `timeout`
+  // for one. Empty after the timeout.
+  absl::StatusOr<std::vector<Notification>> WaitForNotifications(std::chrono::milliseconds timeout);
   // Server version as a number, e.g. 150018.
   int ServerVersion() const;
 
