@@ -1,0 +1,134 @@
+#include "sfsim/admin_api.h"
+
+#include <simdjson.h>
+
+#include "common/core/strings.h"
+#include "sfsim/body_json.h"
+#include "sfsim/http/json_writer.h"
+#include "sfsim/rest_calls.h"
+
+namespace sfbridge::sfsim {
+namespace {
+
+using core::StrCat;
+
+Response Json(std::string body, int status = 200) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response SaveResultResponse(const org::SaveResult& result) {
+  JsonWriter w;
+  WriteSaveResult(w, result, false);
+  return Json(w.Take(), result.success ? 200 : 400);
+}
+
+// Reads an integer member of a small JSON object; nullopt when absent or not an integer.
+std::optional<int64_t> IntMember(simdjson::dom::element doc, const char* name) {
+  int64_t v;
+  if (doc[name].get_int64().get(v) != simdjson::SUCCESS) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+Response AdminApi::Handle(const Request& request) {
+  std::string_view path = request.path;
+  path.remove_prefix(kAdminPrefix.size());
+  const std::string& method = request.method;
+
+  if (path == "stats" && method == "GET") {
+    JsonWriter w;
+    w.BeginObject()
+        .Member("apiUsage", limits_.used())
+        .Member("dailyMax", limits_.daily_max())
+        .Member("openQueryLocators", static_cast<int64_t>(cursors_.open_count()))
+        .Member("activeTokens", static_cast<int64_t>(auth_.ActiveTokens()))
+        .Member("churnChanges", churn_.total_changes())
+        .Key("calls")
+        .BeginObject();
+    for (const auto& [kind, n] : limits_.CallsByKind()) w.Member(kind, n);
+    w.EndObject().EndObject();
+    return Json(w.Take());
+  }
+  if (path == "stats/reset" && method == "POST") {
+    limits_.ResetCounts();
+    return Json("{}");
+  }
+  if (path.starts_with("digest/") && method == "GET") {
+    std::string_view name = path.substr(7);
+    const org::ObjectDef* object = org_.FindObject(name);
+    if (!object) return ErrorResponse(404, "NOT_FOUND", StrCat("no object ", name));
+    bool include_deleted = request.Param("includeDeleted") == "true";
+    std::map<std::string, int64_t> digest = org_.Digest(object->name, include_deleted);
+    JsonWriter w;
+    w.Reserve(digest.size() * 36 + 64);
+    w.BeginObject()
+        .Member("object", object->name)
+        .Member("count", static_cast<int64_t>(digest.size()))
+        .Key("records")
+        .BeginObject();
+    for (const auto& [id, stamp] : digest) w.Member(id, stamp);
+    w.EndObject().EndObject();
+    return Json(w.Take());
+  }
+  if (path.starts_with("records/")) {
+    std::string_view rest = path.substr(8);
+    size_t slash = rest.find('/');
+    if (method == "POST" && slash == std::string_view::npos) {
+      org::Result<BodyRecord> body = ParseRecordJson(request.body, true);
+      if (auto* e = std::get_if<org::ApiError>(&body)) return ErrorFromApiErrors({*e});
+      return SaveResultResponse(org_.Create(rest, std::get<BodyRecord>(body).fields));
+    }
+    if (method == "PATCH" && slash != std::string_view::npos) {
+      org::Result<BodyRecord> body = ParseRecordJson(request.body, true);
+      if (auto* e = std::get_if<org::ApiError>(&body)) return ErrorFromApiErrors({*e});
+      return SaveResultResponse(org_.Update(rest.substr(0, slash), rest.substr(slash + 1),
+                                            std::get<BodyRecord>(body).fields));
+    }
+    if (method == "DELETE" && slash == std::string_view::npos) {
+      return SaveResultResponse(org_.Delete(rest));
+    }
+  }
+  if (path == "purge" && method == "POST") {
+    int64_t purged = org_.PurgeRecycleBin(request.Param("object"));
+    return Json(StrCat("{\"purged\":", purged, "}"));
+  }
+  if (path == "faults") {
+    if (method == "GET") return Json(FaultSettingsJson(faults_.Get()));
+    if (method == "POST") {
+      absl::StatusOr<FaultSettings> s = ParseFaultSettings(request.body, faults_.Get());
+      if (!s.ok()) return ErrorResponse(400, "INVALID_FIELD", std::string(s.status().message()));
+      faults_.Set(*s);
+      return Json(FaultSettingsJson(*s));
+    }
+  }
+  if (path == "revoke-tokens" && method == "POST") {
+    auth_.RevokeAll();
+    return Json("{}");
+  }
+  if ((path == "limits" || path == "churn") && method == "POST") {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(request.body).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+      return ErrorResponse(400, "JSON_PARSER_ERROR", "expected a JSON object");
+    }
+    if (path == "limits") {
+      limits_.Set(IntMember(doc, "max"), IntMember(doc, "used"));
+      return Json(StrCat("{\"max\":", limits_.daily_max(), ",\"used\":", limits_.used(), "}"));
+    }
+    int burst = static_cast<int>(IntMember(doc, "burst").value_or(1));
+    double per_second;
+    if (doc["perSecond"].get_double().get(per_second) == simdjson::SUCCESS) {
+      churn_.SetRate(per_second, burst);
+      return Json(StrCat("{\"perSecond\":", per_second, ",\"burst\":", burst, "}"));
+    }
+    int made = churn_.StepNow(static_cast<int>(IntMember(doc, "changes").value_or(1)), burst);
+    return Json(StrCat("{\"changes\":", made, "}"));
+  }
+  return ErrorResponse(404, "NOT_FOUND", StrCat("no admin route ", method, " ", request.path));
+}
+
+}  // namespace sfbridge::sfsim

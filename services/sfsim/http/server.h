@@ -1,0 +1,44 @@
+#pragma once
+
+// The HTTP(S) server of sfsim: Poco underneath, every request handed to one Handler as a
+// Request, its Response written back. Bodies above `max_body_bytes` are refused with 413 before
+// they are read in full. A Response with drop_connection closes the socket unanswered.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "sfsim/http/http_types.h"
+
+namespace sfbridge::sfsim {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;          // 0: any free port
+  std::string tls_cert_file;  // PEM; TLS when both are set
+  std::string tls_key_file;
+  int threads = 32;
+  size_t max_body_bytes = 32 * 1024 * 1024;
+};
+
+class Server {
+ public:
+  using Handler = std::function<Response(const Request&)>;
+  // `handler` is called from many threads at once.
+  Server(ServerOptions options, Handler handler);
+  ~Server();
+
+  // Errors: kUnavailable when the address cannot be bound, kInvalidArgument for unusable TLS files.
+  absl::StatusOr<uint16_t> Start();
+  void Stop();
+  // http(s)://host:port
+  std::string BaseUrl() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sfbridge::sfsim

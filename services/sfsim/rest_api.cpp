@@ -1,0 +1,231 @@
+#include "sfsim/rest_api.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "common/core/strings.h"
+#include "sfsim/body_json.h"
+#include "sfsim/http/json_writer.h"
+#include "sfsim/record_json.h"
+#include "sfsim/rest_calls.h"
+
+namespace sfbridge::sfsim {
+
+using core::StrCat;
+
+RestApi::RestApi(org::Org& org, oauth::AuthServer& auth, ApiLimits& limits, Faults& faults,
+                 QueryCursors& cursors, core::Clock& clock, RestApiOptions options)
+    : org_(org),
+      auth_(auth),
+      limits_(limits),
+      faults_(faults),
+      cursors_(cursors),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+Response RestApi::Handle(const Request& request) {
+  if (request.path == "/services/oauth2/token") return auth_.HandleToken(request);
+  if (request.path == "/services/data" || request.path == "/services/data/") {
+    if (request.method != "GET")
+      return ErrorResponse(405, "METHOD_NOT_ALLOWED",
+                           "HTTP Method '" + request.method + "' not allowed. Allowed are GET");
+    return Versions();
+  }
+  std::string_view path = request.path;
+  constexpr std::string_view kPrefix = "/services/data/v";
+  if (!path.starts_with(kPrefix)) {
+    return ErrorResponse(404, "NOT_FOUND", "The requested resource does not exist");
+  }
+  path.remove_prefix(kPrefix.size());
+  size_t slash = path.find('/');
+  std::string version(path.substr(0, slash));
+  if (std::find(options_.versions.begin(), options_.versions.end(), version) ==
+      options_.versions.end()) {
+    return ErrorResponse(404, "NOT_FOUND", "The requested resource does not exist");
+  }
+  if (auto denied = auth_.Authenticate(request)) return *denied;
+
+  Call call{request, version, slash == std::string_view::npos ? "" : path.substr(slash + 1)};
+  call.kind = ClassifyCall(request.method, call.rest);
+  if (!limits_.TryCount(call.kind)) {
+    Response r = ErrorResponse(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
+    r.headers.emplace_back("Sforce-Limit-Info", limits_.LimitInfoHeader());
+    return r;
+  }
+  FaultDecision fault = faults_.Decide(IsWriteCall(call.kind), 0);
+  if (fault.drop) {
+    Response r;
+    r.drop_connection = true;
+    return r;
+  }
+  call.lock_error = fault.lock_error;
+  Response response;
+  if (fault.fail_5xx) {
+    response = ErrorResponse(503, "SERVER_UNAVAILABLE",
+                             "The server is temporarily unable to service your request. "
+                             "Please try again later.");
+  } else {
+    response = Route(call);
+  }
+  int64_t delay_ms = fault.delay_ms + faults_.Get().latency_per_record_us * call.records / 1000;
+  if (delay_ms >= kLongRunningMs) {
+    if (!limits_.BeginLongRunning()) {
+      response =
+          ErrorResponse(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.");
+      delay_ms = 0;
+    } else {
+      clock_.SleepFor(std::chrono::milliseconds(delay_ms));
+      limits_.EndLongRunning();
+      delay_ms = 0;
+    }
+  }
+  if (delay_ms > 0) clock_.SleepFor(std::chrono::milliseconds(delay_ms));
+  response.headers.emplace_back("Sforce-Limit-Info", limits_.LimitInfoHeader());
+  return response;
+}
+
+Response RestApi::Versions() const {
+  JsonWriter w;
+  w.BeginArray();
+  for (const std::string& v : options_.versions) {
+    w.BeginObject()
+        .Member("label", "Winter '24")
+        .Member("url", StrCat("/services/data/v", v))
+        .Member("version", v)
+        .EndObject();
+  }
+  w.EndArray();
+  Response r;
+  r.body = w.Take();
+  return r;
+}
+
+Response RestApi::Route(Call& call) {
+  std::string_view rest = call.rest;
+  const std::string& method = call.request.method;
+  auto only = [&](std::string_view allowed) -> std::optional<Response> {
+    if (method == allowed) return std::nullopt;
+    return ErrorResponse(405, "METHOD_NOT_ALLOWED",
+                         StrCat("HTTP Method '", method, "' not allowed. Allowed are ", allowed));
+  };
+  if (rest == "query" || rest == "query/" || rest == "queryAll" || rest == "queryAll/") {
+    if (auto r = only("GET")) return *r;
+    return Query(call, rest.starts_with("queryAll"));
+  }
+  if (rest.starts_with("query/") || rest.starts_with("queryAll/")) {
+    if (auto r = only("GET")) return *r;
+    return QueryMore(call, rest.substr(rest.find('/') + 1));
+  }
+  if (rest == "limits" || rest == "limits/") {
+    if (auto r = only("GET")) return *r;
+    return Limits(call);
+  }
+  if (rest == "sobjects" || rest == "sobjects/") {
+    if (auto r = only("GET")) return *r;
+    Response resp;
+    resp.body = DescribeGlobalJson(org_.objects(), call.version);
+    return resp;
+  }
+  if (rest.starts_with("sobjects/")) return SObjects(call, rest.substr(9));
+  if (rest == "composite/sobjects" || rest.starts_with("composite/sobjects/") ||
+      rest.starts_with("composite/sobjects?")) {
+    return Collections(call, rest.substr(std::min(rest.size(), size_t{19})));
+  }
+  if (rest == "composite" || rest == "composite/") {
+    if (auto r = only("POST")) return *r;
+    return Composite(call);
+  }
+  return ErrorResponse(404, "NOT_FOUND", "The requested resource does not exist");
+}
+
+Response RestApi::Query(Call& call, bool include_deleted) {
+  std::string soql = call.request.Param("q");
+  if (soql.empty()) {
+    return ErrorResponse(400, "MALFORMED_QUERY", "A query string has to be specified");
+  }
+  org::Result<org::QueryResult> result = org_.Query(soql, include_deleted);
+  if (auto* error = std::get_if<org::ApiError>(&result)) {
+    return ErrorResponse(error->http_status, error->code, error->message, error->fields);
+  }
+  auto shared =
+      std::make_shared<const org::QueryResult>(std::move(std::get<org::QueryResult>(result)));
+  size_t batch = QueryBatchSize(call.request.Header("sforce-query-options"),
+                                options_.default_batch_size, *shared);
+  std::string locator;
+  if (shared->records.size() > batch) locator = cursors_.Open(shared);
+  return Page(call, locator, shared, 0, batch);
+}
+
+Response RestApi::QueryMore(Call& call, std::string_view locator_and_offset) {
+  size_t dash = locator_and_offset.rfind('-');
+  size_t offset = 0;
+  std::string locator(locator_and_offset.substr(0, dash));
+  std::shared_ptr<const org::QueryResult> result;
+  if (dash != std::string_view::npos) {
+    std::string_view digits = locator_and_offset.substr(dash + 1);
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), offset);
+    if (ec == std::errc() && p == digits.data() + digits.size()) result = cursors_.Find(locator);
+  }
+  if (!result || offset > result->records.size()) {
+    return ErrorResponse(400, "INVALID_QUERY_LOCATOR", "invalid query locator");
+  }
+  size_t batch = QueryBatchSize(call.request.Header("sforce-query-options"),
+                                options_.default_batch_size, *result);
+  return Page(call, locator, result, offset, batch);
+}
+
+Response RestApi::Page(Call& call, const std::string& locator,
+                       const std::shared_ptr<const org::QueryResult>& result, size_t offset,
+                       size_t batch) {
+  size_t end = std::min(result->records.size(), offset + batch);
+  bool done = end >= result->records.size();
+  JsonWriter w;
+  w.Reserve((end - offset) * 512 + 128);
+  w.BeginObject().Member("totalSize", result->total_size).Member("done", done);
+  if (!done) {
+    w.Member("nextRecordsUrl",
+             StrCat("/services/data/v", call.version, "/query/", locator, "-", end));
+  }
+  w.Key("records").BeginArray();
+  for (size_t i = offset; i < end; ++i) {
+    WriteRecord(w, *result->object, *result->records[i], result->selected, call.version);
+  }
+  w.EndArray().EndObject();
+  if (done && !locator.empty()) cursors_.Close(locator);
+  call.records = static_cast<int64_t>(end - offset);
+  Response r;
+  r.body = w.Take();
+  return r;
+}
+
+Response RestApi::Limits(Call& call) {
+  JsonWriter w;
+  int64_t max = limits_.daily_max();
+  w.BeginObject()
+      .Key("DailyApiRequests")
+      .BeginObject()
+      .Member("Max", max)
+      .Member("Remaining", std::max<int64_t>(0, max - limits_.used()))
+      .EndObject()
+      .Key("DailyBulkV2QueryJobs")
+      .BeginObject()
+      .Member("Max", 10000)
+      .Member("Remaining", 10000)
+      .EndObject()
+      .Key("DailyBulkV2QueryFileStorageMB")
+      .BeginObject()
+      .Member("Max", 976562)
+      .Member("Remaining", 976562)
+      .EndObject()
+      .Key("DailyDurableStreamingApiEvents")
+      .BeginObject()
+      .Member("Max", 10000)
+      .Member("Remaining", 10000)
+      .EndObject()
+      .EndObject();
+  Response r;
+  r.body = w.Take();
+  return r;
+}
+
+}  // namespace sfbridge::sfsim
