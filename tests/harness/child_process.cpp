@@ -120,6 +120,18 @@ std::optional<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
 
 bool ChildProcess::GroupAlive() const { return pid_ > 0 && kill(-pid_, 0) == 0; }
 
+bool ChildProcess::WaitForOutputEnd(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(mu_);
+      if (eof_) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 std::string ChildProcess::Output() const {
   std::lock_guard lock(mu_);
   return output_;

@@ -36,6 +36,8 @@ class ChildProcess {
   // True when any process of its group is still alive.
   bool GroupAlive() const;
   std::string Output() const;
+  // Waits until the output pipe is closed (every process holding it exited), up to `timeout`.
+  bool WaitForOutputEnd(std::chrono::milliseconds timeout);
   pid_t pid() const { return pid_; }
 
  private:

@@ -1,9 +1,6 @@
 #include "tests/harness/test_env.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,8 +15,7 @@
 
 #include "common/core/strings.h"
 #include "common/postgres/connection.h"
-
-extern char** environ;
+#include "tests/harness/child_process.h"
 
 namespace sfbridge::testing {
 namespace {
@@ -122,74 +118,27 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::map<std::string, std::string>& env,
                          std::chrono::seconds timeout) {
   CommandResult result;
-  int fds[2];
-  if (pipe(fds) != 0) return result;
-
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) {
-    std::string entry(*e);
-    std::string name = entry.substr(0, entry.find('='));
-    if (!env.contains(name)) env_strings.push_back(entry);
-  }
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& s : argv_copy) args.push_back(s.data());
-  args.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &actions, &attr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    result.output = StrCat("cannot start ", argv[0], ": ", strerror(rc));
+  std::unique_ptr<ChildProcess> child = ChildProcess::Start(argv, env);
+  if (!child) {
+    result.output = StrCat("cannot start ", argv[0]);
     return result;
   }
-
-  std::thread reader([&] {
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) result.output.append(buf, n);
-  });
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  for (;;) {
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      result.timed_out = true;
-      kill(-pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::optional<int> code = child->Wait(timeout);
+  if (!code) {
+    result.timed_out = true;
+    child->Signal(SIGKILL);
+    child->Wait(std::chrono::seconds(10));
+  } else if (*code < 128) {
+    result.exit_code = *code;
   }
   // Anything of its group still alive? Give stragglers a moment to exit on their own.
-  for (int i = 0; i < 50 && kill(-pid, 0) == 0; ++i) {
+  for (int i = 0; i < 50 && child->GroupAlive(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (kill(-pid, 0) == 0) {
-    result.group_left_running = true;
-    kill(-pid, SIGKILL);
-  }
-  reader.join();
-  close(fds[0]);
-  if (!result.timed_out && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  return result;
+  result.group_left_running = child->GroupAlive();
+  if (!result.group_left_running) child->WaitForOutputEnd(std::chrono::seconds(5));
+  result.output = child->Output();
+  return result;  // the ChildProcess kills whatever of its group is left
 }
 
 }  // namespace sfbridge::testing

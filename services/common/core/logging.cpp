@@ -3,6 +3,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/core/json_escape.h"
 #include "common/core/strings.h"
 #include "spdlog/details/log_msg.h"
 #include "spdlog/pattern_formatter.h"
@@ -50,33 +51,7 @@ State& GetState() {
 std::string JsonEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 8);
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
+  AppendJsonEscaped(out, text);
   return out;
 }
 

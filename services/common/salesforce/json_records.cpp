@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/core/json_escape.h"
 #include "common/core/strings.h"
 
 namespace sfbridge::salesforce {
@@ -210,43 +211,7 @@ absl::StatusOr<std::vector<std::optional<Record>>> ParseRecordArray(std::string_
 }
 
 void AppendJsonString(std::string* out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char ch : text) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default:
-        if (c < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xf]);
-        } else {
-          out->push_back(ch);
-        }
-    }
-  }
-  out->push_back('"');
+  core::AppendJsonString(*out, text);
 }
 
 void AppendFieldValue(std::string* out, const FieldValue& value) {

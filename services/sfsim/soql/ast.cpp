@@ -5,30 +5,6 @@
 namespace sfbridge::sfsim::soql {
 namespace {
 
-std::string_view OpText(ComparisonOp op) {
-  switch (op) {
-    case ComparisonOp::kEq:
-      return "=";
-    case ComparisonOp::kNe:
-      return "!=";
-    case ComparisonOp::kLt:
-      return "<";
-    case ComparisonOp::kLe:
-      return "<=";
-    case ComparisonOp::kGt:
-      return ">";
-    case ComparisonOp::kGe:
-      return ">=";
-    case ComparisonOp::kLike:
-      return "LIKE";
-    case ComparisonOp::kIn:
-      return "IN";
-    case ComparisonOp::kNotIn:
-      return "NOT IN";
-  }
-  return "?";
-}
-
 std::string_view FieldsText(FieldsFunction fields) {
   switch (fields) {
     case FieldsFunction::kAll:
@@ -68,7 +44,7 @@ void AppendExpr(const Expr& expr, std::string& out) {
     }
     case Expr::Kind::kComparison:
       out.append(expr.field).push_back(' ');
-      out.append(OpText(expr.op)).push_back(' ');
+      out.append(ComparisonOpText(expr.op)).push_back(' ');
       if (expr.op == ComparisonOp::kIn || expr.op == ComparisonOp::kNotIn) {
         out.push_back('(');
         for (std::size_t i = 0; i < expr.values.size(); ++i) {
@@ -128,6 +104,30 @@ std::string ToSoql(const Query& query) {
   if (query.limit) out.append(" LIMIT ").append(std::to_string(*query.limit));
   if (query.offset) out.append(" OFFSET ").append(std::to_string(*query.offset));
   return out;
+}
+
+std::string_view ComparisonOpText(ComparisonOp op) {
+  switch (op) {
+    case ComparisonOp::kEq:
+      return "=";
+    case ComparisonOp::kNe:
+      return "!=";
+    case ComparisonOp::kLt:
+      return "<";
+    case ComparisonOp::kLe:
+      return "<=";
+    case ComparisonOp::kGt:
+      return ">";
+    case ComparisonOp::kGe:
+      return ">=";
+    case ComparisonOp::kLike:
+      return "LIKE";
+    case ComparisonOp::kIn:
+      return "IN";
+    case ComparisonOp::kNotIn:
+      return "NOT IN";
+  }
+  return "?";
 }
 
 }  // namespace sfbridge::sfsim::soql

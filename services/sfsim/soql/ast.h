@@ -73,6 +73,9 @@ struct Query {
 
 // Canonical SOQL text: upper-case keywords, one space between tokens, parentheses only where
 // needed, literals in a form Parse accepts back (datetimes in UTC as `...T10:20:30.000Z`).
+// The operator as SOQL spells it: "=", "!=", "LIKE", "NOT IN", ...
+std::string_view ComparisonOpText(ComparisonOp op);
+
 // Parse(ToSoql(q)) yields a query with the same ToSoql.
 std::string ToSoql(const Query& query);
 std::string ToSoql(const Expr& expr);

@@ -11,30 +11,6 @@
 namespace sfbridge::sfsim::soql {
 namespace {
 
-std::string_view OpName(ComparisonOp op) {
-  switch (op) {
-    case ComparisonOp::kEq:
-      return "=";
-    case ComparisonOp::kNe:
-      return "!=";
-    case ComparisonOp::kLt:
-      return "<";
-    case ComparisonOp::kLe:
-      return "<=";
-    case ComparisonOp::kGt:
-      return ">";
-    case ComparisonOp::kGe:
-      return ">=";
-    case ComparisonOp::kLike:
-      return "LIKE";
-    case ComparisonOp::kIn:
-      return "IN";
-    case ComparisonOp::kNotIn:
-      return "NOT IN";
-  }
-  return "?";
-}
-
 bool IsIdType(FieldType type) { return type == FieldType::kId || type == FieldType::kReference; }
 
 // Checks `literal` against the field and returns the value to compare with: ids become their
@@ -95,7 +71,7 @@ absl::StatusOr<Predicate::Node> Predicate::CompileNode(const Expr& expr, const O
                         expr.op == ComparisonOp::kGt || expr.op == ComparisonOp::kGe;
   if (ordering && field.type == FieldType::kBoolean) {
     return InvalidFilterError("invalid operator on boolean field '" + field.name +
-                              "': " + std::string(OpName(expr.op)));
+                              "': " + std::string(ComparisonOpText(expr.op)));
   }
 
   switch (expr.op) {
