@@ -8,7 +8,7 @@ QueryCursors::QueryCursors(core::Clock& clock, std::chrono::milliseconds idle_ti
                            size_t max_open)
     : clock_(clock), idle_timeout_(idle_timeout), max_open_(max_open) {}
 
-std::string QueryCursors::Open(std::shared_ptr<const org::QueryResult> result) {
+std::string QueryCursors::Open(std::shared_ptr<const org::QueryResult> result, size_t batch_size) {
   std::lock_guard lock(mu_);
   ExpireLocked();
   char id[32];
@@ -18,17 +18,19 @@ std::string QueryCursors::Open(std::shared_ptr<const org::QueryResult> result) {
     lru_.pop_front();
   }
   lru_.push_back(id);
-  entries_[id] = Entry{std::move(result), clock_.Monotonic(), std::prev(lru_.end())};
+  entries_[id] = Entry{std::move(result), batch_size, clock_.Monotonic(), std::prev(lru_.end())};
   return id;
 }
 
-std::shared_ptr<const org::QueryResult> QueryCursors::Find(const std::string& locator) {
+std::shared_ptr<const org::QueryResult> QueryCursors::Find(const std::string& locator,
+                                                           size_t* batch_size) {
   std::lock_guard lock(mu_);
   ExpireLocked();
   auto it = entries_.find(locator);
   if (it == entries_.end()) return nullptr;
   it->second.last_used = clock_.Monotonic();
   lru_.splice(lru_.end(), lru_, it->second.order);
+  if (batch_size != nullptr) *batch_size = it->second.batch_size;
   return it->second.result;
 }
 

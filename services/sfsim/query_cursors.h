@@ -22,10 +22,13 @@ class QueryCursors {
  public:
   QueryCursors(core::Clock& clock, std::chrono::milliseconds idle_timeout, size_t max_open);
 
-  // Keeps `result` and returns its locator id ("01g" + 15 characters).
-  std::string Open(std::shared_ptr<const org::QueryResult> result);
-  // The result of a locator; nullptr when unknown or expired.
-  std::shared_ptr<const org::QueryResult> Find(const std::string& locator);
+  // Keeps `result` and returns its locator id ("01g" + 15 characters). `batch_size`: the page
+  // size the query asked for, which its later pages keep (0 when it asked for none).
+  std::string Open(std::shared_ptr<const org::QueryResult> result, size_t batch_size = 0);
+  // The result of a locator; nullptr when unknown or expired. `batch_size`, when given, receives
+  // the page size passed to Open.
+  std::shared_ptr<const org::QueryResult> Find(const std::string& locator,
+                                               size_t* batch_size = nullptr);
   // Forgets a locator once its last page was served.
   void Close(const std::string& locator);
   size_t open_count() const;
@@ -33,6 +36,7 @@ class QueryCursors {
  private:
   struct Entry {
     std::shared_ptr<const org::QueryResult> result;
+    size_t batch_size = 0;
     core::Clock::MonoTime last_used;
     std::list<std::string>::iterator order;
   };

@@ -152,7 +152,7 @@ Response RestApi::Query(Call& call, bool include_deleted) {
   size_t batch = QueryBatchSize(call.request.Header("sforce-query-options"),
                                 options_.default_batch_size, *shared);
   std::string locator;
-  if (shared->records.size() > batch) locator = cursors_.Open(shared);
+  if (shared->records.size() > batch) locator = cursors_.Open(shared, batch);
   return Page(call, locator, shared, 0, batch);
 }
 
@@ -161,16 +161,21 @@ Response RestApi::QueryMore(Call& call, std::string_view locator_and_offset) {
   size_t offset = 0;
   std::string locator(locator_and_offset.substr(0, dash));
   std::shared_ptr<const org::QueryResult> result;
+  size_t query_batch = 0;
   if (dash != std::string_view::npos) {
     std::string_view digits = locator_and_offset.substr(dash + 1);
     auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), offset);
-    if (ec == std::errc() && p == digits.data() + digits.size()) result = cursors_.Find(locator);
+    if (ec == std::errc() && p == digits.data() + digits.size()) {
+      result = cursors_.Find(locator, &query_batch);
+    }
   }
   if (!result || offset > result->records.size()) {
     return ErrorResponse(400, "INVALID_QUERY_LOCATOR", "invalid query locator");
   }
-  size_t batch = QueryBatchSize(call.request.Header("sforce-query-options"),
-                                options_.default_batch_size, *result);
+  // Later pages keep the batch size the query asked for, unless this request asks again.
+  size_t batch =
+      QueryBatchSize(call.request.Header("sforce-query-options"),
+                     query_batch > 0 ? query_batch : options_.default_batch_size, *result);
   return Page(call, locator, result, offset, batch);
 }
 

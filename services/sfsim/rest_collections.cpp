@@ -84,6 +84,11 @@ Response RestApi::Collections(Call& call, std::string_view rest) {
       op.object = record.type;
       op.id = record.id;
       op.fields = std::move(record.fields);
+      // An Id in a record to create is refused (INVALID_FIELD) as on the single-record route,
+      // not dropped: the caller may have meant an update.
+      if (op.kind == org::Org::Operation::Kind::kCreate && !op.id.empty()) {
+        op.fields.emplace_back("Id", org::InputValue{org::InputValue::Kind::kString, op.id, false});
+      }
       if (op.kind == org::Org::Operation::Kind::kUpdate && op.object.empty() && !op.id.empty()) {
         if (const org::ObjectDef* o = org_.ObjectOfId(op.id)) op.object = o->name;
       }

@@ -45,6 +45,23 @@ bool ShouldRetry(bool idempotent, const absl::Status& failure, int http_status) 
   }
 }
 
+// The first row-lock error when no record of a collections reply was saved and every error is
+// UNABLE_TO_LOCK_ROW or ALL_OR_NONE_OPERATION_ROLLED_BACK; nullopt otherwise.
+std::optional<absl::Status> OnlyLockFailures(const std::vector<SaveResult>& results) {
+  std::optional<absl::Status> lock;
+  for (const SaveResult& result : results) {
+    if (result.success || result.errors.empty()) return std::nullopt;
+    for (const SaveError& error : result.errors) {
+      if (error.status_code == "UNABLE_TO_LOCK_ROW") {
+        if (!lock) lock = SaveResultStatus(result);
+      } else if (error.status_code != "ALL_OR_NONE_OPERATION_ROLLED_BACK") {
+        return std::nullopt;
+      }
+    }
+  }
+  return lock;
+}
+
 absl::Status Malformed(absl::Status status, std::string_view what) {
   return absl::Status(status.code(), core::StrCat(what, ": ", status.message()));
 }
@@ -333,15 +350,21 @@ absl::StatusOr<QueryPage> Client::QueryMore(std::string_view next_records_url, P
 }
 
 absl::StatusOr<std::vector<SaveResult>> Client::SendCollection(Call call, size_t count) {
-  absl::StatusOr<HttpResponse> response = Execute(call);
-  if (!response.ok()) return response.status();
-  absl::StatusOr<std::vector<SaveResult>> results = ParseSaveResults(response->body);
-  if (!results.ok()) return results.status();
-  if (results->size() != count) {
-    return absl::InternalError(core::StrCat("collections reply has ", results->size(),
-                                            " results for ", count, " records"));
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<HttpResponse> response = Execute(call);
+    if (!response.ok()) return response.status();
+    absl::StatusOr<std::vector<SaveResult>> results = ParseSaveResults(response->body);
+    if (!results.ok()) return results.status();
+    if (results->size() != count) {
+      return absl::InternalError(core::StrCat("collections reply has ", results->size(),
+                                              " results for ", count, " records"));
+    }
+    // Salesforce reports row locks per record inside a 200 reply. When every record failed on a
+    // lock (or was rolled back because of one) nothing was applied, so the call may be sent
+    // again, creates included; the last attempt's results are returned as they are.
+    std::optional<absl::Status> lock = OnlyLockFailures(*results);
+    if (!lock || !PrepareRetry(call, attempt, *lock)) return results;
   }
-  return results;
 }
 
 absl::StatusOr<std::vector<SaveResult>> Client::CreateRecords(std::string_view object_type,

@@ -13,7 +13,9 @@
 //     jitter: attempt n waits uniform[0, min(max_backoff, initial_backoff * 2^(n-1))]. Requests
 //     that are not idempotent (a collections create, a composite request with a POST) are
 //     retried only when the reply proves nothing was applied (503, UNABLE_TO_LOCK_ROW): after a
-//     broken connection or another 5xx their outcome is unknown and the error says so;
+//     broken connection or another 5xx their outcome is unknown and the error says so. A
+//     collections reply whose every record failed on UNABLE_TO_LOCK_ROW (or was rolled back
+//     because of one) is retried the same way; after the last attempt its results are returned;
 //   - never retries a permanent failure (MALFORMED_QUERY, REQUIRED_FIELD_MISSING, ...);
 //   - reads Sforce-Limit-Info from the reply, keeps it (last_limit_info()) and passes it to the
 //     gate's Observe.

@@ -62,12 +62,42 @@ bool IsStaleConnection(const Poco::Exception& e) {
          dynamic_cast<const Poco::Net::MessageException*>(&e) != nullptr;
 }
 
+// HTTP methods that may be sent twice with the effect of once (RFC 9110 §9.2.2). A POST or PATCH
+// that broke after it was written may have been applied: it is never resent here.
+bool IsIdempotentMethod(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
+         method == "OPTIONS";
+}
+
+// Whether an idle kept-alive connection was closed by the server (or is otherwise unusable). An
+// idle HTTP/1.1 connection has nothing to read: readable means end of stream or unasked data.
+bool LooksClosed(Poco::Net::HTTPClientSession& session) {
+  try {
+    return !session.connected() ||
+           session.socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
+  } catch (const Poco::Exception&) {
+    return true;
+  }
+}
+
+// A server certificate that does not verify. OpenSSL refuses an untrusted chain during the
+// handshake, which Poco reports as a plain SSLException ("certificate verify failed"); Poco's own
+// host name check throws CertificateValidationException.
+bool IsCertificateFailure(const Poco::Exception& e) {
+  if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&e) != nullptr ||
+      dynamic_cast<const Poco::Net::InvalidCertificateException*>(&e) != nullptr) {
+    return true;
+  }
+  return dynamic_cast<const Poco::Net::SSLException*>(&e) != nullptr &&
+         e.displayText().find("certificate verify failed") != std::string::npos;
+}
+
 absl::Status ToStatus(const Poco::Exception& e, const Target& target) {
   const std::string where = core::StrCat(target.scheme, "://", target.host, ":", target.port);
   if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) {
     return absl::DeadlineExceededError(core::StrCat(where, ": timed out: ", e.displayText()));
   }
-  if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&e) != nullptr) {
+  if (IsCertificateFailure(e)) {
     return absl::FailedPreconditionError(
         core::StrCat(where, ": TLS certificate not trusted: ", e.displayText()));
   }
@@ -91,7 +121,9 @@ struct PocoTransport::Impl {
     while (!it->second.empty()) {
       IdleSession s = std::move(it->second.back());
       it->second.pop_back();
-      if (now - s.since < options.idle_timeout) return std::move(s.session);
+      if (now - s.since < options.idle_timeout && !LooksClosed(*s.session)) {
+        return std::move(s.session);
+      }
     }
     return nullptr;
   }
@@ -180,7 +212,7 @@ absl::StatusOr<HttpResponse> PocoTransport::Send(const HttpRequest& request) {
       }
       return response;
     } catch (const Poco::Exception& e) {
-      if (reused && IsStaleConnection(e)) {
+      if (reused && IsStaleConnection(e) && IsIdempotentMethod(request.method)) {
         reused = false;
         session = impl_->NewSession(*target);
         continue;

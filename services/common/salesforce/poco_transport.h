@@ -3,8 +3,10 @@
 // The real HttpTransport, on Poco's HTTP(S) client sessions.
 //
 // Connections are kept alive and reused per scheme+host+port (at most max_idle_per_host idle
-// ones each). A request that fails on a reused connection before any reply arrived (the server
-// closed it while idle) is sent once more on a fresh connection. TLS verifies the server's
+// ones each); an idle connection the server has already closed is not reused. An idempotent
+// request (GET, HEAD, PUT, DELETE, OPTIONS) that fails on a reused connection before any reply
+// arrived (the server closed it while idle) is sent once more on a fresh connection; a POST or
+// PATCH is not, since the server may have acted on it. TLS verifies the server's
 // certificate and host name against the system CA store, plus `extra_ca_file` when given (for
 // test servers with their own CA). Poco's exceptions never escape: they become statuses as the
 // HttpTransport contract says, a certificate that does not verify being kFailedPrecondition.

@@ -24,6 +24,19 @@ namespace {
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
+// A body over the limit is still read (and thrown away) up to this size before the 413 goes out:
+// a client writes its whole body before it reads the reply, and closing on unread data resets
+// the connection, so the client would see a broken pipe instead of the 413.
+constexpr size_t kMaxDrainBytes = 256 * 1024 * 1024;
+
+void Drain(std::istream& body, size_t limit) {
+  char buf[65536];
+  size_t total = 0;
+  while (total < limit && (body.read(buf, sizeof buf) || body.gcount() > 0)) {
+    total += static_cast<size_t>(body.gcount());
+  }
+}
+
 class Handler final : public Poco::Net::HTTPRequestHandler {
  public:
   Handler(const Server::Handler& handler, size_t max_body)
@@ -45,6 +58,7 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     }
     Response response;
     if (in.hasContentLength() && static_cast<size_t>(in.getContentLength64()) > max_body_) {
+      Drain(in.stream(), kMaxDrainBytes);
       response = TooLarge();
       out.setKeepAlive(false);
     } else {
@@ -55,6 +69,8 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
         request.body.append(buf, static_cast<size_t>(body.gcount()));
         if (request.body.size() > max_body_) {
           too_large = true;
+          Drain(body, kMaxDrainBytes);
+          out.setKeepAlive(false);
           break;
         }
       }

@@ -1,8 +1,10 @@
 #pragma once
 
 // The HTTP(S) server of sfsim: Poco underneath, every request handed to one Handler as a
-// Request, its Response written back. Bodies above `max_body_bytes` are refused with 413 before
-// they are read in full. A Response with drop_connection closes the socket unanswered.
+// Request, its Response written back. Bodies above `max_body_bytes` are refused with 413 without
+// being kept: up to 256 MiB of such a body is read and discarded first, so that a client still
+// sending it gets the 413 rather than a reset connection, and the connection is then closed. A
+// Response with drop_connection closes the socket unanswered.
 
 #include <cstdint>
 #include <functional>
