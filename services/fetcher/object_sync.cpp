@@ -1,0 +1,355 @@
+#include "fetcher/object_sync.h"
+
+#include <utility>
+
+#include "common/control/events.h"
+#include "common/core/status.h"
+#include "common/core/strings.h"
+#include "fetcher/datetime.h"
+#include "fetcher/record_mapping.h"
+
+namespace sfbridge::fetcher {
+namespace {
+
+using control::Cursor;
+using control::ObjectState;
+
+// The longest key a query can carry, for sizing select lists: 18-character ids never need
+// escaping.
+const Cursor kWidestKey{253'402'300'799'999, std::string(18, 'z')};
+
+// The key of a record read through a select list that starts with Id and SystemModstamp.
+std::optional<Cursor> KeyOf(const salesforce::Record& record) {
+  const salesforce::FieldValue* stamp = record.Find("SystemModstamp");
+  if (record.id.empty() || !stamp || stamp->kind != salesforce::FieldValue::Kind::kString) {
+    return std::nullopt;
+  }
+  auto ms = ParseDateTimeMillis(stamp->text);
+  if (!ms) return std::nullopt;
+  return Cursor{*ms, record.id};
+}
+
+// Where an object that is not (or no longer) in error stands, from its stored row.
+ObjectState ResumableState(const control::ObjectStatus& s) {
+  if (s.backfill_completed_at_ms || s.cursor) return ObjectState::kLive;
+  if (s.backfill_started_at_ms) return ObjectState::kBackfilling;
+  return ObjectState::kPending;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ObjectSync>> ObjectSync::Create(std::string org_id, FieldPlan plan,
+                                                               SalesforceReader& reader,
+                                                               RecordSink& sink, StateStore& store,
+                                                               core::Clock& clock,
+                                                               ObjectSyncOptions options) {
+  KeysetQuery shape;
+  shape.object_name = plan.object_name;
+  shape.after = kWidestKey;
+  shape.through = kWidestKey;
+  shape.modstamp_at_most_ms = kWidestKey.modstamp_ms;
+  shape.limit = options.page_size;
+  auto lists = SplitFieldList(shape, plan.FieldNames(), options.max_encoded_soql_chars);
+  if (!lists.ok()) return lists.status();
+
+  auto loaded = store.Load(plan.object_name);
+  if (!loaded.ok()) {
+    return core::Annotate(loaded.status(), core::StrCat("loading ", plan.object_name));
+  }
+  control::ObjectStatus status;
+  status.object_name = plan.object_name;
+  bool resume_unsaved = false;
+  if (*loaded) {
+    status = **loaded;
+    switch (status.state) {
+      case ObjectState::kBackfilling:
+        if (!status.backfill_started_at_ms) status.state = ObjectState::kPending;
+        break;
+      case ObjectState::kLive:
+      case ObjectState::kPending:
+        break;
+      case ObjectState::kError:
+      case ObjectState::kDisabled:
+        // A restart is a retry: the next Step stores the state it goes on in.
+        status.state = ResumableState(status);
+        status.error.reset();
+        resume_unsaved = true;
+        break;
+    }
+  }
+  std::unique_ptr<ObjectSync> sync(new ObjectSync(std::move(org_id), std::move(plan),
+                                                  *std::move(lists), std::move(status), reader,
+                                                  sink, store, clock, options));
+  sync->resume_unsaved_ = resume_unsaved;
+  return sync;
+}
+
+ObjectSync::ObjectSync(std::string org_id, FieldPlan plan,
+                       std::vector<std::vector<std::string>> lists, control::ObjectStatus status,
+                       SalesforceReader& reader, RecordSink& sink, StateStore& store,
+                       core::Clock& clock, ObjectSyncOptions options)
+    : org_id_(std::move(org_id)),
+      plan_(std::move(plan)),
+      field_lists_(std::move(lists)),
+      reader_(reader),
+      sink_(sink),
+      store_(store),
+      clock_(clock),
+      options_(options),
+      status_(std::move(status)) {}
+
+absl::StatusOr<StepResult> ObjectSync::Step() {
+  if (status_.state == ObjectState::kError) {
+    StepResult result = Result(0, 0, false);
+    result.error = error_;
+    return result;
+  }
+  if (status_.state == ObjectState::kDisabled) return Result(0, 0, false);
+  if (resume_unsaved_) {
+    if (absl::Status s = PersistResume(); !s.ok()) return s;
+  }
+  if (status_.state == ObjectState::kPending) return StartBackfill();
+  return ReadStep();
+}
+
+bool ObjectSync::Retry() {
+  if (status_.state != ObjectState::kError) return false;
+  status_.state = resume_state_;
+  status_.error.reset();
+  error_ = absl::OkStatus();
+  resume_unsaved_ = true;
+  return true;
+}
+
+absl::Status ObjectSync::PersistResume() {
+  if (status_.state == ObjectState::kBackfilling) {
+    // Entering backfilling stamps a new start. Moving the backfill's upper bound later is safe:
+    // whatever changed in between is stamped after the stored cursor, so the rest of the
+    // backfill reads it, and polling starts from the new bound.
+    auto started = store_.BeginBackfill(plan_.object_name);
+    if (!started.ok()) return started.status();
+    status_.backfill_started_at_ms = *started;
+  } else if (absl::Status s = store_.SetState(plan_.object_name, status_.state, std::nullopt);
+             !s.ok()) {
+    return s;
+  }
+  resume_unsaved_ = false;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StepResult> ObjectSync::StartBackfill() {
+  auto started = store_.BeginBackfill(plan_.object_name);
+  if (!started.ok()) return started.status();
+  status_.state = ObjectState::kBackfilling;
+  status_.backfill_started_at_ms = *started;
+  status_.backfill_completed_at_ms.reset();
+  status_.backfill_cursor.reset();
+  status_.records_done = 0;
+  if (!options_.estimate_count) return ReadStep();
+
+  auto count = reader_.Count(plan_.object_name);
+  if (!count.ok()) return Fail(core::Annotate(count.status(), "COUNT() estimate"));
+  if (absl::Status s = store_.SaveBackfillProgress(plan_.object_name, 0, *count, std::nullopt);
+      !s.ok()) {
+    return s;
+  }
+  status_.records_estimate = *count;
+  return Result(1, 0, true);
+}
+
+KeysetQuery ObjectSync::PageQuery(size_t list) const {
+  KeysetQuery query;
+  query.object_name = plan_.object_name;
+  query.fields = field_lists_[list];
+  if (backfilling()) {
+    query.after = status_.backfill_cursor;
+    query.modstamp_at_most_ms = status_.backfill_started_at_ms;
+  } else {
+    query.after = status_.cursor;
+  }
+  return query;
+}
+
+absl::StatusOr<StepResult> ObjectSync::ReadStep() {
+  if (partial_) return ContinuePartial();
+  KeysetQuery query = PageQuery(0);
+  query.limit = options_.page_size;
+  auto page = reader_.QueryAll(BuildKeysetQuery(query), options_.page_size);
+  if (!page.ok()) return Fail(core::Annotate(page.status(), "query"));
+  // Salesforce may cut a page short of the LIMIT (batchSize is a hint: long text fields cap it
+  // at 200) and say so with done=false; the next page is a new keyset query from the cursor.
+  const bool full = !page->done || page->records.size() >= static_cast<size_t>(options_.page_size);
+  std::optional<Cursor> end;
+  if (!page->records.empty()) {
+    end = KeyOf(page->records.back());
+    if (!end) {
+      return Fail(absl::FailedPreconditionError(
+          "a record without Id or a valid SystemModstamp in a keyset page"));
+    }
+  }
+  if (field_lists_.size() == 1 || page->records.empty()) {
+    return Deliver(page->records, end, full);
+  }
+  PartialPage partial;
+  partial.end = *end;
+  partial.full = full;
+  partial.rows = std::move(page->records);
+  partial.modstamps.reserve(partial.rows.size());
+  for (size_t i = 0; i < partial.rows.size(); ++i) {
+    auto key = KeyOf(partial.rows[i]);
+    if (!key) {
+      return Fail(absl::FailedPreconditionError(
+          "a record without Id or a valid SystemModstamp in a keyset page"));
+    }
+    partial.modstamps.push_back(key->modstamp_ms);
+    partial.by_id.emplace(key->id, i);
+  }
+  partial.lists_seen.assign(partial.rows.size(), 0);
+  partial_ = std::move(partial);
+  return Result(1, 0, true);
+}
+
+absl::StatusOr<StepResult> ObjectSync::ContinuePartial() {
+  PartialPage& p = *partial_;
+  absl::StatusOr<salesforce::QueryPage> page;
+  if (!p.next_records_url.empty()) {
+    page = reader_.QueryMore(p.next_records_url);
+  } else {
+    KeysetQuery query = PageQuery(p.next_list);
+    query.through = p.end;
+    page = reader_.QueryAll(BuildKeysetQuery(query), options_.page_size);
+  }
+  if (!page.ok()) {
+    partial_.reset();
+    return Fail(core::Annotate(page.status(), "query"));
+  }
+  for (auto& record : page->records) {
+    auto key = KeyOf(record);
+    auto it = key ? p.by_id.find(key->id) : p.by_id.end();
+    if (it == p.by_id.end() || p.modstamps[it->second] != key->modstamp_ms) {
+      p.inconsistent = true;
+      continue;
+    }
+    auto& fields = p.rows[it->second].fields;
+    for (auto& [name, value] : record.fields) {
+      if (name != "Id" && name != "SystemModstamp") {
+        fields.emplace_back(std::move(name), std::move(value));
+      }
+    }
+    ++p.lists_seen[it->second];
+  }
+  if (!page->done) {
+    p.next_records_url = page->next_records_url;
+    return Result(1, 0, true);
+  }
+  p.next_records_url.clear();
+  if (++p.next_list < field_lists_.size()) return Result(1, 0, true);
+
+  PartialPage done = std::move(*partial_);
+  partial_.reset();
+  if (done.inconsistent) return Result(1, 0, true);  // read the whole page again
+  std::vector<salesforce::Record> complete;
+  complete.reserve(done.rows.size());
+  const size_t later_lists = field_lists_.size() - 1;
+  for (size_t i = 0; i < done.rows.size(); ++i) {
+    // A row some later list lacked was changed since: its new version lies after done.end.
+    if (done.lists_seen[i] == later_lists) complete.push_back(std::move(done.rows[i]));
+  }
+  auto result = Deliver(complete, done.end, done.full);
+  if (!result.ok()) return result;
+  result->api_calls = 1;
+  return result;
+}
+
+v1::ChangeSource ObjectSync::source() const {
+  return backfilling() ? v1::CHANGE_SOURCE_BACKFILL : v1::CHANGE_SOURCE_POLL;
+}
+
+absl::StatusOr<StepResult> ObjectSync::Deliver(const std::vector<salesforce::Record>& records,
+                                               std::optional<Cursor> end, bool full) {
+  const int64_t now_ms = core::ToUnixMillis(clock_.Now());
+  ChangeBatch changes;
+  if (absl::Status s = ConvertPage(org_id_, plan_, records, source(), now_ms, changes); !s.ok()) {
+    return Fail(s);
+  }
+  if (!changes.empty()) {
+    if (absl::Status s = sink_.Publish(changes.changes()); !s.ok()) {
+      return core::Annotate(s, core::StrCat(plan_.object_name, ": publishing a page"));
+    }
+  }
+  const int64_t published = static_cast<int64_t>(changes.size());
+  if (backfilling()) {
+    const int64_t done = status_.records_done + published;
+    const std::optional<Cursor> cursor = end ? end : status_.backfill_cursor;
+    if (absl::Status s =
+            store_.SaveBackfillProgress(plan_.object_name, done, status_.records_estimate, cursor);
+        !s.ok()) {
+      return s;
+    }
+    status_.records_done = done;
+    status_.backfill_cursor = cursor;
+    if (!full) return CompleteBackfill(published);
+    return Result(1, published, true);
+  }
+  if (end) {
+    if (absl::Status s = store_.AdvanceCursor(plan_.object_name, *end); !s.ok()) return s;
+    status_.cursor = end;
+  } else if (absl::Status s = store_.MarkPolled(plan_.object_name); !s.ok()) {
+    return s;
+  }
+  status_.last_poll_at_ms = now_ms;
+  return Result(1, published, full);
+}
+
+absl::StatusOr<StepResult> ObjectSync::CompleteBackfill(int64_t published) {
+  // Polling starts at the backfill's bound: records stamped exactly then may be read twice.
+  const Cursor poll_from{*status_.backfill_started_at_ms, ""};
+  if (!status_.cursor || *status_.cursor < poll_from) {
+    if (absl::Status s = store_.AdvanceCursor(plan_.object_name, poll_from); !s.ok()) return s;
+    status_.cursor = poll_from;
+  }
+  if (absl::Status s = store_.SetState(plan_.object_name, ObjectState::kLive, std::nullopt);
+      !s.ok()) {
+    return s;
+  }
+  const int64_t now_ms = core::ToUnixMillis(clock_.Now());
+  status_.state = ObjectState::kLive;
+  status_.backfill_completed_at_ms = now_ms;
+  // The event is news, not state: if it cannot be stored the object is live all the same.
+  (void)store_.RecordEvent(
+      plan_.object_name, control::kEventBackfillComplete,
+      core::StrCat("{\"records\":", status_.records_done,
+                   ",\"started_at_ms\":", *status_.backfill_started_at_ms,
+                   ",\"duration_ms\":", now_ms - *status_.backfill_started_at_ms, "}"));
+  return Result(1, published, false);
+}
+
+absl::StatusOr<StepResult> ObjectSync::Fail(const absl::Status& error) {
+  const absl::Status reason = core::Annotate(error, plan_.object_name);
+  const std::string message = core::ToString(reason.message());
+  if (absl::Status s = store_.SetState(plan_.object_name, ObjectState::kError, message); !s.ok()) {
+    return s;
+  }
+  std::string detail = "{\"error\":";
+  salesforce::AppendJsonString(&detail, message);
+  core::StrAppend(&detail, ",\"retryable\":", core::IsRetryable(reason) ? "true" : "false", "}");
+  (void)store_.RecordEvent(plan_.object_name, control::kEventObjectError, detail);
+  resume_state_ = status_.state;
+  status_.state = ObjectState::kError;
+  status_.error = message;
+  error_ = reason;
+  StepResult result = Result(1, 0, false);
+  result.error = reason;
+  return result;
+}
+
+StepResult ObjectSync::Result(int api_calls, int64_t published, bool more) const {
+  StepResult result;
+  result.state = status_.state;
+  result.api_calls = api_calls;
+  result.records_published = published;
+  result.more_pending = more;
+  return result;
+}
+
+}  // namespace sfbridge::fetcher

@@ -1,0 +1,171 @@
+#pragma once
+
+// One object's sync, one Salesforce call per Step, so a scheduler can interleave objects:
+//
+//   pending --(COUNT() estimate; backfill_started_at stamped)--> backfilling
+//   backfilling --(queryAll keyset pages up to backfill_started_at; a short page ends it)--> live
+//   live --(queryAll keyset pages after the polling cursor, forever)
+//   any --(a Salesforce failure, or a record that does not match the plan)--> error (reason kept)
+//   error --(Retry(), or a restart)--> the state it failed in
+//
+// Nothing is lost (invariant 4): a page is published to the RecordSink and only once the sink
+// returned (Kafka acknowledged every record) does the cursor move to the page's last key, in the
+// StateStore. A crash at any moment resumes from the last stored cursor: at most the page in
+// flight is read and published again, which the writer absorbs (invariant 3). A backfill never
+// restarts from the beginning once it stored a cursor.
+//
+// Records sharing a SystemModstamp across page boundaries are read exactly once: the cursor is
+// the (SystemModstamp, Id) keyset of soql_builder.h. Polling starts at backfill_started_at, so
+// every change made during the backfill is caught by the polls.
+//
+// Wide objects whose select list does not fit one URL are read with several queries per page,
+// one per Step, merged by Id as soql_builder.h describes.
+//
+// Not thread-safe: one thread steps an object at a time. The reader, sink, store and clock are
+// not owned and must outlive the ObjectSync.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/control/org_settings.h"
+#include "common/core/clock.h"
+#include "common/salesforce/json_records.h"
+#include "fetcher/schema_mapping.h"
+#include "fetcher/soql_builder.h"
+#include "fetcher/sync_task.h"
+#include "sfbridge/v1/record.pb.h"
+
+namespace sfbridge::fetcher {
+
+// Salesforce reads. The adapter over salesforce::Client takes no budget itself: the scheduler
+// took a token before the Step that calls it. Errors are the client's (core::IsRetryable).
+class SalesforceReader {
+ public:
+  virtual ~SalesforceReader() = default;
+  // GET /queryAll (deleted rows included, IsDeleted = true), pages of about `batch_size`.
+  virtual absl::StatusOr<salesforce::QueryPage> QueryAll(std::string_view soql, int batch_size) = 0;
+  virtual absl::StatusOr<salesforce::QueryPage> QueryMore(std::string_view next_records_url) = 0;
+  // BuildCountQuery(object_name) through queryAll: the backfill's estimate.
+  virtual absl::StatusOr<int64_t> Count(std::string_view object_name) = 0;
+};
+
+// Kafka, topic sfbridge.<org>.records, keyed by record_id.
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  // Returns OK only once Kafka acknowledged every one of `changes` (invariant 4). An error means
+  // any subset may have been published; the caller reads them again. The changes live only for
+  // the call (they sit on the page's arena, record_mapping.h).
+  virtual absl::Status Publish(std::span<const v1::RecordChange* const> changes) = 0;
+};
+
+// The object's row in the control plane (control/org_settings.h, events.h) for one org.
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  // nullopt when the object has no row yet.
+  virtual absl::StatusOr<std::optional<control::ObjectStatus>> Load(std::string_view object) = 0;
+  // Enters kBackfilling, stamping backfill_started_at; returns the stamp (UTC ms).
+  virtual absl::StatusOr<int64_t> BeginBackfill(std::string_view object) = 0;
+  virtual absl::Status SaveBackfillProgress(std::string_view object, int64_t records_done,
+                                            std::optional<int64_t> records_estimate,
+                                            std::optional<control::Cursor> resume_after) = 0;
+  // Moves the polling cursor forward (never back) and stamps last_poll_at.
+  virtual absl::Status AdvanceCursor(std::string_view object, const control::Cursor& to) = 0;
+  // Stamps last_poll_at (a poll found nothing new).
+  virtual absl::Status MarkPolled(std::string_view object) = 0;
+  virtual absl::Status SetState(std::string_view object, control::ObjectState state,
+                                std::optional<std::string_view> error) = 0;
+  virtual absl::Status RecordEvent(std::string_view object, std::string_view kind,
+                                   std::string_view detail_json) = 0;
+};
+
+struct ObjectSyncOptions {
+  int page_size = 2000;        // LIMIT and batchSize of every page
+  bool estimate_count = true;  // spend the first call on COUNT()
+  size_t max_encoded_soql_chars = kMaxEncodedSoqlChars;
+};
+
+class ObjectSync final : public SyncTask {
+ public:
+  // Loads the object's row and resumes where it stands: pending (or no row) starts a backfill;
+  // backfilling resumes after backfill_cursor; live polls after cursor; error resumes the state
+  // it failed in (a restart is a retry). Errors: the store's; kInvalidArgument when the plan's
+  // fields cannot be split into queries that fit a URL.
+  static absl::StatusOr<std::unique_ptr<ObjectSync>> Create(std::string org_id, FieldPlan plan,
+                                                            SalesforceReader& reader,
+                                                            RecordSink& sink, StateStore& store,
+                                                            core::Clock& clock,
+                                                            ObjectSyncOptions options = {});
+
+  const std::string& object_name() const override { return plan_.object_name; }
+  control::ObjectState state() const override { return status_.state; }
+  absl::StatusOr<StepResult> Step() override;
+  bool Retry() override;
+
+  // The object's state as this sync last stored it.
+  const control::ObjectStatus& status() const { return status_; }
+  // The select lists a page is read with (more than one for a wide object).
+  const std::vector<std::vector<std::string>>& field_lists() const { return field_lists_; }
+
+ private:
+  // A page of a wide object while its later select lists are being read.
+  struct PartialPage {
+    std::vector<salesforce::Record> rows;  // from the first list
+    std::vector<int64_t> modstamps;        // of rows
+    std::vector<size_t> lists_seen;        // per row: later lists that returned it unchanged
+    std::unordered_map<std::string, size_t> by_id;
+    control::Cursor end;  // the first list's last key
+    bool full = false;
+    size_t next_list = 1;
+    std::string next_records_url;  // while the current list has more pages
+    bool inconsistent = false;
+  };
+
+  ObjectSync(std::string org_id, FieldPlan plan, std::vector<std::vector<std::string>> lists,
+             control::ObjectStatus status, SalesforceReader& reader, RecordSink& sink,
+             StateStore& store, core::Clock& clock, ObjectSyncOptions options);
+
+  absl::StatusOr<StepResult> StartBackfill();
+  // Reads one page (or one part of a split page) of the backfill or of polling.
+  absl::StatusOr<StepResult> ReadStep();
+  absl::StatusOr<StepResult> ContinuePartial();
+  // Publishes a complete page and moves the cursor to `end` (nullopt: the page was empty).
+  absl::StatusOr<StepResult> Deliver(const std::vector<salesforce::Record>& records,
+                                     std::optional<control::Cursor> end, bool full);
+  absl::StatusOr<StepResult> CompleteBackfill(int64_t published);
+  // Records the failure (state, reason, event); the returned result reports it.
+  absl::StatusOr<StepResult> Fail(const absl::Status& error);
+  // After Retry() or a restart from kError: stores the state the object goes on in.
+  absl::Status PersistResume();
+
+  KeysetQuery PageQuery(size_t list) const;
+  bool backfilling() const { return status_.state == control::ObjectState::kBackfilling; }
+  v1::ChangeSource source() const;
+  StepResult Result(int api_calls, int64_t published, bool more) const;
+
+  const std::string org_id_;
+  const FieldPlan plan_;
+  const std::vector<std::vector<std::string>> field_lists_;
+  SalesforceReader& reader_;
+  RecordSink& sink_;
+  StateStore& store_;
+  core::Clock& clock_;
+  const ObjectSyncOptions options_;
+
+  control::ObjectStatus status_;
+  control::ObjectState resume_state_ = control::ObjectState::kPending;  // while kError
+  absl::Status error_;                                                  // while kError
+  bool resume_unsaved_ = false;
+  std::optional<PartialPage> partial_;
+};
+
+}  // namespace sfbridge::fetcher
