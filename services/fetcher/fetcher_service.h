@@ -1,0 +1,76 @@
+#pragma once
+
+// The sfbridge-fetcher service: keeps Kafka in step with one Salesforce org.
+//
+// On start: migrates the control plane, registers the org (keeping its rate settings), creates
+// the org's topics, discovers the objects to read (discovery.h), then loops until stopped:
+// every lease_ttl / 3 it heartbeats and acquires its share of the objects (leases.h), adding the
+// objects it gained to the Scheduler and removing those it lost; in between the Scheduler
+// spends the org's budget on them, one Salesforce call per token. /metrics, /healthz and
+// /readyz are served on metrics.host:metrics.port (ready once discovery is done).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/core/clock.h"
+#include "common/core/config.h"
+#include "common/core/metrics.h"
+#include "common/salesforce/auth.h"
+
+namespace sfbridge::fetcher {
+
+struct FetcherOptions {
+  std::string postgres_url;
+  std::string kafka_brokers;
+  std::string org_id;  // the org's name in the control plane (and in topic names)
+  salesforce::Credentials credentials;
+  std::string api_version = "59.0";
+  std::string ca_file;  // extra trusted CAs (PEM); empty for none
+  // Objects to read; nullopt: the default rule (schema_mapping.h DefaultExclusion).
+  std::optional<std::vector<std::string>> objects;
+  int page_size = 2000;
+  std::chrono::milliseconds poll_interval{5'000};
+  std::chrono::milliseconds lease_ttl{30'000};
+  std::string replica_id;   // empty: hostname-pid
+  int partitions = 6;       // of the records topic
+  int metrics_port = 9464;  // 0: any free port; negative: no admin server
+  std::string metrics_host = "0.0.0.0";
+  // Salesforce client retries (tests shorten them).
+  int max_attempts = 5;
+  std::chrono::milliseconds initial_backoff{500};
+};
+
+// The keys of sfbridge-fetcher (logging keys not included).
+core::ConfigSchema FetcherConfigSchema();
+// Errors: kInvalidArgument for an unreadable private key file.
+absl::StatusOr<FetcherOptions> FetcherOptionsFromConfig(const core::Config& config);
+
+class FetcherService {
+ public:
+  explicit FetcherService(FetcherOptions options,
+                          core::Clock& clock = core::SystemClock::Instance());
+
+  // Runs until `stop` is requested (OK) or a failure that retrying cannot cure.
+  absl::Status Run(std::stop_token stop);
+
+  core::MetricsRegistry& metrics() { return metrics_; }
+  // The admin server's port once it listens; 0 before.
+  uint16_t bound_metrics_port() const { return bound_port_.load(); }
+  bool ready() const { return ready_.load(); }
+
+ private:
+  FetcherOptions options_;
+  core::Clock& clock_;
+  core::MetricsRegistry metrics_;
+  std::atomic<uint16_t> bound_port_{0};
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace sfbridge::fetcher

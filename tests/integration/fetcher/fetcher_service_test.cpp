@@ -1,0 +1,425 @@
+// sfbridge-fetcher in-process against sfsim, the test PostgreSQL and Kafka: a full backfill
+// reaches Kafka exactly as the org holds it, in pages of about 2,000 records, and a restart
+// picks up later creates, updates and deletes from the stored cursors.
+
+#include "fetcher/fetcher_service.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/control/migrations.h"
+#include "common/control/org_settings.h"
+#include "common/core/clock.h"
+#include "common/core/strings.h"
+#include "common/kafka/consumer.h"
+#include "common/postgres/connection.h"
+#include "common/salesforce/poco_transport.h"
+#include "fetcher/kafka_sink.h"
+#include "sfbridge/v1/record.pb.h"
+#include "sfsim/simulator.h"
+#include "tests/harness/child_process.h"
+#include "tests/harness/test_env.h"
+
+namespace sfbridge::fetcher {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr std::string_view kClientId = "3MVG9fetcherIntegrationConsumerKey";
+constexpr std::string_view kClientSecret = "fetcher-client-secret-2c4e6a8b";
+constexpr std::string_view kUsername = "fetcher@sfbridge.example";
+constexpr std::string_view kPassword = "fetcher-pass-word-token-9Zq";
+
+const std::vector<std::string> kObjects = {"User", "Account", "Contact", "Opportunity",
+                                           "Invoice__c"};
+
+sfsim::SimulatorOptions OrgOptions() {
+  sfsim::SimulatorOptions o;
+  o.org.seed = 7;
+  o.org.counts = {{"User", 5},
+                  {"Account", 2000},
+                  {"Contact", 20000},
+                  {"Opportunity", 3000},
+                  {"Invoice__c", 2000}};
+  o.org.burst_size = 500;
+  o.admin_enabled = true;
+  o.server.threads = 4;
+  o.oauth.client_id = std::string(kClientId);
+  o.oauth.client_secret = std::string(kClientSecret);
+  o.oauth.username = std::string(kUsername);
+  o.oauth.password = std::string(kPassword);
+  return o;
+}
+
+// The latest version of each record seen in the records topic.
+struct Seen {
+  int64_t modstamp_ms = 0;
+  bool deleted = false;
+};
+using SeenByObject = std::map<std::string, std::map<std::string, Seen>>;
+
+class RecordsReader {
+ public:
+  RecordsReader(const std::string& topic) {
+    auto c = kafka::Consumer::Create(
+        {.brokers = testing::KafkaBrokers(), .group_id = testing::UniqueName("fetcher_it")});
+    EXPECT_TRUE(c.ok()) << c.status();
+    consumer_ = *std::move(c);
+    EXPECT_TRUE(consumer_->Subscribe({topic}).ok());
+  }
+
+  // Reads until nothing arrives for `quiet`, or `stop_when` holds, or `limit` passed.
+  template <typename Pred>
+  void ReadUntil(Pred stop_when, milliseconds quiet, milliseconds limit) {
+    const auto start = std::chrono::steady_clock::now();
+    auto last = start;
+    while (std::chrono::steady_clock::now() - start < limit) {
+      auto m = consumer_->Poll(200);
+      ASSERT_TRUE(m.ok()) << m.status();
+      if (m->has_value()) {
+        v1::RecordChange change;
+        ASSERT_TRUE(
+            change.ParseFromArray((*m)->value().data(), static_cast<int>((*m)->value().size())));
+        ++messages_;
+        Seen& s = seen_[change.object_name()][change.record_id()];
+        if (change.system_modstamp_ms() >= s.modstamp_ms) {
+          s = {change.system_modstamp_ms(), change.deleted()};
+        }
+        last = std::chrono::steady_clock::now();
+        continue;
+      }
+      if (stop_when(seen_)) return;
+      if (std::chrono::steady_clock::now() - last >= quiet) return;
+    }
+  }
+
+  const SeenByObject& seen() const { return seen_; }
+  int64_t messages() const { return messages_; }
+
+ private:
+  std::unique_ptr<kafka::Consumer> consumer_;
+  SeenByObject seen_;
+  int64_t messages_ = 0;
+};
+
+// Records missing from or extra in `seen` compared with the org, or with an older modstamp.
+std::string Differences(const std::map<std::string, int64_t>& expected,
+                        const std::map<std::string, Seen>& seen) {
+  int missing = 0, extra = 0, stale = 0;
+  std::string example;
+  for (const auto& [id, stamp] : expected) {
+    auto it = seen.find(id);
+    if (it == seen.end()) {
+      if (++missing == 1) example = core::StrCat("missing ", id);
+    } else if (it->second.modstamp_ms != stamp) {
+      if (++stale == 1 && example.empty()) {
+        example = core::StrCat("stale ", id, " ", it->second.modstamp_ms, " != ", stamp);
+      }
+    }
+  }
+  for (const auto& [id, s] : seen) {
+    if (!expected.contains(id) && ++extra == 1 && example.empty()) {
+      example = core::StrCat("extra ", id);
+    }
+  }
+  if (missing + extra + stale == 0) return "";
+  return core::StrCat("missing=", missing, " extra=", extra, " stale=", stale, " (", example, ")");
+}
+
+class FetcherServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto sim = sfsim::Simulator::Start(OrgOptions(), core::SystemClock::Instance());
+    ASSERT_TRUE(sim.ok()) << sim.status();
+    sim_ = *std::move(sim);
+    org_id_ = testing::UniqueName("fetchit");
+    auto conn = postgres::Connection::Connect(db_.url());
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    conn_ = *std::move(conn);
+    ASSERT_TRUE(control::Migrate(*conn_).ok());
+    // An unlimited budget: the test measures the fetcher, not the rate limit.
+    control::OrgSettings settings;
+    settings.org_id = org_id_;
+    settings.display_name = org_id_;
+    settings.rate_per_second = 1000;
+    settings.burst = 1000;
+    settings.daily_quota_share = 1;
+    ASSERT_TRUE(control::UpsertOrg(*conn_, settings).ok());
+  }
+
+  FetcherOptions Options(milliseconds poll_interval) const {
+    FetcherOptions o;
+    o.postgres_url = db_.url();
+    o.kafka_brokers = testing::KafkaBrokers();
+    o.org_id = org_id_;
+    o.credentials.flow = salesforce::AuthFlow::kPassword;
+    o.credentials.login_url = sim_->base_url();
+    o.credentials.client_id = std::string(kClientId);
+    o.credentials.client_secret = std::string(kClientSecret);
+    o.credentials.username = std::string(kUsername);
+    o.credentials.password = std::string(kPassword);
+    o.objects = kObjects;
+    o.poll_interval = poll_interval;
+    o.metrics_port = 0;
+    o.metrics_host = "127.0.0.1";
+    o.replica_id = core::StrCat(org_id_, "-replica");
+    o.max_attempts = 3;
+    o.initial_backoff = milliseconds(50);
+    return o;
+  }
+
+  // True once every object is live (and none in error, which fails the test).
+  bool AllLive() {
+    auto objects = control::LoadObjects(*conn_, org_id_);
+    EXPECT_TRUE(objects.ok()) << objects.status();
+    if (!objects.ok()) return false;
+    int live = 0;
+    for (const control::ObjectStatus& o : *objects) {
+      EXPECT_NE(o.state, control::ObjectState::kError)
+          << o.object_name << ": " << o.error.value_or("");
+      if (o.state == control::ObjectState::kLive) ++live;
+    }
+    return live == static_cast<int>(kObjects.size());
+  }
+
+  testing::TempDatabase db_;
+  std::unique_ptr<sfsim::Simulator> sim_;
+  std::unique_ptr<postgres::Connection> conn_;
+  std::string org_id_;
+};
+
+// Runs a FetcherService in a thread until destroyed.
+class RunningFetcher {
+ public:
+  explicit RunningFetcher(FetcherOptions options) : service_(std::move(options)) {
+    thread_ = std::jthread([this](std::stop_token stop) { result_ = service_.Run(stop); });
+  }
+  absl::Status Stop() {
+    thread_.request_stop();
+    thread_.join();
+    return result_;
+  }
+  FetcherService& service() { return service_; }
+
+ private:
+  FetcherService service_;
+  absl::Status result_;
+  std::jthread thread_;
+};
+
+TEST_F(FetcherServiceTest, BackfillsEveryRecordThenFollowsChanges) {
+  int64_t total = 0;
+  for (const std::string& object : kObjects) total += sim_->org().Count(object, true);
+
+  // Phase 1: the backfill. Polls wait a minute so the calls counted are the backfill's.
+  sim_->limits().ResetCounts();
+  const auto start = std::chrono::steady_clock::now();
+  auto fetcher = std::make_unique<RunningFetcher>(Options(seconds(60)));
+  const auto give_up = start + seconds(300);
+  bool live = false;
+  while (!(live = AllLive()) && std::chrono::steady_clock::now() < give_up && !HasFailure()) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  const double backfill_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::map<std::string, int64_t> calls = sim_->limits().CallsByKind();
+  ASSERT_TRUE(live) << "not every object went live";
+
+  EXPECT_GT(fetcher->service().bound_metrics_port(), 0);
+  EXPECT_TRUE(fetcher->service().ready());
+  const std::string metrics = fetcher->service().metrics().RenderText();
+  EXPECT_NE(metrics.find("sfbridge_fetcher_api_calls_total{"), std::string::npos);
+  EXPECT_NE(metrics.find("sfbridge_fetcher_records_published_total{"), std::string::npos);
+  EXPECT_NE(metrics.find("sfbridge_fetcher_backfill_records{"), std::string::npos);
+  ASSERT_TRUE(fetcher->Stop().ok());
+  fetcher.reset();
+
+  int64_t query_calls = 0;
+  std::string by_kind;
+  for (const auto& [kind, n] : calls) {
+    by_kind += core::StrCat(kind, "=", n, " ");
+    if (kind == "query" || kind == "query_more" || kind == "query_all") query_calls += n;
+  }
+  // One COUNT() and one closing short (often empty) page per object are fixed costs; every other
+  // call is a full page.
+  const int64_t fixed = 2 * static_cast<int64_t>(kObjects.size());
+  const double per_call = static_cast<double>(total) / static_cast<double>(query_calls);
+  const double per_page_call =
+      static_cast<double>(total) / static_cast<double>(std::max<int64_t>(1, query_calls - fixed));
+  std::printf(
+      "[ backfill ] records=%lld seconds=%.2f records_per_second=%.0f query_calls=%lld "
+      "records_per_query_call=%.1f records_per_page_call(excluding COUNT and closing page)=%.1f "
+      "calls: %s\n",
+      static_cast<long long>(total), backfill_seconds, total / backfill_seconds,
+      static_cast<long long>(query_calls), per_call, per_page_call, by_kind.c_str());
+  // The backfill proper, as the control plane stamped it (start-up and discovery excluded).
+  auto window = conn_->Exec(
+      "SELECT EXTRACT(EPOCH FROM max(backfill_completed_at) - min(backfill_started_at)) "
+      "FROM sfbridge.objects WHERE org_id = $1",
+      {org_id_});
+  ASSERT_TRUE(window.ok()) << window.status();
+  ASSERT_TRUE(window->rows.at(0).at(0).has_value());
+  const double window_seconds = std::stod(*window->rows[0][0]);
+  std::printf("[ backfill ] stamped window=%.2f s records_per_second=%.0f\n", window_seconds,
+              total / std::max(window_seconds, 0.001));
+  EXPECT_GE(per_page_call, 1900);
+  EXPECT_GE(per_call, 1000);
+
+  const std::string topic = RecordsTopic(org_id_);
+  RecordsReader reader(topic);
+  reader.ReadUntil(
+      [&](const SeenByObject& seen) {
+        size_t n = 0;
+        for (const auto& [o, m] : seen) n += m.size();
+        return n >= static_cast<size_t>(total);
+      },
+      seconds(10), seconds(120));
+  for (const std::string& object : kObjects) {
+    auto expected = sim_->org().Digest(object, true);
+    auto it = reader.seen().find(object);
+    ASSERT_NE(it, reader.seen().end()) << object << " never published";
+    EXPECT_EQ(Differences(expected, it->second), "") << object;
+  }
+  std::printf("[ backfill ] messages=%lld distinct=%lld\n",
+              static_cast<long long>(reader.messages()), static_cast<long long>(total));
+
+  // Phase 2: changes while the fetcher is down, then a restart from the stored cursors.
+  sfsim::org::InputRecord account = {
+      {"Name", {.kind = sfsim::org::InputValue::Kind::kString, .text = "Fetcher Test Co"}}};
+  sfsim::org::SaveResult created = sim_->org().Create("Account", account);
+  ASSERT_TRUE(created.success) << (created.errors.empty() ? "" : created.errors[0].message);
+  const std::string contact_id = sim_->org().Digest("Contact", false).begin()->first;
+  sfsim::org::SaveResult updated = sim_->org().Update(
+      "Contact", contact_id,
+      {{"LastName", {.kind = sfsim::org::InputValue::Kind::kString, .text = "Renamed"}}});
+  ASSERT_TRUE(updated.success) << (updated.errors.empty() ? "" : updated.errors[0].message);
+  const std::string opportunity_id = sim_->org().Digest("Opportunity", false).rbegin()->first;
+  sfsim::org::SaveResult deleted = sim_->org().Delete(opportunity_id);
+  ASSERT_TRUE(deleted.success) << (deleted.errors.empty() ? "" : deleted.errors[0].message);
+  const int churned = sim_->org().ChurnStep(11, 300, 60);
+  EXPECT_GT(churned, 0);
+
+  auto matches = [&](const SeenByObject& seen) {
+    for (const std::string& object : kObjects) {
+      auto it = seen.find(object);
+      if (it == seen.end()) return false;
+      if (!Differences(sim_->org().Digest(object, true), it->second).empty()) return false;
+    }
+    return true;
+  };
+  fetcher = std::make_unique<RunningFetcher>(Options(milliseconds(300)));
+  reader.ReadUntil(matches, seconds(120), seconds(120));
+  ASSERT_TRUE(fetcher->Stop().ok());
+  fetcher.reset();
+
+  for (const std::string& object : kObjects) {
+    auto expected = sim_->org().Digest(object, true);
+    auto live_ids = sim_->org().Digest(object, false);
+    const auto& seen = reader.seen().at(object);
+    EXPECT_EQ(Differences(expected, seen), "") << object << " after the changes";
+    int tombstones = 0;
+    for (const auto& [id, stamp] : expected) {
+      auto it = seen.find(id);
+      if (it == seen.end()) continue;
+      const bool is_deleted = !live_ids.contains(id);
+      EXPECT_EQ(it->second.deleted, is_deleted) << object << " " << id;
+      tombstones += is_deleted ? 1 : 0;
+    }
+    std::printf("[ changes ] object=%s records=%zu tombstones=%d\n", object.c_str(),
+                expected.size(), tombstones);
+  }
+  const auto& accounts = reader.seen().at("Account");
+  EXPECT_TRUE(accounts.contains(created.id));
+  EXPECT_EQ(reader.seen().at("Contact").at(contact_id).modstamp_ms,
+            sim_->org().Digest("Contact", true).at(contact_id));
+  ASSERT_TRUE(reader.seen().at("Opportunity").contains(opportunity_id));
+  EXPECT_TRUE(reader.seen().at("Opportunity").at(opportunity_id).deleted);
+  std::printf("[ changes ] churned=%d messages=%lld\n", churned,
+              static_cast<long long>(reader.messages()));
+}
+
+// A free TCP port on 127.0.0.1 (free when this returns; good enough for a test).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST_F(FetcherServiceTest, BinaryServesMetricsAndStopsOnSigterm) {
+  const int port = FreePort();
+  std::map<std::string, std::string> env = {
+      {"SFBRIDGE_POSTGRES_URL", db_.url()},
+      {"SFBRIDGE_KAFKA_BROKERS", testing::KafkaBrokers()},
+      {"SFBRIDGE_ORG_ID", org_id_},
+      {"SFBRIDGE_SALESFORCE_LOGIN_URL", sim_->base_url()},
+      {"SFBRIDGE_SALESFORCE_CLIENT_ID", std::string(kClientId)},
+      {"SFBRIDGE_SALESFORCE_CLIENT_SECRET", std::string(kClientSecret)},
+      {"SFBRIDGE_SALESFORCE_USERNAME", std::string(kUsername)},
+      {"SFBRIDGE_SALESFORCE_PASSWORD", std::string(kPassword)},
+      {"SFBRIDGE_FETCHER_OBJECTS", "User, Account,Contact,Opportunity,Invoice__c"},
+      {"SFBRIDGE_FETCHER_POLL_INTERVAL", "1s"},
+      {"SFBRIDGE_KAFKA_PARTITIONS", "3"},
+      {"SFBRIDGE_METRICS_PORT", std::to_string(port)},
+      {"SFBRIDGE_METRICS_HOST", "127.0.0.1"},
+  };
+  auto child = testing::ChildProcess::Start({SFBRIDGE_FETCHER}, env);
+  ASSERT_NE(child, nullptr);
+  const auto give_up = std::chrono::steady_clock::now() + seconds(300);
+  bool live = false;
+  while (!(live = AllLive()) && std::chrono::steady_clock::now() < give_up && !HasFailure() &&
+         child->GroupAlive()) {
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  ASSERT_TRUE(live) << child->Output();
+
+  auto transport = salesforce::PocoTransport::Create({});
+  ASSERT_TRUE(transport.ok());
+  const std::string base = core::StrCat("http://127.0.0.1:", port);
+  auto ready = (*transport)->Send({.url = base + "/readyz", .timeout = seconds(10)});
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(ready->status, 200);
+  auto metrics = (*transport)->Send({.url = base + "/metrics", .timeout = seconds(10)});
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_NE(metrics->body.find(core::StrCat("sfbridge_fetcher_records_published_total{org=\"",
+                                            org_id_, "\",object=\"Contact\"} 20000")),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("sfbridge_fetcher_api_calls_total{"), std::string::npos);
+  EXPECT_NE(metrics->body.find(core::StrCat("sfbridge_fetcher_backfill_records{org=\"", org_id_,
+                                            "\",object=\"Contact\"} 20000")),
+            std::string::npos);
+
+  child->Signal(SIGTERM);
+  std::optional<int> code = child->Wait(seconds(30));
+  ASSERT_TRUE(code.has_value()) << child->Output();
+  EXPECT_EQ(*code, 0) << child->Output();
+  const std::string output = child->Output();
+  EXPECT_NE(output.find("object=Contact"), std::string::npos);
+  EXPECT_EQ(output.find(kPassword), std::string::npos);
+  EXPECT_EQ(output.find(kClientSecret), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sfbridge::fetcher
