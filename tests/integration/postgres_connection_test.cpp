@@ -173,3 +173,21 @@ TEST(PostgresConnectTest, UnknownDatabaseIsAPermanentError) {
 
 }  // namespace
 }  // namespace sfbridge::postgres
+
+namespace sfbridge::postgres {
+namespace {
+
+TEST_F(PostgresTest, PermissionDeniedKeepsItsSqlState) {
+  const std::string role = testing::UniqueName("reader");
+  ASSERT_TRUE(conn_->Exec("CREATE ROLE " + role + " NOLOGIN").ok());
+  absl::Status denied = conn_->InTransaction([&](Transaction& tx) -> absl::Status {
+    if (auto s = tx.Exec("SET LOCAL ROLE " + role); !s.ok()) return s.status();
+    return tx.Exec("INSERT INTO contact (id) VALUES ('x')").status();
+  });
+  (void)conn_->Exec("DROP ROLE " + role);
+  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied) << denied;
+  EXPECT_THAT(std::string(denied.message()), HasSubstr("SQLSTATE 42501"));
+}
+
+}  // namespace
+}  // namespace sfbridge::postgres

@@ -13,9 +13,26 @@ namespace {
 
 constexpr size_t kCopyChunk = 8 * 1024;
 
+// libpqxx 6 leaves sqlstate() empty for some errors it maps to its own exception classes
+// (insufficient_privilege among them); the class still says which SQLSTATE it was.
+std::string SqlStateOfClass(const std::exception& e) {
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&e)) return "42501";
+  if (dynamic_cast<const pqxx::unique_violation*>(&e)) return "23505";
+  if (dynamic_cast<const pqxx::foreign_key_violation*>(&e)) return "23503";
+  if (dynamic_cast<const pqxx::not_null_violation*>(&e)) return "23502";
+  if (dynamic_cast<const pqxx::check_violation*>(&e)) return "23514";
+  if (dynamic_cast<const pqxx::undefined_table*>(&e)) return "42P01";
+  if (dynamic_cast<const pqxx::undefined_column*>(&e)) return "42703";
+  if (dynamic_cast<const pqxx::syntax_error*>(&e)) return "42601";
+  if (dynamic_cast<const pqxx::deadlock_detected*>(&e)) return "40P01";
+  if (dynamic_cast<const pqxx::serialization_failure*>(&e)) return "40001";
+  return "";
+}
+
 absl::Status FromException(const std::exception& e, std::string_view context) {
   if (auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     std::string state = sql->sqlstate();
+    if (state.empty()) state = SqlStateOfClass(e);
     std::string message = sql->what();
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
       message.pop_back();
