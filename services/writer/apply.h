@@ -1,0 +1,117 @@
+#pragma once
+
+// Applying record versions to synced tables: the writer's one write path, shared by the Kafka
+// stream and the proxy's Apply (DESIGN.md invariants 3 and 4).
+//
+// Guard (invariant 3). A version is applied only when its SystemModstamp is not older than the
+// stored row's (`excluded._modstamp_ms >= t._modstamp_ms`: re-delivering the stored version
+// rewrites the same values) and newer than the record's tombstone. A deletion (deleted = true)
+// removes the row when the row is not newer than it, and records a tombstone (object, id,
+// modstamp) that only ever moves forward; the tombstone then holds back every version up to and
+// including its modstamp, so a late older update cannot resurrect the row. A record undeleted in
+// Salesforce comes back with a newer SystemModstamp and is applied again.
+//
+// Within one call only the newest version of each record counts: the highest SystemModstamp;
+// on a tie a deletion wins over an update, then the later change in `changes` wins. The others
+// are reported stale. This is resolved in memory before anything is sent (the same outcome as
+// a DISTINCT ON (id) ORDER BY id, modstamp DESC, deleted DESC over staging, without sending or
+// sorting the losers).
+//
+// Mechanics, per object, in the caller's transaction:
+//   1. the table is locked (ROW EXCLUSIVE, before its layout is read, so a concurrent
+//      EnsureTable waits for the batch) and writers of the table take turns through a
+//      transaction-level advisory lock (hashtextextended(<schema>.<table>, kApplyLockSeed)):
+//      what step 3 reads stays true until commit, which keeps the guard exact when the Kafka
+//      stream and the proxy's Apply race on the same record;
+//   2. every change is rendered once into COPY text, on a short-lived helper thread while the
+//      server runs step 3; then the newest version per record is chosen;
+//   3. one probe reads the stored modstamp and tombstone of those records (index lookups);
+//   4. records with neither a row nor a tombstone at or after their version are COPYed straight
+//      into the table (a backfill is nothing else, so it runs at COPY speed);
+//   5. newer versions of stored rows and all deletions are COPYed into a TEMP staging table
+//      typed like the target (created once per layout and connection, ON COMMIT DELETE ROWS,
+//      truncated before use), then applied by one INSERT ... ON CONFLICT (id) DO UPDATE ...
+//      WHERE excluded._modstamp_ms >= t._modstamp_ms per distinct set of present fields, and
+//      one DELETE + tombstone upsert. The statements repeat the guards, so they are right on
+//      their own; a count that differs from what the probe predicted aborts the call
+//      (kAborted: retry).
+//   Versions the probe shows to be stale are not sent at all.
+
+// Partial versions: a field absent from RecordChange.fields leaves its column as it is. Changes
+// are grouped by their set of present fields; each group's upsert inserts and updates exactly
+// those columns (a new row gets NULL in the others). An explicit FieldValue.null writes NULL.
+// The field "Id" is ignored: the id column always comes from record_id.
+//
+// Values, written exactly (rendering is independent of the session's settings):
+//   text / multi -> the text; number -> the decimal text (never through a double);
+//   boolean -> t / f; datetime_ms -> "YYYY-MM-DD HH:MM:SS.mmm+00"; date_days -> "YYYY-MM-DD";
+//   time_ms -> "HH:MM:SS.mmm"; null -> NULL.
+// A value that does not fit its column is refused up front rather than failing the batch:
+// into boolean / integer / bigint / numeric / date / timestamptz / time only the matching kind
+// (numbers checked for syntax and integer range; years 1..9999; time below 24 h); into text any
+// kind, rendered as above; text containing NUL never.
+//
+// Parking: a change naming an object that has no table in `schema` (for its org), a field with
+// no column, a value that does not fit, an empty record_id or a SystemModstamp <= 0 is not
+// applied; it comes back as kParked with the reason, and every other change is applied.
+// Parked changes are the caller's to keep (dead_letters.h), ideally in the same transaction.
+//
+// Thread-safety: none; one connection per thread (the helper thread never touches the
+// connection). Needs EnsureTable to have created the tables.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/postgres/connection.h"
+#include "sfbridge/v1/record.pb.h"
+#include "writer/offsets.h"
+
+namespace sfbridge::writer {
+
+// Seed of the per-table advisory lock key that serializes writers of one table ("sfapply").
+inline constexpr int64_t kApplyLockSeed = 0x73666170706c79;
+
+enum class Outcome {
+  kApplied,  // the row (or, for a deletion, its tombstone) now holds this version
+  kStale,    // not applied: a newer version, an equal-or-newer tombstone, or a newer change in
+             // the same call won
+  kParked,   // not applied: the change cannot be applied as it is (see `reason`)
+};
+
+struct RecordOutcome {
+  Outcome outcome = Outcome::kParked;
+  // kApplied / kStale: the SystemModstamp the record holds after the call (the row's, or the
+  // tombstone's when it is deleted); 0 when neither exists. kParked: 0.
+  int64_t stored_modstamp_ms = 0;
+  std::string reason;  // kParked only
+};
+
+struct ObjectStats {
+  int64_t applied = 0;  // versions written (inserted or updated)
+  int64_t deleted = 0;  // deletions applied
+  int64_t stale = 0;    // versions and deletions not applied because something newer won
+  int64_t parked = 0;
+};
+
+struct ApplyStats {
+  std::map<std::string, ObjectStats> objects;  // by object API name
+  std::vector<RecordOutcome> outcomes;         // one per change, in the order given
+  std::vector<size_t> parked;                  // indexes into `changes` of the kParked ones
+};
+
+// Applies `changes` within the caller's transaction `tx` (rules above). On an error the caller
+// must roll back: part of the batch may have been written.
+absl::StatusOr<ApplyStats> ApplyChanges(postgres::Transaction& tx, const std::string& schema,
+                                        const std::vector<v1::RecordChange>& changes);
+
+// ApplyChanges and StoreOffsets(offsets) in ONE transaction (invariant 4): either the rows and
+// the offsets are stored, or neither. Errors: SQL errors as the wrapper returns them
+// (core::IsRetryable tells whether to retry the same batch); parked changes are not errors.
+absl::StatusOr<ApplyStats> ApplyBatch(postgres::Connection& conn, const std::string& schema,
+                                      const std::vector<v1::RecordChange>& changes,
+                                      const std::vector<OffsetUpdate>& offsets);
+
+}  // namespace sfbridge::writer

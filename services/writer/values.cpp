@@ -1,0 +1,305 @@
+#include "writer/values.h"
+
+#include <charconv>
+
+#include "common/core/strings.h"
+
+namespace sfbridge::writer {
+namespace {
+
+constexpr int64_t kMsPerDay = 86'400'000;
+// 0001-01-01 and 9999-12-31 as days since 1970-01-01: the range rendered without a BC or a
+// five-digit year.
+constexpr int64_t kMinDays = -719'162;
+constexpr int64_t kMaxDays = 2'932'896;
+
+struct Civil {
+  int64_t year;
+  unsigned month, day;
+};
+
+// Howard Hinnant's civil_from_days (proleptic Gregorian calendar).
+Civil CivilFromDays(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return Civil{static_cast<int64_t>(yoe) + era * 400 + (m <= 2), m, d};
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// Bytes that COPY text format escapes, and NUL, which no text value may hold.
+constexpr bool Special(unsigned char c) {
+  return c == '\\' || c == '\t' || c == '\n' || c == '\r' || c == '\0';
+}
+
+// Appends `text` escaped for COPY; false (and `out` partly appended) when it holds a NUL.
+bool AppendEscaped(std::string& out, std::string_view text) {
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (!Special(c)) continue;
+    out.append(text.data() + start, i - start);
+    switch (c) {
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      default:
+        return false;
+    }
+    start = i + 1;
+  }
+  out.append(text.data() + start, text.size() - start);
+  return true;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// [+-]digits, within [min, max].
+bool IsInteger(std::string_view s, int64_t min, int64_t max) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s.empty() || s[0] == '+') return false;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && end == s.data() + s.size() && v >= min && v <= max;
+}
+
+// [+-](digits[.digits*] | .digits)([eE][+-]digits): what numeric accepts, minus NaN/Infinity
+// and surrounding spaces.
+bool IsDecimal(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  size_t digits = 0;
+  while (i < s.size() && IsDigit(s[i])) ++i, ++digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && IsDigit(s[i])) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    size_t exp = 0;
+    while (i < s.size() && IsDigit(s[i])) ++i, ++exp;
+    if (exp == 0 || exp > 6) return false;
+  }
+  return i == s.size();
+}
+
+const char* KindName(v1::FieldValue::KindCase k) {
+  switch (k) {
+    case v1::FieldValue::kNull:
+      return "null";
+    case v1::FieldValue::kText:
+      return "text";
+    case v1::FieldValue::kBoolean:
+      return "boolean";
+    case v1::FieldValue::kNumber:
+      return "number";
+    case v1::FieldValue::kDatetimeMs:
+      return "datetime";
+    case v1::FieldValue::kDateDays:
+      return "date";
+    case v1::FieldValue::kTimeMs:
+      return "time";
+    case v1::FieldValue::kMulti:
+      return "multipicklist";
+    case v1::FieldValue::KIND_NOT_SET:
+      break;
+  }
+  return "empty";
+}
+
+const char* ColumnName(ColumnKind kind) {
+  switch (kind) {
+    case ColumnKind::kText:
+      return "text";
+    case ColumnKind::kBoolean:
+      return "boolean";
+    case ColumnKind::kInteger:
+      return "integer";
+    case ColumnKind::kBigint:
+      return "bigint";
+    case ColumnKind::kNumeric:
+      return "numeric";
+    case ColumnKind::kDate:
+      return "date";
+    case ColumnKind::kTimestamptz:
+      return "timestamptz";
+    case ColumnKind::kTime:
+      return "time";
+    case ColumnKind::kOther:
+      break;
+  }
+  return "other";
+}
+
+absl::Status WrongKind(const v1::FieldValue& value, ColumnKind kind) {
+  return absl::InvalidArgumentError(core::StrCat(
+      "a ", KindName(value.kind_case()), " value does not fit a ", ColumnName(kind), " column"));
+}
+
+}  // namespace
+
+ColumnKind KindOf(std::string_view t) {
+  if (t == "text") return ColumnKind::kText;
+  if (t == "boolean") return ColumnKind::kBoolean;
+  if (t == "integer") return ColumnKind::kInteger;
+  if (t == "bigint") return ColumnKind::kBigint;
+  if (t == "numeric") return ColumnKind::kNumeric;
+  if (t == "date") return ColumnKind::kDate;
+  if (t == "timestamp with time zone") return ColumnKind::kTimestamptz;
+  if (t == "time without time zone") return ColumnKind::kTime;
+  return ColumnKind::kOther;
+}
+
+namespace {
+
+void AppendDigits(std::string& out, int64_t v, int width) {
+  char buf[24];
+  int n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0 || n < width);
+  while (n > 0) out.push_back(buf[--n]);
+}
+
+// Years 1..9999 (callers check), so no sign and at most four digits.
+void AppendDate(std::string& out, int64_t days) {
+  Civil c = CivilFromDays(days);
+  AppendDigits(out, c.year, 4);
+  out.push_back('-');
+  AppendDigits(out, c.month, 2);
+  out.push_back('-');
+  AppendDigits(out, c.day, 2);
+}
+
+void AppendTime(std::string& out, int64_t ms) {
+  AppendDigits(out, ms / 3'600'000, 2);
+  out.push_back(':');
+  AppendDigits(out, ms / 60'000 % 60, 2);
+  out.push_back(':');
+  AppendDigits(out, ms / 1000 % 60, 2);
+  out.push_back('.');
+  AppendDigits(out, ms % 1000, 3);
+}
+
+void AppendDatetime(std::string& out, int64_t ms) {
+  const int64_t days = FloorDiv(ms, kMsPerDay);
+  AppendDate(out, days);
+  out.push_back(' ');
+  AppendTime(out, ms - days * kMsPerDay);
+  out.append("+00");
+}
+
+}  // namespace
+
+std::string FormatDate(int64_t days) {
+  std::string out;
+  AppendDate(out, days);
+  return out;
+}
+
+std::string FormatTimeMs(int64_t ms) {
+  std::string out;
+  AppendTime(out, ms);
+  return out;
+}
+
+std::string FormatDatetimeMs(int64_t ms) {
+  std::string out;
+  AppendDatetime(out, ms);
+  return out;
+}
+
+absl::Status AppendCopyValue(std::string& out, const v1::FieldValue& value, ColumnKind kind) {
+  const bool any = kind == ColumnKind::kText || kind == ColumnKind::kOther;
+  switch (value.kind_case()) {
+    case v1::FieldValue::kNull:
+      out.append("\\N");
+      return absl::OkStatus();
+    case v1::FieldValue::kText:
+    case v1::FieldValue::kMulti: {
+      if (!any) return WrongKind(value, kind);
+      const std::string& text = value.has_text() ? value.text() : value.multi();
+      const size_t size = out.size();
+      if (!AppendEscaped(out, text)) {
+        out.resize(size);
+        return absl::InvalidArgumentError("text contains a NUL character");
+      }
+      return absl::OkStatus();
+    }
+    case v1::FieldValue::kBoolean:
+      if (!any && kind != ColumnKind::kBoolean) return WrongKind(value, kind);
+      out.append(value.boolean() ? (any ? "true" : "t") : (any ? "false" : "f"));
+      return absl::OkStatus();
+    case v1::FieldValue::kNumber: {
+      const std::string& n = value.number();
+      bool ok = false;
+      switch (kind) {
+        case ColumnKind::kInteger:
+          ok = IsInteger(n, INT32_MIN, INT32_MAX);
+          break;
+        case ColumnKind::kBigint:
+          ok = IsInteger(n, INT64_MIN, INT64_MAX);
+          break;
+        case ColumnKind::kNumeric:
+        case ColumnKind::kText:
+        case ColumnKind::kOther:
+          ok = IsDecimal(n);
+          break;
+        default:
+          return WrongKind(value, kind);
+      }
+      if (!ok) {
+        return absl::InvalidArgumentError(
+            core::StrCat("number is not valid for a ", ColumnName(kind), " column"));
+      }
+      out.append(n);
+      return absl::OkStatus();
+    }
+    case v1::FieldValue::kDatetimeMs: {
+      if (!any && kind != ColumnKind::kTimestamptz) return WrongKind(value, kind);
+      const int64_t days = FloorDiv(value.datetime_ms(), kMsPerDay);
+      if (days < kMinDays || days > kMaxDays) {
+        return absl::InvalidArgumentError("datetime outside years 1..9999");
+      }
+      AppendDatetime(out, value.datetime_ms());
+      return absl::OkStatus();
+    }
+    case v1::FieldValue::kDateDays:
+      if (!any && kind != ColumnKind::kDate) return WrongKind(value, kind);
+      if (value.date_days() < kMinDays || value.date_days() > kMaxDays) {
+        return absl::InvalidArgumentError("date outside years 1..9999");
+      }
+      AppendDate(out, value.date_days());
+      return absl::OkStatus();
+    case v1::FieldValue::kTimeMs:
+      if (!any && kind != ColumnKind::kTime) return WrongKind(value, kind);
+      if (value.time_ms() < 0 || value.time_ms() >= kMsPerDay) {
+        return absl::InvalidArgumentError("time of day outside 00:00..24:00");
+      }
+      AppendTime(out, value.time_ms());
+      return absl::OkStatus();
+    case v1::FieldValue::KIND_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("value has no kind set");
+}
+
+}  // namespace sfbridge::writer

@@ -1,0 +1,43 @@
+#pragma once
+
+// FieldValue -> the exact text Postgres reads into a synced column (apply.h states the rules).
+// Pure functions, thread-safe.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "sfbridge/v1/record.pb.h"
+
+namespace sfbridge::writer {
+
+// The column types the writer distinguishes; kOther is any type set by hand, written as text.
+enum class ColumnKind {
+  kText,
+  kBoolean,
+  kInteger,
+  kBigint,
+  kNumeric,
+  kDate,
+  kTimestamptz,
+  kTime,
+  kOther
+};
+
+// The kind of a column type as format_type() spells it ("timestamp with time zone", ...).
+ColumnKind KindOf(std::string_view column_type);
+
+// Appends `value`, rendered for a column of `kind` and escaped for COPY text format (NULL as
+// \N), to `out`. kInvalidArgument, with `out` unchanged, when the value does not fit the column
+// (the message says why, without the value itself, which may be personal data).
+absl::Status AppendCopyValue(std::string& out, const v1::FieldValue& value, ColumnKind kind);
+
+// "YYYY-MM-DD HH:MM:SS.mmm+00" for UTC milliseconds since the epoch. Years 1..9999 only.
+std::string FormatDatetimeMs(int64_t ms);
+// "YYYY-MM-DD" for days since 1970-01-01.
+std::string FormatDate(int64_t days);
+// "HH:MM:SS.mmm" for milliseconds since midnight (0 <= ms < 86,400,000).
+std::string FormatTimeMs(int64_t ms);
+
+}  // namespace sfbridge::writer

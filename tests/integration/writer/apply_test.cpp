@@ -1,0 +1,378 @@
+// The guarded apply path against a real PostgreSQL: exact values, versions that only move
+// forward (shuffled, duplicated, deleted, partial), offsets in the same transaction, parking,
+// dead letters.
+
+#include "writer/apply.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "common/core/status.h"
+#include "tests/integration/writer/writer_test_db.h"
+#include "writer/dead_letters.h"
+#include "writer/offsets.h"
+#include "writer/table_schema.h"
+
+namespace sfbridge::writer {
+namespace {
+
+using ::testing::HasSubstr;
+using Row = std::vector<std::string>;
+
+v1::FieldValue Datetime(int64_t ms) {
+  v1::FieldValue v;
+  v.set_datetime_ms(ms);
+  return v;
+}
+v1::FieldValue Date(int32_t days) {
+  v1::FieldValue v;
+  v.set_date_days(days);
+  return v;
+}
+v1::FieldValue Time(int32_t ms) {
+  v1::FieldValue v;
+  v.set_time_ms(ms);
+  return v;
+}
+v1::FieldValue Multi(const std::string& s) {
+  v1::FieldValue v;
+  v.set_multi(s);
+  return v;
+}
+
+class ApplyTest : public WriterTest {
+ protected:
+  void SetUp() override {
+    WriterTest::SetUp();
+    if (HasFatalFailure()) return;
+    absl::Status s = EnsureTable(*conn_, kSchema,
+                                 MakeSchema("Opportunity", {{"Name", "string"},
+                                                            {"Amount", "currency"},
+                                                            {"StageName", "picklist"},
+                                                            {"IsWon", "boolean"}}));
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  ApplyStats Apply(const std::vector<v1::RecordChange>& changes,
+                   const std::vector<OffsetUpdate>& offsets = {}) {
+    auto r = ApplyBatch(*conn_, kSchema, changes, offsets);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : ApplyStats{};
+  }
+  // A version of opportunity `id` whose values all derive from `v`.
+  static v1::RecordChange Version(const std::string& id, int64_t v) {
+    return Change("Opportunity", id, v,
+                  {{"Name", Text(id + " v" + std::to_string(v))},
+                   {"Amount", Number(std::to_string(v) + ".25")},
+                   {"StageName", Text("Stage " + std::to_string(v))},
+                   {"IsWon", Bool(v % 2 == 0)}});
+  }
+  std::vector<Row> Opportunities() {
+    return Rows(
+        "SELECT id, name, amount::text, stage_name, is_won::text, _modstamp_ms::text "
+        "FROM salesforce.opportunity ORDER BY id");
+  }
+  static Row Expected(const std::string& id, int64_t v) {
+    return {id,
+            id + " v" + std::to_string(v),
+            std::to_string(v) + ".25",
+            "Stage " + std::to_string(v),
+            v % 2 == 0 ? "true" : "false",
+            std::to_string(v)};
+  }
+};
+
+TEST_F(ApplyTest, EveryTypeIsWrittenExactly) {
+  ASSERT_TRUE(EnsureTable(*conn_, kSchema,
+                          MakeSchema("Exact__c", {{"Price__c", "currency"},
+                                                  {"Ratio__c", "percent"},
+                                                  {"Pi__c", "double"},
+                                                  {"Small__c", "int"},
+                                                  {"Big__c", "long"},
+                                                  {"At__c", "datetime"},
+                                                  {"On__c", "date"},
+                                                  {"Opens__c", "time"},
+                                                  {"Flag__c", "boolean"},
+                                                  {"Note__c", "textarea"},
+                                                  {"Tags__c", "multipicklist"}}))
+                  .ok());
+  const std::string awkward = "tab\there\nnewline\r\\N back\\slash ünïcødé ✓ \"quoted\" 'single'";
+  auto stats = Apply({Change("Exact__c", "a00A", 1700000000000,
+                             {{"Price__c", Number("12345678901234567.89")},
+                              {"Ratio__c", Number("-0.0001")},
+                              {"Pi__c", Number("3.14159265358979323846264338327950288")},
+                              {"Small__c", Number("-2147483648")},
+                              {"Big__c", Number("9223372036854775807")},
+                              {"At__c", Datetime(1705314030123)},
+                              {"On__c", Date(19737)},
+                              {"Opens__c", Time(45296789)},
+                              {"Flag__c", Bool(true)},
+                              {"Note__c", Text(awkward)},
+                              {"Tags__c", Multi("Red;Green;Blue")}}),
+                      Change("Exact__c", "a00B", 1700000000000,
+                             {{"Price__c", Null()},
+                              {"Ratio__c", Number("0")},
+                              {"Small__c", Number("+7")},
+                              {"At__c", Datetime(-1)},
+                              {"On__c", Date(-719162)},
+                              {"Opens__c", Time(0)},
+                              {"Flag__c", Bool(false)},
+                              {"Note__c", Text("")},
+                              {"Tags__c", Null()}})});
+  EXPECT_TRUE(stats.parked.empty()) << stats.outcomes[stats.parked[0]].reason;
+  EXPECT_EQ(stats.objects["Exact__c"].applied, 2);
+  auto rows = Rows(
+      "SELECT id, price__c::text, ratio__c::text, pi__c::text, small__c::text, big__c::text, "
+      "to_char(at__c AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'), on__c::text, "
+      "opens__c::text, flag__c::text, note__c, tags__c, _modstamp_ms::text "
+      "FROM salesforce.exact__c ORDER BY id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0],
+            (Row{"a00A", "12345678901234567.89", "-0.0001", "3.14159265358979323846264338327950288",
+                 "-2147483648", "9223372036854775807", "2024-01-15 10:20:30.123", "2024-01-15",
+                 "12:34:56.789", "true", awkward, "Red;Green;Blue", "1700000000000"}));
+  EXPECT_EQ(rows[1], (Row{"a00B", "<null>", "0", "<null>", "7", "<null>", "1969-12-31 23:59:59.999",
+                          "0001-01-01", "00:00:00", "false", "", "<null>", "1700000000000"}));
+  // The instant itself, independent of any session time zone.
+  EXPECT_EQ(Scalar("SELECT (extract(epoch FROM at__c) * 1000)::bigint::text FROM "
+                   "salesforce.exact__c WHERE id = 'a00A'"),
+            "1705314030123");
+}
+
+TEST_F(ApplyTest, ShuffledAndDuplicatedVersionsEndAsTheNewest) {
+  std::vector<v1::RecordChange> all;
+  for (const std::string id : {"006A", "006B", "006C"}) {
+    for (int64_t v = 1; v <= 12; ++v) {
+      all.push_back(Version(id, v * 1000));
+      if (v % 3 == 0) all.push_back(Version(id, v * 1000));  // delivered twice
+    }
+  }
+  std::mt19937 rng(42);
+  for (int round = 0; round < 3; ++round) {
+    std::shuffle(all.begin(), all.end(), rng);
+    // In batches of uneven sizes, so versions race both within and across batches.
+    for (size_t begin = 0; begin < all.size();) {
+      size_t end = std::min(all.size(), begin + 1 + rng() % 9);
+      auto stats = Apply(std::vector<v1::RecordChange>(all.begin() + begin, all.begin() + end));
+      for (size_t i = 0; i < stats.outcomes.size(); ++i) {
+        const auto& o = stats.outcomes[i];
+        ASSERT_NE(o.outcome, Outcome::kParked) << o.reason;
+        EXPECT_GE(o.stored_modstamp_ms, all[begin + i].system_modstamp_ms());
+        if (o.outcome == Outcome::kApplied) {
+          EXPECT_EQ(o.stored_modstamp_ms, all[begin + i].system_modstamp_ms());
+        }
+      }
+      begin = end;
+    }
+    EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006A", 12000), Expected("006B", 12000),
+                                                 Expected("006C", 12000)}));
+  }
+}
+
+TEST_F(ApplyTest, OnlyTheNewestVersionInABatchCounts) {
+  Apply({Version("006A", 5)});
+  auto stats = Apply({Version("006A", 7), Version("006A", 9), Version("006A", 3),
+                      Version("006A", 9), Version("006B", 2)});
+  EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006A", 9), Expected("006B", 2)}));
+  const auto& o = stats.outcomes;
+  EXPECT_EQ(o[0].outcome, Outcome::kStale);
+  EXPECT_EQ(o[1].outcome, Outcome::kStale) << "the later of two equal versions wins";
+  EXPECT_EQ(o[2].outcome, Outcome::kStale);
+  EXPECT_EQ(o[3].outcome, Outcome::kApplied);
+  EXPECT_EQ(o[4].outcome, Outcome::kApplied);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(o[i].stored_modstamp_ms, 9) << i;
+  EXPECT_EQ(stats.objects["Opportunity"].applied, 2);
+  EXPECT_EQ(stats.objects["Opportunity"].stale, 3);
+  // An older version later is stale and reports what is stored.
+  stats = Apply({Version("006A", 8)});
+  EXPECT_EQ(stats.outcomes[0].outcome, Outcome::kStale);
+  EXPECT_EQ(stats.outcomes[0].stored_modstamp_ms, 9);
+  // The same version again is applied (it rewrites the same values): replays are harmless.
+  stats = Apply({Version("006A", 9)});
+  EXPECT_EQ(stats.outcomes[0].outcome, Outcome::kApplied);
+  EXPECT_EQ(Opportunities()[0], Expected("006A", 9));
+}
+
+TEST_F(ApplyTest, ADeleteFollowedByALateOlderUpdateStaysDeleted) {
+  Apply({Version("006A", 20), Version("006B", 20)});
+  auto stats = Apply({Deletion("Opportunity", "006A", 30)});
+  EXPECT_EQ(stats.outcomes[0].outcome, Outcome::kApplied);
+  EXPECT_EQ(stats.objects["Opportunity"].deleted, 1);
+  EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006B", 20)}));
+  // Late, older versions; and one with the tombstone's own modstamp (a delete wins ties).
+  stats = Apply({Version("006A", 25), Version("006A", 10), Version("006A", 30)});
+  for (const auto& o : stats.outcomes) {
+    EXPECT_EQ(o.outcome, Outcome::kStale);
+    EXPECT_EQ(o.stored_modstamp_ms, 30);
+  }
+  EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006B", 20)}));
+  EXPECT_EQ(Scalar("SELECT modstamp_ms::text FROM salesforce._tombstones WHERE object = "
+                   "'Opportunity' AND id = '006A'"),
+            "30");
+  // An older deletion does not move the tombstone back; a duplicate one is harmless.
+  Apply({Deletion("Opportunity", "006A", 15), Deletion("Opportunity", "006A", 30)});
+  EXPECT_EQ(Scalar("SELECT modstamp_ms::text FROM salesforce._tombstones WHERE id = '006A'"), "30");
+  // Undeleted in Salesforce: a newer SystemModstamp brings it back.
+  stats = Apply({Version("006A", 40)});
+  EXPECT_EQ(stats.outcomes[0].outcome, Outcome::kApplied);
+  EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006A", 40), Expected("006B", 20)}));
+}
+
+TEST_F(ApplyTest, DeletionsRaceUpdatesInOneBatch) {
+  Apply({Version("006A", 10), Version("006B", 10), Version("006C", 10)});
+  auto stats = Apply({
+      Version("006A", 20), Deletion("Opportunity", "006A", 20),  // tie: the deletion wins
+      Deletion("Opportunity", "006B", 5),                        // older than the row: stale
+      Deletion("Opportunity", "006C", 15), Version("006C", 16),  // newer update wins
+      Deletion("Opportunity", "006D", 3),                        // never seen: a tombstone
+  });
+  EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006B", 10), Expected("006C", 16)}));
+  const auto& o = stats.outcomes;
+  EXPECT_EQ(o[0].outcome, Outcome::kStale);
+  EXPECT_EQ(o[1].outcome, Outcome::kApplied);
+  EXPECT_EQ(o[2].outcome, Outcome::kStale);
+  EXPECT_EQ(o[2].stored_modstamp_ms, 10);
+  EXPECT_EQ(o[3].outcome, Outcome::kStale);
+  EXPECT_EQ(o[3].stored_modstamp_ms, 16);
+  EXPECT_EQ(o[4].outcome, Outcome::kApplied);
+  EXPECT_EQ(o[5].outcome, Outcome::kApplied);
+  EXPECT_EQ(stats.objects["Opportunity"].deleted, 2);
+  EXPECT_EQ(stats.objects["Opportunity"].applied, 1);
+  EXPECT_EQ(stats.objects["Opportunity"].stale, 3);
+  Apply({Version("006D", 2)});
+  EXPECT_EQ(Opportunities().size(), 2u) << "the tombstone holds back the older version";
+}
+
+TEST_F(ApplyTest, APartialChangeLeavesOtherColumnsUntouched) {
+  Apply({Version("006A", 10), Version("006B", 10)});
+  auto stats = Apply({
+      Change("Opportunity", "006A", 11, {{"Amount", Number("99.99")}}),
+      Change("Opportunity", "006B", 11, {{"StageName", Null()}, {"IsWon", Bool(true)}}),
+      Change("Opportunity", "006C", 11, {{"Name", Text("only a name")}}),
+      Change("Opportunity", "006D", 11),  // no fields at all
+  });
+  EXPECT_TRUE(stats.parked.empty());
+  EXPECT_EQ(stats.objects["Opportunity"].applied, 4);
+  EXPECT_EQ(Opportunities(),
+            (std::vector<Row>{{"006A", "006A v10", "99.99", "Stage 10", "true", "11"},
+                              {"006B", "006B v10", "10.25", "<null>", "true", "11"},
+                              {"006C", "only a name", "<null>", "<null>", "<null>", "11"},
+                              {"006D", "<null>", "<null>", "<null>", "<null>", "11"}}));
+  // A stale partial change touches nothing either.
+  Apply({Change("Opportunity", "006A", 5, {{"Name", Text("old")}})});
+  EXPECT_EQ(Opportunities()[0][1], "006A v10");
+}
+
+TEST_F(ApplyTest, OffsetsAreStoredWithTheRowsOrNotAtAll) {
+  std::vector<OffsetUpdate> offsets = {{"writers", "sfbridge.org.records", 0, 100},
+                                       {"writers", "sfbridge.org.records", 3, 7},
+                                       {"writers", "sfbridge.org.records", 0, 120}};
+  Apply({Version("006A", 1)}, offsets);
+  auto loaded = LoadOffsets(*conn_, "writers", "sfbridge.org.records");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(*loaded, (std::map<int32_t, int64_t>{{0, 120}, {3, 7}}));
+  EXPECT_TRUE(LoadOffsets(*conn_, "others", "sfbridge.org.records")->empty());
+
+  // A batch that fails in the database: neither its rows nor its offsets are stored.
+  ASSERT_TRUE(conn_->Exec("ALTER TABLE salesforce.opportunity ADD CHECK (amount < 1000)").ok());
+  auto failed =
+      ApplyBatch(*conn_, kSchema, {Version("006B", 1), Version("006C", 5000), Version("006A", 2)},
+                 {{"writers", "sfbridge.org.records", 0, 200}});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("23514"));
+  EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006A", 1)}));
+  EXPECT_EQ(LoadOffsets(*conn_, "writers", "sfbridge.org.records")->at(0), 120);
+  // The connection is fine afterwards and a good batch goes through.
+  Apply({Version("006B", 1)}, {{"writers", "sfbridge.org.records", 0, 201}});
+  EXPECT_EQ(LoadOffsets(*conn_, "writers", "sfbridge.org.records")->at(0), 201);
+  // A deliberate rewind is stored as given.
+  Apply({}, {{"writers", "sfbridge.org.records", 0, 50}});
+  EXPECT_EQ(LoadOffsets(*conn_, "writers", "sfbridge.org.records")->at(0), 50);
+}
+
+TEST_F(ApplyTest, UnknownObjectsFieldsAndMisfitValuesAreParkedOthersApplied) {
+  v1::RecordChange no_kind = Version("006E", 1);
+  (*no_kind.mutable_fields())["Name"] = v1::FieldValue();
+  std::vector<v1::RecordChange> batch = {
+      Version("006A", 1),
+      Change("Nope__c", "a09A", 1, {{"X", Text("x")}}),
+      Change("Opportunity", "006B", 1, {{"Name", Text("b")}, {"Color__c", Text("red")}}),
+      Change("Opportunity", "006C", 1, {{"Amount", Text("twelve")}}),
+      Change("Opportunity", "006D", 1, {{"Amount", Number("1,5")}}),
+      no_kind,
+      Change("Opportunity", "", 1, {{"Name", Text("no id")}}),
+      Change("Opportunity", "006F", 0, {{"Name", Text("no modstamp")}}),
+      Change("Opportunity", "006G", 1, {{"Name", Text(std::string("nul\0here", 8))}}),
+      Version("006H", 1),
+  };
+  auto stats = Apply(batch);
+  EXPECT_EQ(stats.parked, (std::vector<size_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(stats.outcomes[0].outcome, Outcome::kApplied);
+  EXPECT_EQ(stats.outcomes[9].outcome, Outcome::kApplied);
+  EXPECT_THAT(stats.outcomes[1].reason, HasSubstr("unknown object Nope__c"));
+  EXPECT_THAT(stats.outcomes[2].reason, HasSubstr("unknown field Color__c"));
+  EXPECT_THAT(stats.outcomes[3].reason, HasSubstr("Amount"));
+  EXPECT_THAT(stats.outcomes[3].reason, HasSubstr("text value does not fit a numeric column"));
+  EXPECT_THAT(stats.outcomes[4].reason, HasSubstr("number is not valid"));
+  EXPECT_THAT(stats.outcomes[5].reason, HasSubstr("no kind"));
+  EXPECT_THAT(stats.outcomes[6].reason, HasSubstr("record_id"));
+  EXPECT_THAT(stats.outcomes[7].reason, HasSubstr("SystemModstamp"));
+  EXPECT_THAT(stats.outcomes[8].reason, HasSubstr("NUL"));
+  EXPECT_EQ(stats.objects["Opportunity"].applied, 2);
+  EXPECT_EQ(stats.objects["Opportunity"].parked, 7);
+  EXPECT_EQ(stats.objects["Nope__c"].parked, 1);
+  EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006A", 1), Expected("006H", 1)}));
+
+  // The caller keeps them as dead letters, in the transaction of its offsets; replays do not
+  // duplicate them.
+  std::vector<DeadLetter> letters;
+  for (size_t i : stats.parked) {
+    letters.push_back(DeadLetter{"sfbridge.org.records", 2, static_cast<int64_t>(40 + i),
+                                 stats.outcomes[i].reason, batch[i].SerializeAsString()});
+  }
+  for (int replay = 0; replay < 2; ++replay) {
+    absl::Status s = conn_->InTransaction([&](postgres::Transaction& tx) -> absl::Status {
+      if (absl::Status p = ParkMessages(tx, letters); !p.ok()) return p;
+      return StoreOffsets(tx, {{"writers", "sfbridge.org.records", 2, 50}});
+    });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  EXPECT_EQ(Scalar("SELECT count(*) FROM sfbridge.dead_letters"), "8");
+  std::string payload =
+      Scalar("SELECT encode(payload, 'hex') FROM sfbridge.dead_letters WHERE \"offset\" = 48");
+  v1::RecordChange back;
+  std::string bytes;
+  for (size_t i = 0; i + 1 < payload.size(); i += 2) {
+    bytes.push_back(static_cast<char>(std::stoi(payload.substr(i, 2), nullptr, 16)));
+  }
+  ASSERT_TRUE(back.ParseFromString(bytes));
+  EXPECT_EQ(back.fields().at("Name").text(), std::string("nul\0here", 8));
+  EXPECT_THAT(Scalar("SELECT reason FROM sfbridge.dead_letters WHERE \"offset\" = 41"),
+              HasSubstr("Nope__c"));
+}
+
+TEST_F(ApplyTest, SeveralObjectsInOneBatchAndTwiceInOneTransaction) {
+  ASSERT_TRUE(EnsureTable(*conn_, kSchema, MakeSchema("Account", {{"Name", "string"}})).ok());
+  absl::Status s = conn_->InTransaction([&](postgres::Transaction& tx) -> absl::Status {
+    auto first =
+        ApplyChanges(tx, kSchema,
+                     {Version("006A", 1), Change("Account", "001A", 1, {{"Name", Text("Acme")}}),
+                      Version("006B", 1)});
+    if (!first.ok()) return first.status();
+    EXPECT_EQ(first->objects["Opportunity"].applied, 2);
+    EXPECT_EQ(first->objects["Account"].applied, 1);
+    // The same staging tables again in the same transaction start empty.
+    auto second = ApplyChanges(tx, kSchema, {Version("006C", 1)});
+    if (!second.ok()) return second.status();
+    EXPECT_EQ(second->objects["Opportunity"].applied, 1);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(Opportunities().size(), 3u);
+  EXPECT_EQ(Scalar("SELECT name FROM salesforce.account"), "Acme");
+}
+
+}  // namespace
+}  // namespace sfbridge::writer
