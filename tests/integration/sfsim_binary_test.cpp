@@ -1,10 +1,9 @@
 // The sfsim program as a person or a script runs it: configuration errors, start-up, the line
 // scripts wait for, a clean stop on SIGTERM.
 
-#include <signal.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <sstream>
 
@@ -34,8 +33,8 @@ std::pair<int, std::string> Get(const std::string& base, const std::string& path
 }
 
 TEST(SfsimBinaryTest, StartsServesAndStopsCleanlyOnSigterm) {
-  auto sim = testing::ChildProcess::Start(
-      {SFBRIDGE_SFSIM, "--org.counts=Account=300,Contact=2000", "--admin.enabled", "--log.format=text"});
+  auto sim = testing::ChildProcess::Start({SFBRIDGE_SFSIM, "--org.counts=Account=300,Contact=2000",
+                                           "--admin.enabled", "--log.format=text"});
   ASSERT_TRUE(sim);
   auto line = sim->WaitForLine("sfsim listening on ", std::chrono::seconds(30));
   ASSERT_TRUE(line) << sim->Output();
