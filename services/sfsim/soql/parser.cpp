@@ -263,7 +263,9 @@ class Parser {
     return ParseComparison();
   }
 
-  absl::StatusOr<Expr> ParseComparison() {
+  // The next token must be a plain field name, as WHERE and ORDER BY expect; functions and
+  // relationship paths are refused with a message naming them.
+  absl::Status ExpectFieldName() {
     const Token& field = Peek();
     if (field.kind != TokenKind::kIdentifier || IsOneOf(field.text, kReservedWords)) {
       return Unexpected(field);
@@ -272,6 +274,12 @@ class Parser {
     if (Peek(1).kind == TokenKind::kDot) {
       return Unsupported("relationship paths are not supported: '" + DottedPath() + "'", field);
     }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Expr> ParseComparison() {
+    if (absl::Status s = ExpectFieldName(); !s.ok()) return s;
+    const Token& field = Peek();
     Expr comparison;
     comparison.field = std::string(field.text);
     comparison.position = field.position;
@@ -384,14 +392,8 @@ class Parser {
 
   absl::Status ParseOrderBy(Query& query) {
     while (true) {
+      if (absl::Status s = ExpectFieldName(); !s.ok()) return s;
       const Token& field = Peek();
-      if (field.kind != TokenKind::kIdentifier || IsOneOf(field.text, kReservedWords)) {
-        return Unexpected(field);
-      }
-      if (Peek(1).kind == TokenKind::kLeftParen) return RefuseFunction(/*in_select=*/false);
-      if (Peek(1).kind == TokenKind::kDot) {
-        return Unsupported("relationship paths are not supported: '" + DottedPath() + "'", field);
-      }
       OrderItem item;
       item.field = std::string(field.text);
       item.position = field.position;
