@@ -5,6 +5,7 @@
 // commits to Kafka only for lag tooling. Not thread-safe: one owner thread.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,12 +17,27 @@
 
 namespace sfbridge::kafka {
 
+struct TopicPartition;
+
+// Rebalance hooks, called on the thread that calls Poll(), from inside Poll().
+// on_assign: the partitions just assigned; returns the offset to start each at (partitions left
+// out start from the committed offset, or auto_offset_reset when none). kOffsetBeginning and
+// kOffsetEnd are accepted. on_revoke: the partitions being taken away (nothing of theirs is
+// delivered after it returns).
+inline constexpr int64_t kOffsetBeginning = -2;  // RD_KAFKA_OFFSET_BEGINNING
+inline constexpr int64_t kOffsetEnd = -1;        // RD_KAFKA_OFFSET_END
+using AssignHook =
+    std::function<std::map<TopicPartition, int64_t>(const std::vector<TopicPartition>& assigned)>;
+using RevokeHook = std::function<void(const std::vector<TopicPartition>& revoked)>;
+
 struct ConsumerOptions {
   std::string brokers;
   std::string group_id;
   std::string client_id = "sfbridge";
   std::string auto_offset_reset = "earliest";
   std::map<std::string, std::string> extra;  // other librdkafka settings, applied last
+  AssignHook on_assign;                      // optional
+  RevokeHook on_revoke;                      // optional
 };
 
 // One consumed message. Owns its payload.
@@ -61,11 +77,22 @@ class Consumer {
   absl::Status Commit(const std::map<TopicPartition, int64_t>& next_offsets);
   // The partitions currently assigned to this member.
   absl::StatusOr<std::vector<TopicPartition>> Assignment();
+  // The partition's high watermark (the offset after its last message) as last seen by fetches,
+  // without a broker round trip; kUnavailable before the first fetch.
+  absl::StatusOr<int64_t> HighWatermark(const TopicPartition& tp);
   // Leaves the group. Called by the destructor when not called before.
   void Close();
 
  private:
-  explicit Consumer(KafkaHandle handle) : handle_(std::move(handle)) {}
+  struct Hooks {
+    AssignHook on_assign;
+    RevokeHook on_revoke;
+  };
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  Consumer(KafkaHandle handle, std::unique_ptr<Hooks> hooks)
+      : hooks_(std::move(hooks)), handle_(std::move(handle)) {}
+  std::unique_ptr<Hooks> hooks_;
   KafkaHandle handle_;
   bool closed_ = false;
 };

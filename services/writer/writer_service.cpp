@@ -1,0 +1,199 @@
+#include "writer/writer_service.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <iostream>
+#include <memory>
+#include <thread>
+#include <utility>
+
+#include "common/control/migrations.h"
+#include "common/core/logging.h"
+#include "common/core/status.h"
+#include "common/core/strings.h"
+#include "common/http/admin_server.h"
+#include "common/postgres/connection.h"
+#include "writer/consumer_loop.h"
+#include "writer/grpc_service.h"
+#include "writer/table_schema.h"
+#include "writer/writer_metrics.h"
+
+namespace sfbridge::writer {
+namespace {
+
+using core::ConfigType;
+using core::StrCat;
+using std::chrono::milliseconds;
+
+}  // namespace
+
+core::ConfigSchema WriterConfigSchema() {
+  core::ConfigSchema s;
+  s.Add({.name = "postgres.url",
+         .help = "PostgreSQL of the synced tables and the control plane (libpq URL)",
+         .required = true,
+         .secret = true});
+  s.Add(
+      {.name = "kafka.brokers", .help = "Kafka bootstrap servers host:port,...", .required = true});
+  s.Add({.name = "org.id", .help = "The org whose topics are applied", .required = true});
+  s.Add({.name = "writer.schema",
+         .help = "Postgres schema of the synced tables",
+         .default_value = "salesforce"});
+  s.Add({.name = "writer.read-role",
+         .help = "Role granted SELECT on the synced tables when it exists; empty: none",
+         .default_value = "sfbridge_read"});
+  s.Add({.name = "writer.batch-size",
+         .type = ConfigType::kInt,
+         .help = "Most messages applied in one transaction",
+         .default_value = "5000",
+         .min = 1,
+         .max = 1'000'000});
+  s.Add({.name = "writer.batch-wait",
+         .type = ConfigType::kDuration,
+         .help = "Longest wait for a batch to fill after its first message",
+         .default_value = "200ms",
+         .min = 0});
+  s.Add({.name = "grpc.port",
+         .type = ConfigType::kInt,
+         .help = "Port of the gRPC Writer service; 0 picks a free one",
+         .default_value = "50051",
+         .min = 0,
+         .max = 65535});
+  s.Add({.name = "grpc.host",
+         .help = "Address the gRPC server listens on",
+         .default_value = "0.0.0.0"});
+  s.Add({.name = "metrics.port",
+         .type = ConfigType::kInt,
+         .help = "Port of /metrics /healthz /readyz; 0 picks a free one",
+         .default_value = "9464",
+         .min = 0,
+         .max = 65535});
+  s.Add({.name = "metrics.host",
+         .help = "Address the admin server listens on",
+         .default_value = "0.0.0.0"});
+  return s;
+}
+
+absl::StatusOr<WriterOptions> WriterOptionsFromConfig(const core::Config& c) {
+  WriterOptions o;
+  o.postgres_url = c.GetString("postgres.url");
+  o.kafka_brokers = c.GetString("kafka.brokers");
+  o.org_id = c.GetString("org.id");
+  o.schema = c.GetString("writer.schema");
+  o.read_role = c.GetString("writer.read-role");
+  o.batch_size = static_cast<int>(c.GetInt("writer.batch-size"));
+  o.batch_wait = c.GetDuration("writer.batch-wait");
+  o.grpc_port = static_cast<int>(c.GetInt("grpc.port"));
+  o.grpc_host = c.GetString("grpc.host");
+  o.metrics_port = static_cast<int>(c.GetInt("metrics.port"));
+  o.metrics_host = c.GetString("metrics.host");
+  if (o.schema.empty()) return absl::InvalidArgumentError("writer.schema: must not be empty");
+  return o;
+}
+
+WriterService::WriterService(WriterOptions options) : options_(std::move(options)) {}
+
+absl::Status WriterService::Run(std::stop_token stop) {
+  auto log = core::Logger("writer");
+  const std::string& org = options_.org_id;
+  WriterMetrics metrics(metrics_);
+
+  std::atomic<bool> loop_running{false};
+  std::unique_ptr<http::AdminServer> admin;
+  if (options_.metrics_port >= 0) {
+    admin = std::make_unique<http::AdminServer>(metrics_, [&]() -> absl::Status {
+      if (!ready_.load()) return absl::UnavailableError("starting");
+      if (!loop_running.load()) return absl::UnavailableError("consumer loop not running");
+      return absl::OkStatus();
+    });
+    absl::StatusOr<uint16_t> port =
+        admin->Start(options_.metrics_host, static_cast<uint16_t>(options_.metrics_port));
+    if (!port.ok()) return port.status();
+    bound_metrics_port_.store(*port);
+    log->info("org={} admin server listening on port {}", org, *port);
+  }
+
+  // The control plane and the writer's own tables, retried while the database may come up.
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
+        postgres::Connection::Connect(options_.postgres_url);
+    absl::Status s = conn.ok() ? control::Migrate(**conn) : conn.status();
+    if (s.ok()) s = EnsureWriterTables(**conn);
+    if (s.ok()) break;
+    if (!core::IsRetryable(s) || attempt >= 30) {
+      if (admin) admin->Stop();
+      return core::Annotate(s, "writer: prepare the database");
+    }
+    log->warn("org={} preparing the database failed, retrying: {}", org, std::string(s.message()));
+    for (int i = 0; i < 10 && !stop.stop_requested(); ++i) {
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    if (stop.stop_requested()) {
+      if (admin) admin->Stop();
+      return absl::OkStatus();
+    }
+  }
+
+  std::unique_ptr<WriterGrpcService> grpc_service;
+  std::unique_ptr<grpc::Server> server;
+  if (options_.grpc_port >= 0) {
+    grpc_service = std::make_unique<WriterGrpcService>(options_.postgres_url, options_.schema,
+                                                       &metrics, options_.grpc_connections);
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(StrCat(options_.grpc_host, ":", options_.grpc_port),
+                             grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(grpc_service.get());
+    server = builder.BuildAndStart();
+    if (server == nullptr || port == 0) {
+      if (admin) admin->Stop();
+      return absl::UnavailableError(
+          StrCat("writer: cannot listen on ", options_.grpc_host, ":", options_.grpc_port));
+    }
+    bound_grpc_port_.store(port);
+    std::cout << "writer gRPC listening on " << options_.grpc_host << ":" << port << std::endl;
+    log->info("org={} gRPC listening on {}:{}", org, options_.grpc_host, port);
+  }
+
+  ConsumerLoop loop({.postgres_url = options_.postgres_url,
+                     .kafka_brokers = options_.kafka_brokers,
+                     .org_id = org,
+                     .schema = options_.schema,
+                     .read_role = options_.read_role,
+                     .batch_size = options_.batch_size,
+                     .batch_wait = options_.batch_wait},
+                    metrics);
+  absl::Status loop_result;
+  std::atomic<bool> loop_done{false};
+  std::stop_source loop_stop;
+  std::thread loop_thread([&] {
+    loop_result = loop.Run(loop_stop.get_token());
+    loop_done.store(true);
+  });
+  ready_.store(true);
+
+  while (!stop.stop_requested() && !loop_done.load()) {
+    loop_running.store(loop.running());
+    batches_.store(loop.batches_applied());
+    messages_.store(loop.messages_applied());
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  log->info("org={} stopping", org);
+  ready_.store(false);
+  loop_stop.request_stop();
+  loop_thread.join();
+  batches_.store(loop.batches_applied());
+  messages_.store(loop.messages_applied());
+  if (server) {
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    server->Wait();
+  }
+  if (admin) admin->Stop();
+  if (!loop_result.ok())
+    log->error("org={} consumer loop failed: {}", org, std::string(loop_result.message()));
+  return loop_result;
+}
+
+}  // namespace sfbridge::writer

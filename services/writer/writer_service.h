@@ -1,0 +1,70 @@
+#pragma once
+
+// The sfbridge-writer service: applies one org's Kafka stream to Postgres and serves the gRPC
+// Writer.Apply for the proxy.
+//
+// On start: serves /metrics /healthz /readyz on metrics.host:metrics.port, migrates the control
+// plane and creates the writer's tables, starts the gRPC server (sfbridge.v1.Writer and the
+// standard grpc.health.v1.Health) on grpc.host:grpc.port and the consumer loop
+// (consumer_loop.h) in a thread of its own. Ready once all of that runs. Stops when asked (the
+// loop leaves its uncommitted batch for the next run) or when the loop fails for good.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <stop_token>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/core/config.h"
+#include "common/core/metrics.h"
+
+namespace sfbridge::writer {
+
+struct WriterOptions {
+  std::string postgres_url;
+  std::string kafka_brokers;
+  std::string org_id;
+  std::string schema = "salesforce";
+  std::string read_role = "sfbridge_read";
+  int batch_size = 5000;
+  std::chrono::milliseconds batch_wait{200};
+  std::string grpc_host = "0.0.0.0";
+  int grpc_port = 50051;    // 0: any free port; negative: no gRPC server
+  int metrics_port = 9464;  // 0: any free port; negative: no admin server
+  std::string metrics_host = "0.0.0.0";
+  int grpc_connections = 4;
+};
+
+// The keys of sfbridge-writer (logging keys not included).
+core::ConfigSchema WriterConfigSchema();
+absl::StatusOr<WriterOptions> WriterOptionsFromConfig(const core::Config& config);
+
+class WriterService {
+ public:
+  explicit WriterService(WriterOptions options);
+
+  // Runs until `stop` is requested (OK) or a failure that retrying cannot cure.
+  absl::Status Run(std::stop_token stop);
+
+  core::MetricsRegistry& metrics() { return metrics_; }
+  uint16_t bound_metrics_port() const { return bound_metrics_port_.load(); }
+  // The gRPC server's port once it listens; 0 before.
+  int bound_grpc_port() const { return bound_grpc_port_.load(); }
+  bool ready() const { return ready_.load(); }
+  // Batches and messages the consumer loop has committed so far.
+  int64_t batches_applied() const { return batches_.load(); }
+  int64_t messages_applied() const { return messages_.load(); }
+
+ private:
+  WriterOptions options_;
+  core::MetricsRegistry metrics_;
+  std::atomic<uint16_t> bound_metrics_port_{0};
+  std::atomic<int> bound_grpc_port_{0};
+  std::atomic<bool> ready_{false};
+  std::atomic<int64_t> batches_{0};
+  std::atomic<int64_t> messages_{0};
+};
+
+}  // namespace sfbridge::writer

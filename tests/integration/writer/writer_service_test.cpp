@@ -1,0 +1,683 @@
+// sfbridge-writer in-process against the test PostgreSQL and Kafka: end to end from sfsim through
+// the fetcher, a restart mid-stream, a garbage message parked, and the gRPC Writer.Apply.
+
+#include "writer/writer_service.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/client_unary_call.h>
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/control/migrations.h"
+#include "common/control/org_settings.h"
+#include "common/core/clock.h"
+#include "common/core/strings.h"
+#include "common/kafka/admin.h"
+#include "common/kafka/producer.h"
+#include "common/postgres/connection.h"
+#include "common/salesforce/poco_transport.h"
+#include "fetcher/fetcher_service.h"
+#include "sfbridge/v1/record.pb.h"
+#include "sfbridge/v1/schema.pb.h"
+#include "sfbridge/v1/writer.grpc.pb.h"
+#include "sfsim/simulator.h"
+#include "tests/harness/child_process.h"
+#include "tests/harness/test_env.h"
+#include "writer/consumer_loop.h"
+#include "writer/offsets.h"
+#include "writer/table_schema.h"
+
+namespace sfbridge::writer {
+namespace {
+
+using core::StrCat;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::string_view kClientId = "3MVG9writerIntegrationConsumerKey";
+constexpr std::string_view kClientSecret = "writer-client-secret-7f1d3b5a";
+constexpr std::string_view kUsername = "writer@sfbridge.example";
+constexpr std::string_view kPassword = "writer-pass-word-token-4Kx";
+constexpr int kPartitions = 3;
+
+// Runs a WriterService in a thread until stopped.
+class RunningWriter {
+ public:
+  explicit RunningWriter(WriterOptions options) : service_(std::move(options)) {
+    thread_ = std::jthread([this](std::stop_token stop) { result_ = service_.Run(stop); });
+  }
+  ~RunningWriter() {
+    if (thread_.joinable()) Stop().IgnoreError();
+  }
+  absl::Status Stop() {
+    thread_.request_stop();
+    thread_.join();
+    return result_;
+  }
+  WriterService& service() { return service_; }
+
+ private:
+  WriterService service_;
+  absl::Status result_;
+  std::jthread thread_;
+};
+
+class RunningFetcher {
+ public:
+  explicit RunningFetcher(fetcher::FetcherOptions options) : service_(std::move(options)) {
+    thread_ = std::jthread([this](std::stop_token stop) { result_ = service_.Run(stop); });
+  }
+  absl::Status Stop() {
+    thread_.request_stop();
+    thread_.join();
+    return result_;
+  }
+
+ private:
+  fetcher::FetcherService service_;
+  absl::Status result_;
+  std::jthread thread_;
+};
+
+// Sends messages and waits for every acknowledgement; returns their offsets in order.
+std::vector<int64_t> ProduceAll(const std::string& topic,
+                                const std::vector<std::pair<std::string, std::string>>& messages) {
+  std::vector<int64_t> offsets(messages.size(), -1);
+  int failed = 0;
+  auto producer = kafka::Producer::Create({.brokers = testing::KafkaBrokers()},
+                                          [&](const kafka::DeliveryReport& r) {
+                                            if (r.status.ok()) {
+                                              offsets[r.tag] = r.offset;
+                                            } else {
+                                              ++failed;
+                                            }
+                                          });
+  EXPECT_TRUE(producer.ok()) << producer.status();
+  for (size_t i = 0; i < messages.size(); ++i) {
+    while (true) {
+      absl::Status s = (*producer)->Produce(topic, messages[i].first, messages[i].second, i);
+      if (s.code() == absl::StatusCode::kResourceExhausted) {
+        (*producer)->Poll(50);
+        continue;
+      }
+      EXPECT_TRUE(s.ok()) << s;
+      break;
+    }
+  }
+  EXPECT_TRUE((*producer)->Flush(60'000).ok());
+  EXPECT_EQ(failed, 0);
+  return offsets;
+}
+
+// partition -> high watermark of `topic`, asked from the broker.
+std::map<int32_t, int64_t> EndOffsets(const std::string& topic, int partitions) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", testing::KafkaBrokers().c_str(), err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  std::map<int32_t, int64_t> out;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    rd_kafka_resp_err_t e =
+        rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10'000);
+    EXPECT_EQ(e, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(e);
+    out[p] = high;
+  }
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+std::string Differences(const std::map<std::string, int64_t>& expected,
+                        const std::map<std::string, int64_t>& stored) {
+  int missing = 0, extra = 0, stale = 0;
+  std::string example;
+  for (const auto& [id, stamp] : expected) {
+    auto it = stored.find(id);
+    if (it == stored.end()) {
+      if (++missing == 1 && example.empty()) example = StrCat("missing ", id);
+    } else if (it->second != stamp) {
+      if (++stale == 1 && example.empty()) {
+        example = StrCat("stale ", id, " ", it->second, " != ", stamp);
+      }
+    }
+  }
+  for (const auto& [id, s] : stored) {
+    if (!expected.contains(id) && ++extra == 1 && example.empty()) example = StrCat("extra ", id);
+  }
+  if (missing + extra + stale == 0) return "";
+  return StrCat("missing=", missing, " extra=", extra, " stale=", stale, " (", example, ")");
+}
+
+class WriterServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    org_id_ = testing::UniqueName("writerit");
+    auto conn = postgres::Connection::Connect(db_.url());
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    conn_ = *std::move(conn);
+    ASSERT_TRUE(control::Migrate(*conn_).ok());
+    control::OrgSettings settings;
+    settings.org_id = org_id_;
+    settings.display_name = org_id_;
+    settings.rate_per_second = 1000;
+    settings.burst = 1000;
+    settings.daily_quota_share = 1;
+    ASSERT_TRUE(control::UpsertOrg(*conn_, settings).ok());
+    ASSERT_TRUE(EnsureWriterTables(*conn_).ok());
+  }
+
+  void CreateTopics() {
+    ASSERT_TRUE(kafka::EnsureTopic(testing::KafkaBrokers(),
+                                   {.name = WriterRecordsTopic(org_id_), .partitions = kPartitions})
+                    .ok());
+    ASSERT_TRUE(
+        kafka::EnsureTopic(testing::KafkaBrokers(), {.name = WriterSchemasTopic(org_id_),
+                                                     .partitions = 1,
+                                                     .configs = {{"cleanup.policy", "compact"}}})
+            .ok());
+  }
+
+  WriterOptions Options(int batch_size = 5000) const {
+    WriterOptions o;
+    o.postgres_url = db_.url();
+    o.kafka_brokers = testing::KafkaBrokers();
+    o.org_id = org_id_;
+    o.batch_size = batch_size;
+    o.grpc_port = 0;
+    o.grpc_host = "127.0.0.1";
+    o.metrics_port = 0;
+    o.metrics_host = "127.0.0.1";
+    return o;
+  }
+
+  // id -> _modstamp_ms of the object's synced table; empty when it has none yet.
+  std::map<std::string, int64_t> Stored(const std::string& object) {
+    std::map<std::string, int64_t> out;
+    auto t = conn_->Exec(
+        "SELECT schema_name, table_name FROM sfbridge.synced_tables "
+        "WHERE org_id = $1 AND object_name = $2",
+        {org_id_, object});
+    EXPECT_TRUE(t.ok()) << t.status();
+    if (!t.ok() || t->rows.empty()) return out;
+    auto rows = conn_->Exec(StrCat("SELECT id, _modstamp_ms FROM ", "\"", *t->rows[0][0], "\"", ".",
+                                   "\"", *t->rows[0][1], "\""));
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    if (!rows.ok()) return out;
+    for (const auto& r : rows->rows) out[*r[0]] = std::stoll(*r[1]);
+    return out;
+  }
+
+  // partition -> next offset stored by the writer's group for the records topic.
+  std::map<int32_t, int64_t> StoredOffsets() {
+    std::map<int32_t, int64_t> out;
+    auto r = conn_->Exec(
+        "SELECT partition, next_offset FROM sfbridge.consumer_offsets "
+        "WHERE consumer_group = $1 AND topic = $2",
+        {WriterGroup(org_id_), WriterRecordsTopic(org_id_)});
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return out;
+    for (const auto& row : r->rows) out[std::stoi(*row[0])] = std::stoll(*row[1]);
+    return out;
+  }
+
+  // Waits until `done` holds or `limit` passes; true when it holds.
+  template <typename Pred>
+  bool WaitFor(Pred done, seconds limit) {
+    const auto give_up = SteadyClock::now() + limit;
+    while (SteadyClock::now() < give_up) {
+      if (done()) return true;
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+    return done();
+  }
+
+  // The schema of a small custom object published on the schemas topic.
+  void PublishSchema(const std::string& object) {
+    v1::ObjectSchema s;
+    s.set_org_id(org_id_);
+    s.set_name(object);
+    s.set_fingerprint(StrCat(object, "-v1"));
+    s.set_version(1);
+    auto* id = s.add_fields();
+    id->set_name("Id");
+    id->set_type("id");
+    auto* name = s.add_fields();
+    name->set_name("Name");
+    name->set_type("string");
+    auto* amount = s.add_fields();
+    amount->set_name("Amount__c");
+    amount->set_type("currency");
+    ProduceAll(WriterSchemasTopic(org_id_), {{object, s.SerializeAsString()}});
+  }
+
+  v1::RecordChange Change(const std::string& object, const std::string& id, int64_t modstamp,
+                          bool deleted = false) {
+    v1::RecordChange c;
+    c.set_org_id(org_id_);
+    c.set_object_name(object);
+    c.set_record_id(id);
+    c.set_system_modstamp_ms(modstamp);
+    c.set_deleted(deleted);
+    if (!deleted) {
+      (*c.mutable_fields())["Name"].set_text(StrCat("name ", id, " ", modstamp));
+      (*c.mutable_fields())["Amount__c"].set_number(StrCat(modstamp % 100000, ".25"));
+    }
+    return c;
+  }
+
+  testing::TempDatabase db_;
+  std::unique_ptr<postgres::Connection> conn_;
+  std::string org_id_;
+};
+
+sfsim::SimulatorOptions OrgOptions() {
+  sfsim::SimulatorOptions o;
+  o.org.seed = 11;
+  o.org.counts = {{"User", 5}, {"Account", 2000}, {"Contact", 20000}, {"Opportunity", 3000}};
+  o.org.burst_size = 500;
+  o.admin_enabled = true;
+  o.server.threads = 4;
+  o.oauth.client_id = std::string(kClientId);
+  o.oauth.client_secret = std::string(kClientSecret);
+  o.oauth.username = std::string(kUsername);
+  o.oauth.password = std::string(kPassword);
+  return o;
+}
+
+TEST_F(WriterServiceTest, EndToEndFromSfsimThroughTheFetcher) {
+  const std::vector<std::string> objects = {"User", "Account", "Contact", "Opportunity"};
+  auto sim = sfsim::Simulator::Start(OrgOptions(), core::SystemClock::Instance());
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  int64_t total = 0;
+  for (const std::string& object : objects) total += (*sim)->org().Count(object, true);
+
+  fetcher::FetcherOptions f;
+  f.postgres_url = db_.url();
+  f.kafka_brokers = testing::KafkaBrokers();
+  f.org_id = org_id_;
+  f.credentials.flow = salesforce::AuthFlow::kPassword;
+  f.credentials.login_url = (*sim)->base_url();
+  f.credentials.client_id = std::string(kClientId);
+  f.credentials.client_secret = std::string(kClientSecret);
+  f.credentials.username = std::string(kUsername);
+  f.credentials.password = std::string(kPassword);
+  f.objects = objects;
+  f.poll_interval = milliseconds(300);
+  f.metrics_port = -1;
+  f.replica_id = StrCat(org_id_, "-replica");
+  f.partitions = kPartitions;
+  f.max_attempts = 3;
+  f.initial_backoff = milliseconds(50);
+
+  auto converged = [&]() {
+    for (const std::string& object : objects) {
+      if (!Differences((*sim)->org().Digest(object, false), Stored(object)).empty()) return false;
+    }
+    return true;
+  };
+  auto all_live = [&]() {
+    auto rows = control::LoadObjects(*conn_, org_id_);
+    if (!rows.ok()) return false;
+    int live = 0;
+    for (const auto& o : *rows) live += o.state == control::ObjectState::kLive ? 1 : 0;
+    return live == static_cast<int>(objects.size());
+  };
+
+  const auto start = SteadyClock::now();
+  auto writer = std::make_unique<RunningWriter>(Options());
+  auto fetch = std::make_unique<RunningFetcher>(f);
+  ASSERT_TRUE(WaitFor(all_live, seconds(300))) << "not every object went live";
+  const double live_seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  ASSERT_TRUE(WaitFor(converged, seconds(300)));
+  const double seconds_total = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  std::printf(
+      "[ end to end ] records=%lld all_live_after=%.2f s converged_after=%.2f s "
+      "records_per_second=%.0f batches=%lld messages=%lld\n",
+      static_cast<long long>(total), live_seconds, seconds_total, total / seconds_total,
+      static_cast<long long>(writer->service().batches_applied()),
+      static_cast<long long>(writer->service().messages_applied()));
+  for (const std::string& object : objects) {
+    EXPECT_EQ(Differences((*sim)->org().Digest(object, false), Stored(object)), "") << object;
+  }
+  const std::string metrics = writer->service().metrics().RenderText();
+  EXPECT_NE(metrics.find(StrCat("sfbridge_writer_rows_applied_total{org=\"", org_id_,
+                                "\",table=\"contact\"}")),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("sfbridge_writer_batch_seconds_count"), std::string::npos);
+  EXPECT_NE(metrics.find("sfbridge_writer_consumer_lag{"), std::string::npos);
+
+  // Live churn: creates, updates and deletes while both run.
+  int churned = 0;
+  for (int step = 0; step < 5; ++step) {
+    churned += (*sim)->org().ChurnStep(100 + step, 400, 50);
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  EXPECT_GT(churned, 0);
+  const auto churn_start = SteadyClock::now();
+  ASSERT_TRUE(WaitFor(converged, seconds(120)));
+  std::printf("[ churn ] changes=%d converged_after=%.2f s\n", churned,
+              std::chrono::duration<double>(SteadyClock::now() - churn_start).count());
+  for (const std::string& object : objects) {
+    EXPECT_EQ(Differences((*sim)->org().Digest(object, false), Stored(object)), "") << object;
+  }
+  ASSERT_TRUE(fetch->Stop().ok());
+  ASSERT_TRUE(writer->Stop().ok());
+}
+
+TEST_F(WriterServiceTest, RestartMidStreamConvergesExactly) {
+  CreateTopics();
+  const std::string object = "Widget__c";
+  PublishSchema(object);
+  std::map<std::string, int64_t> expected;
+  std::vector<std::pair<std::string, std::string>> messages;
+  const int kRecords = 30000;
+  for (int i = 0; i < kRecords; ++i) {
+    const std::string id = StrCat("a00", 1000000 + i);
+    messages.push_back({id, Change(object, id, 1'700'000'000'000 + i).SerializeAsString()});
+    expected[id] = 1'700'000'000'000 + i;
+  }
+  for (int i = 0; i < kRecords; i += 5) {  // updates
+    const std::string id = StrCat("a00", 1000000 + i);
+    messages.push_back({id, Change(object, id, 1'800'000'000'000 + i).SerializeAsString()});
+    expected[id] = 1'800'000'000'000 + i;
+  }
+  for (int i = 1; i < kRecords; i += 7) {  // deletions
+    const std::string id = StrCat("a00", 1000000 + i);
+    messages.push_back({id, Change(object, id, 1'900'000'000'000 + i, true).SerializeAsString()});
+    expected.erase(id);
+  }
+  ProduceAll(WriterRecordsTopic(org_id_), messages);
+
+  auto first = std::make_unique<RunningWriter>(Options(/*batch_size=*/200));
+  ASSERT_TRUE(WaitFor([&] { return first->service().batches_applied() >= 5; }, seconds(120)));
+  ASSERT_TRUE(first->Stop().ok());
+  const int64_t first_messages = first->service().messages_applied();
+  first.reset();
+  std::printf("[ restart ] first run applied %lld of %zu messages\n",
+              static_cast<long long>(first_messages), messages.size());
+  EXPECT_LT(first_messages, static_cast<int64_t>(messages.size()));
+
+  const auto ends = EndOffsets(WriterRecordsTopic(org_id_), kPartitions);
+  const auto second_start = SteadyClock::now();
+  auto second = std::make_unique<RunningWriter>(Options(/*batch_size=*/2000));
+  ASSERT_TRUE(WaitFor([&] { return StoredOffsets() == ends; }, seconds(120)));
+  const double second_seconds =
+      std::chrono::duration<double>(SteadyClock::now() - second_start).count();
+  std::printf("[ restart ] second run applied %lld messages in %.2f s (start-up included)\n",
+              static_cast<long long>(second->service().messages_applied()), second_seconds);
+  EXPECT_EQ(Differences(expected, Stored(object)), "");
+  EXPECT_EQ(StoredOffsets(), ends);
+  EXPECT_EQ(first_messages + second->service().messages_applied(),
+            static_cast<int64_t>(messages.size()));
+  ASSERT_TRUE(second->Stop().ok());
+}
+
+TEST_F(WriterServiceTest, GarbageMessageIsParkedAndTheRestApplied) {
+  CreateTopics();
+  const std::string object = "Gadget__c";
+  PublishSchema(object);
+  // One key, so all three land in one partition, in order.
+  const std::string key = "a01000000000001";
+  std::vector<int64_t> offsets = ProduceAll(
+      WriterRecordsTopic(org_id_), {{key, Change(object, key, 1000).SerializeAsString()},
+                                    {key, std::string("\xff\xff\xff\x07 not a protobuf", 20)},
+                                    {key, Change(object, key, 2000).SerializeAsString()}});
+  ASSERT_EQ(offsets.size(), 3u);
+
+  auto writer = std::make_unique<RunningWriter>(Options());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = Stored(object);
+        return s.contains(key) && s[key] == 2000;
+      },
+      seconds(60)));
+  auto letters = conn_->Exec(
+      "SELECT topic, \"offset\", reason FROM sfbridge.dead_letters ORDER BY \"offset\"");
+  ASSERT_TRUE(letters.ok()) << letters.status();
+  ASSERT_EQ(letters->rows.size(), 1u);
+  EXPECT_EQ(*letters->rows[0][0], WriterRecordsTopic(org_id_));
+  EXPECT_EQ(std::stoll(*letters->rows[0][1]), offsets[1]);
+  EXPECT_NE(letters->rows[0][2]->find("undecodable"), std::string::npos);
+  EXPECT_NE(writer->service().metrics().RenderText().find("sfbridge_writer_parked_total 1"),
+            std::string::npos);
+  ASSERT_TRUE(writer->Stop().ok());
+}
+
+TEST_F(WriterServiceTest, GrpcApplyAnswersStaleAndAppliedAndHealth) {
+  CreateTopics();
+  const std::string object = "Thing__c";
+  v1::ObjectSchema schema;
+  schema.set_org_id(org_id_);
+  schema.set_name(object);
+  schema.set_fingerprint("thing-v1");
+  for (auto [name, type] : std::vector<std::pair<std::string, std::string>>{
+           {"Id", "id"}, {"Name", "string"}, {"Amount__c", "currency"}}) {
+    auto* f = schema.add_fields();
+    f->set_name(name);
+    f->set_type(type);
+  }
+  ASSERT_TRUE(EnsureTable(*conn_, "salesforce", schema).ok());
+
+  auto writer = std::make_unique<RunningWriter>(Options());
+  ASSERT_TRUE(WaitFor([&] { return writer->service().bound_grpc_port() > 0; }, seconds(60)));
+  auto channel = grpc::CreateChannel(StrCat("127.0.0.1:", writer->service().bound_grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::Writer::NewStub(channel);
+  const std::string id = "a02000000000001";
+
+  auto apply = [&](int64_t modstamp, v1::ApplyResponse* response) {
+    v1::ApplyRequest request;
+    request.set_org_id(org_id_);
+    *request.add_changes() = Change(object, id, modstamp);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + seconds(30));
+    return stub->Apply(&ctx, request, response);
+  };
+  v1::ApplyResponse r1;
+  grpc::Status s = apply(5000, &r1);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(r1.results_size(), 1);
+  EXPECT_EQ(r1.results(0).outcome(), v1::ApplyResult::OUTCOME_APPLIED);
+  EXPECT_EQ(r1.results(0).stored_modstamp_ms(), 5000);
+
+  v1::ApplyResponse r2;
+  s = apply(4000, &r2);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(r2.results_size(), 1);
+  EXPECT_EQ(r2.results(0).record_id(), id);
+  EXPECT_EQ(r2.results(0).outcome(), v1::ApplyResult::OUTCOME_STALE);
+  EXPECT_EQ(r2.results(0).stored_modstamp_ms(), 5000);
+
+  v1::ApplyResponse r3;
+  s = apply(6000, &r3);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(r3.results_size(), 1);
+  EXPECT_EQ(r3.results(0).outcome(), v1::ApplyResult::OUTCOME_APPLIED);
+  EXPECT_EQ(r3.results(0).stored_modstamp_ms(), 6000);
+  EXPECT_EQ(Stored(object).at(id), 6000);
+
+  // A change naming an object without a table: INVALID_ARGUMENT, nothing applied.
+  {
+    v1::ApplyRequest request;
+    request.set_org_id(org_id_);
+    *request.add_changes() = Change(object, id, 7000);
+    *request.add_changes() = Change("NoSuchObject__c", "a03000000000001", 7000);
+    v1::ApplyResponse response;
+    grpc::ClientContext ctx;
+    grpc::Status bad = stub->Apply(&ctx, request, &response);
+    EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(bad.error_message().find("NoSuchObject__c"), std::string::npos)
+        << bad.error_message();
+    EXPECT_EQ(Stored(object).at(id), 6000);
+  }
+
+  // grpc.health.v1.Health/Check with an empty request: status SERVING is field 1 = 1.
+  grpc::ByteBuffer request_bytes;
+  grpc::Slice empty("");
+  request_bytes = grpc::ByteBuffer(&empty, 1);
+  grpc::ByteBuffer response_bytes;
+  grpc::ClientContext health_ctx;
+  grpc::Status health = grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+      channel.get(),
+      grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
+                                grpc::internal::RpcMethod::NORMAL_RPC),
+      &health_ctx, request_bytes, &response_bytes);
+  ASSERT_TRUE(health.ok()) << health.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response_bytes.Dump(&slices).ok());
+  std::string body;
+  for (const grpc::Slice& slice : slices) {
+    body.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  EXPECT_EQ(body, std::string("\x08\x01", 2));
+  ASSERT_TRUE(writer->Stop().ok());
+}
+
+TEST_F(WriterServiceTest, StartsFromTheOffsetsStoredInPostgres) {
+  CreateTopics();
+  const std::string object = "Sprocket__c";
+  PublishSchema(object);
+  std::vector<std::pair<std::string, std::string>> before, after;
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = StrCat("a05", 1000000 + i);
+    before.push_back({id, Change(object, id, 1000 + i).SerializeAsString()});
+  }
+  for (int i = 100; i < 150; ++i) {
+    const std::string id = StrCat("a05", 1000000 + i);
+    after.push_back({id, Change(object, id, 1000 + i).SerializeAsString()});
+  }
+  ProduceAll(WriterRecordsTopic(org_id_), before);
+  // As if a writer had applied `before` and crashed before committing to Kafka.
+  const auto ends = EndOffsets(WriterRecordsTopic(org_id_), kPartitions);
+  absl::Status stored = conn_->InTransaction([&](postgres::Transaction& tx) {
+    std::vector<OffsetUpdate> updates;
+    for (const auto& [partition, offset] : ends) {
+      updates.push_back({WriterGroup(org_id_), WriterRecordsTopic(org_id_), partition, offset});
+    }
+    return StoreOffsets(tx, updates);
+  });
+  ASSERT_TRUE(stored.ok()) << stored;
+  ProduceAll(WriterRecordsTopic(org_id_), after);
+
+  auto writer = std::make_unique<RunningWriter>(Options());
+  ASSERT_TRUE(WaitFor([&] { return Stored(object).size() >= after.size(); }, seconds(60)));
+  std::this_thread::sleep_for(milliseconds(500));
+  const auto rows = Stored(object);
+  EXPECT_EQ(rows.size(), after.size());
+  for (const auto& [id, value] : before) EXPECT_FALSE(rows.contains(id)) << id;
+  EXPECT_EQ(writer->service().messages_applied(), static_cast<int64_t>(after.size()));
+  ASSERT_TRUE(writer->Stop().ok());
+}
+
+TEST_F(WriterServiceTest, RecordsWithANewFieldWaitForTheNewerSchema) {
+  CreateTopics();
+  const std::string object = "Gizmo__c";
+  PublishSchema(object);
+  auto writer = std::make_unique<RunningWriter>(Options());
+  const std::string id = "a06000000000001";
+  v1::RecordChange change = Change(object, id, 3000);
+  (*change.mutable_fields())["Color__c"].set_text("teal");
+  ProduceAll(WriterRecordsTopic(org_id_), {{id, change.SerializeAsString()}});
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_TRUE(Stored(object).empty());
+
+  v1::ObjectSchema s;
+  s.set_org_id(org_id_);
+  s.set_name(object);
+  s.set_fingerprint("gizmo-v2");
+  s.set_version(2);
+  for (auto [name, type] : std::vector<std::pair<std::string, std::string>>{
+           {"Id", "id"}, {"Name", "string"}, {"Amount__c", "currency"}, {"Color__c", "string"}}) {
+    auto* f = s.add_fields();
+    f->set_name(name);
+    f->set_type(type);
+  }
+  ProduceAll(WriterSchemasTopic(org_id_), {{object, s.SerializeAsString()}});
+  ASSERT_TRUE(WaitFor([&] { return Stored(object).contains(id); }, seconds(30)));
+  auto color = conn_->Exec("SELECT color__c FROM salesforce.gizmo__c WHERE id = $1", {id});
+  ASSERT_TRUE(color.ok()) << color.status();
+  ASSERT_EQ(color->rows.size(), 1u);
+  EXPECT_EQ(color->rows[0][0].value_or("<null>"), "teal");
+  auto letters = conn_->Exec("SELECT count(*) FROM sfbridge.dead_letters");
+  ASSERT_TRUE(letters.ok());
+  EXPECT_EQ(*letters->rows[0][0], "0");
+  ASSERT_TRUE(writer->Stop().ok());
+}
+
+// A free TCP port on 127.0.0.1 (free when this returns; good enough for a test).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST_F(WriterServiceTest, BinaryAppliesServesMetricsAndStopsOnSigterm) {
+  CreateTopics();
+  const std::string object = "Doohickey__c";
+  PublishSchema(object);
+  std::vector<std::pair<std::string, std::string>> messages;
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = StrCat("a04", 1000000 + i);
+    messages.push_back({id, Change(object, id, 1000 + i).SerializeAsString()});
+  }
+  ProduceAll(WriterRecordsTopic(org_id_), messages);
+
+  const int port = FreePort();
+  std::map<std::string, std::string> env = {
+      {"SFBRIDGE_POSTGRES_URL", db_.url()},   {"SFBRIDGE_KAFKA_BROKERS", testing::KafkaBrokers()},
+      {"SFBRIDGE_ORG_ID", org_id_},           {"SFBRIDGE_GRPC_PORT", "0"},
+      {"SFBRIDGE_GRPC_HOST", "127.0.0.1"},    {"SFBRIDGE_METRICS_PORT", std::to_string(port)},
+      {"SFBRIDGE_METRICS_HOST", "127.0.0.1"},
+  };
+  auto child = testing::ChildProcess::Start({SFBRIDGE_WRITER}, env);
+  ASSERT_NE(child, nullptr);
+  auto line = child->WaitForLine("writer gRPC listening on 127.0.0.1:", seconds(60));
+  ASSERT_TRUE(line.has_value()) << child->Output();
+  ASSERT_TRUE(WaitFor([&] { return Stored(object).size() == messages.size(); }, seconds(60)))
+      << child->Output();
+
+  auto transport = salesforce::PocoTransport::Create({});
+  ASSERT_TRUE(transport.ok());
+  const std::string base = StrCat("http://127.0.0.1:", port);
+  auto ready = (*transport)->Send({.url = base + "/readyz", .timeout = seconds(10)});
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(ready->status, 200);
+  auto metrics = (*transport)->Send({.url = base + "/metrics", .timeout = seconds(10)});
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_NE(metrics->body.find(StrCat("sfbridge_writer_rows_applied_total{org=\"", org_id_,
+                                      "\",table=\"doohickey__c\"} 100")),
+            std::string::npos)
+      << metrics->body;
+
+  child->Signal(SIGTERM);
+  std::optional<int> code = child->Wait(seconds(30));
+  ASSERT_TRUE(code.has_value()) << child->Output();
+  EXPECT_EQ(*code, 0) << child->Output();
+  EXPECT_EQ(StoredOffsets(), EndOffsets(WriterRecordsTopic(org_id_), kPartitions));
+}
+
+}  // namespace
+}  // namespace sfbridge::writer
