@@ -1,0 +1,278 @@
+#include "cli/status.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/control/budget.h"
+#include "common/control/org_settings.h"
+#include "common/core/clock.h"
+#include "common/core/json_escape.h"
+#include "common/core/strings.h"
+#include "common/postgres/connection.h"
+
+namespace sfbridge::cli {
+namespace {
+
+using core::StrCat;
+
+struct Offset {
+  std::string topic;
+  int partition = 0;
+  int64_t next_offset = 0;
+};
+
+struct OrgReport {
+  control::OrgSettings settings;
+  std::vector<control::ObjectStatus> objects;
+  std::optional<control::BudgetState> budget;
+  std::string budget_error;
+  std::vector<Offset> offsets;
+};
+
+std::string Fixed(double value, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
+  return buf;
+}
+
+std::optional<double> Percent(const control::ObjectStatus& o) {
+  if (o.state == control::ObjectState::kLive) return 100.0;
+  if (!o.records_estimate || *o.records_estimate <= 0) return std::nullopt;
+  double p = 100.0 * static_cast<double>(o.records_done) / static_cast<double>(*o.records_estimate);
+  return p > 100 ? 100 : p;
+}
+
+std::string Age(int64_t ms) {
+  if (ms < 0) ms = 0;
+  if (ms < 60'000) return StrCat(Fixed(ms / 1000.0, 1), "s ago");
+  if (ms < 3'600'000) return StrCat(ms / 60'000, "m", (ms / 1000) % 60, "s ago");
+  if (ms < 86'400'000) return StrCat(ms / 3'600'000, "h", (ms / 60'000) % 60, "m ago");
+  return StrCat(ms / 86'400'000, "d", (ms / 3'600'000) % 24, "h ago");
+}
+
+std::string Pad(std::string text, size_t width) {
+  if (text.size() < width) text.resize(width, ' ');
+  return text;
+}
+
+void Member(std::string& out, std::string_view key) {
+  if (out.back() != '{' && out.back() != '[') out += ",";
+  core::AppendJsonString(out, key);
+  out += ":";
+}
+void Str(std::string& out, std::string_view key, const std::optional<std::string>& v) {
+  Member(out, key);
+  if (v) {
+    core::AppendJsonString(out, *v);
+  } else {
+    out += "null";
+  }
+}
+void Num(std::string& out, std::string_view key, std::optional<std::string> v) {
+  Member(out, key);
+  out += v ? *v : "null";
+}
+
+std::string Json(const std::vector<OrgReport>& reports, int64_t now_ms) {
+  std::string out = "{\"now_ms\":" + std::to_string(now_ms) + ",\"orgs\":[";
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const OrgReport& r = reports[i];
+    if (i > 0) out += ",";
+    out += "{";
+    Str(out, "org_id", r.settings.org_id);
+    Str(out, "display_name", r.settings.display_name);
+    Str(out, "state", r.settings.state);
+    Str(out, "last_error", r.settings.last_error);
+    Member(out, "budget");
+    out += "{";
+    Num(out, "rate_per_second", Fixed(r.settings.rate_per_second, 6));
+    Num(out, "burst", std::to_string(r.settings.burst));
+    Num(out, "daily_quota_share", Fixed(r.settings.daily_quota_share, 6));
+    if (r.budget) {
+      Num(out, "tokens", Fixed(r.budget->tokens, 3));
+      Num(out, "calls_total", std::to_string(r.budget->calls_total));
+      Num(out, "api_usage_used",
+          r.budget->api_usage_used >= 0 ? std::optional(std::to_string(r.budget->api_usage_used))
+                                        : std::nullopt);
+      Num(out, "api_usage_max",
+          r.budget->api_usage_max >= 0 ? std::optional(std::to_string(r.budget->api_usage_max))
+                                       : std::nullopt);
+    } else {
+      Str(out, "error", r.budget_error);
+    }
+    out += "}";
+    Member(out, "objects");
+    out += "[";
+    for (const control::ObjectStatus& o : r.objects) {
+      if (out.back() == '}') out += ",";
+      out += "{";
+      Str(out, "object", o.object_name);
+      Str(out, "state", std::string(control::ObjectStateName(o.state)));
+      Num(out, "records_done", std::to_string(o.records_done));
+      Num(out, "records_estimate",
+          o.records_estimate ? std::optional(std::to_string(*o.records_estimate)) : std::nullopt);
+      std::optional<double> p = Percent(o);
+      Num(out, "progress_percent", p ? std::optional(Fixed(*p, 1)) : std::nullopt);
+      Num(out, "last_poll_at_ms",
+          o.last_poll_at_ms ? std::optional(std::to_string(*o.last_poll_at_ms)) : std::nullopt);
+      Num(out, "last_poll_age_ms",
+          o.last_poll_at_ms ? std::optional(std::to_string(now_ms - *o.last_poll_at_ms))
+                            : std::nullopt);
+      Str(out, "error", o.error);
+      out += "}";
+    }
+    out += "]";
+    Member(out, "consumer_offsets");
+    out += "[";
+    for (const Offset& off : r.offsets) {
+      if (out.back() == '}') out += ",";
+      out += "{";
+      Str(out, "topic", off.topic);
+      Num(out, "partition", std::to_string(off.partition));
+      Num(out, "next_offset", std::to_string(off.next_offset));
+      out += "}";
+    }
+    out += "]}";
+  }
+  return out + "]}\n";
+}
+
+void Text(std::ostream& out, const std::vector<OrgReport>& reports, int64_t now_ms) {
+  for (const OrgReport& r : reports) {
+    out << "org " << r.settings.org_id;
+    if (!r.settings.display_name.empty() && r.settings.display_name != r.settings.org_id) {
+      out << " (" << r.settings.display_name << ")";
+    }
+    out << "  state=" << r.settings.state;
+    if (r.settings.last_error) out << "  error: " << *r.settings.last_error;
+    out << "\n";
+
+    out << "  budget   rate=" << Fixed(r.settings.rate_per_second, 3)
+        << "/s burst=" << r.settings.burst;
+    if (r.budget) {
+      out << " tokens=" << Fixed(r.budget->tokens, 2) << " calls_total=" << r.budget->calls_total;
+      if (r.budget->api_usage_max > 0) {
+        out << "  api usage " << r.budget->api_usage_used << "/" << r.budget->api_usage_max << " ("
+            << Fixed(100.0 * r.budget->api_usage_used / r.budget->api_usage_max, 1)
+            << "%, share allowed " << Fixed(100.0 * r.settings.daily_quota_share, 0) << "%)";
+      } else {
+        out << "  api usage not observed yet (share allowed "
+            << Fixed(100.0 * r.settings.daily_quota_share, 0) << "%)";
+      }
+    } else {
+      out << "  (state unavailable: " << r.budget_error << ")";
+    }
+    out << "\n";
+
+    size_t width = 8;
+    for (const auto& o : r.objects) width = std::max(width, o.object_name.size() + 2);
+    out << "  " << Pad("OBJECT", width) << Pad("STATE", 13) << Pad("PROGRESS", 26)
+        << Pad("LAST POLL", 14) << "ERROR\n";
+    for (const control::ObjectStatus& o : r.objects) {
+      std::optional<double> p = Percent(o);
+      std::string progress = p ? StrCat(Fixed(*p, 1), "%") : std::string("-");
+      progress += StrCat(" (", o.records_done, "/",
+                         o.records_estimate ? std::to_string(*o.records_estimate) : "?", ")");
+      out << "  " << Pad(o.object_name, width)
+          << Pad(std::string(control::ObjectStateName(o.state)), 13) << Pad(progress, 26)
+          << Pad(o.last_poll_at_ms ? Age(now_ms - *o.last_poll_at_ms) : "never", 14)
+          << (o.error ? *o.error : "-") << "\n";
+    }
+    if (r.objects.empty()) out << "  (no objects yet)\n";
+    if (r.offsets.empty()) {
+      out << "  writer offsets: none stored yet\n";
+    } else {
+      out << "  writer offsets:";
+      for (const Offset& off : r.offsets) {
+        out << " " << off.topic << "[" << off.partition << "]=" << off.next_offset;
+      }
+      out << "\n";
+    }
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+void AddStatusKeys(core::ConfigSchema& schema) {
+  schema
+      .Add({.name = "postgres.url",
+            .help = "PostgreSQL connection URI or libpq string of the database sfbridge syncs "
+                    "into.",
+            .required = true,
+            .secret = true})
+      .Add({.name = "org.id", .help = "Show only this org; empty: every org."})
+      .Add({.name = "format",
+            .help = "text (a table for people) or json (for machines).",
+            .default_value = "text",
+            .choices = {"text", "json"}});
+}
+
+absl::Status RunStatus(const core::Config& config, std::ostream& out) {
+  absl::StatusOr<std::unique_ptr<postgres::Connection>> pg =
+      postgres::Connection::Connect(config.GetString("postgres.url"));
+  if (!pg.ok()) return pg.status();
+  postgres::Connection& conn = **pg;
+
+  std::vector<control::OrgSettings> orgs;
+  const std::string& org_id = config.GetString("org.id");
+  if (!org_id.empty()) {
+    absl::StatusOr<control::OrgSettings> org = control::LoadOrg(conn, org_id);
+    if (!org.ok()) {
+      if (org.status().code() == absl::StatusCode::kNotFound) {
+        return absl::InvalidArgumentError(StrCat("org.id: no org '", org_id, "' in sfbridge.orgs"));
+      }
+      return org.status();
+    }
+    orgs.push_back(*std::move(org));
+  } else {
+    absl::StatusOr<std::vector<control::OrgSettings>> all = control::LoadOrgs(conn);
+    if (!all.ok()) return all.status();
+    orgs = *std::move(all);
+  }
+
+  absl::StatusOr<postgres::QueryResult> now =
+      conn.Exec("SELECT (extract(epoch FROM now()) * 1000)::bigint");
+  if (!now.ok()) return now.status();
+  const int64_t now_ms = std::stoll(*now->rows[0][0]);
+
+  std::vector<OrgReport> reports;
+  control::RateBudget budget(conn, core::SystemClock::Instance());
+  for (control::OrgSettings& settings : orgs) {
+    OrgReport r;
+    absl::StatusOr<std::vector<control::ObjectStatus>> objects =
+        control::LoadObjects(conn, settings.org_id);
+    if (!objects.ok()) return objects.status();
+    r.objects = *std::move(objects);
+    absl::StatusOr<control::BudgetState> state = budget.State(settings.org_id);
+    if (state.ok()) {
+      r.budget = *state;
+    } else {
+      r.budget_error = std::string(state.status().message());
+    }
+    absl::StatusOr<postgres::QueryResult> offsets = conn.Exec(
+        "SELECT topic, partition, next_offset FROM sfbridge.consumer_offsets "
+        "WHERE consumer_group = $1 ORDER BY topic, partition",
+        {StrCat("sfbridge-writer-", settings.org_id)});
+    if (!offsets.ok()) return offsets.status();
+    for (const auto& row : offsets->rows) {
+      r.offsets.push_back({*row[0], std::stoi(*row[1]), std::stoll(*row[2])});
+    }
+    r.settings = std::move(settings);
+    reports.push_back(std::move(r));
+  }
+  if (config.GetString("format") == "json") {
+    out << Json(reports, now_ms);
+  } else if (reports.empty()) {
+    out << "no orgs in sfbridge.orgs\n";
+  } else {
+    Text(out, reports, now_ms);
+  }
+  out.flush();
+  return absl::OkStatus();
+}
+
+}  // namespace sfbridge::cli

@@ -1,0 +1,329 @@
+// The sfbridge binary's verify and status commands against tables synced end to end
+// (sfsim -> fetcher -> Kafka -> writer -> PostgreSQL, in-process), then against tables broken
+// by hand.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/control/migrations.h"
+#include "common/control/org_settings.h"
+#include "common/core/clock.h"
+#include "common/core/strings.h"
+#include "common/postgres/connection.h"
+#include "fetcher/fetcher_service.h"
+#include "sfsim/simulator.h"
+#include "tests/harness/test_env.h"
+#include "writer/table_schema.h"
+#include "writer/writer_service.h"
+
+namespace sfbridge {
+namespace {
+
+using core::StrCat;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::string_view kClientId = "3MVG9cliSyncConsumerKey";
+constexpr std::string_view kClientSecret = "cli-sync-client-secret-2b9e";
+constexpr std::string_view kUsername = "cli@sfbridge.example";
+constexpr std::string_view kPassword = "cli-sync-pass-word-token-9Qz";
+
+testing::CommandResult Cli(std::vector<std::string> args) {
+  args.insert(args.begin(), SFBRIDGE_CLI);
+  return testing::RunCommand(args, {}, seconds(120));
+}
+
+// The first line of `text` that starts with `prefix`; empty when none does.
+std::string LineStartingWith(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(prefix)) return line;
+  }
+  return "";
+}
+
+template <typename Service, typename Options>
+class Running {
+ public:
+  explicit Running(Options options) : service_(std::move(options)) {
+    thread_ = std::jthread([this](std::stop_token stop) { result_ = service_.Run(stop); });
+  }
+  absl::Status Stop() {
+    thread_.request_stop();
+    thread_.join();
+    return result_;
+  }
+
+ private:
+  Service service_;
+  absl::Status result_;
+  std::jthread thread_;
+};
+using RunningWriter = Running<writer::WriterService, writer::WriterOptions>;
+using RunningFetcher = Running<fetcher::FetcherService, fetcher::FetcherOptions>;
+
+class CliSyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    org_id_ = testing::UniqueName("cliit");
+    auto conn = postgres::Connection::Connect(db_.url());
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    conn_ = *std::move(conn);
+    ASSERT_TRUE(control::Migrate(*conn_).ok());
+    control::OrgSettings settings;
+    settings.org_id = org_id_;
+    settings.display_name = org_id_;
+    settings.rate_per_second = 1000;
+    settings.burst = 1000;
+    settings.daily_quota_share = 1;
+    ASSERT_TRUE(control::UpsertOrg(*conn_, settings).ok());
+    ASSERT_TRUE(writer::EnsureWriterTables(*conn_).ok());
+  }
+
+  std::map<std::string, int64_t> Stored(const std::string& object) {
+    std::map<std::string, int64_t> out;
+    auto t = conn_->Exec(
+        "SELECT schema_name, table_name FROM sfbridge.synced_tables "
+        "WHERE org_id = $1 AND object_name = $2",
+        {org_id_, object});
+    if (!t.ok() || t->rows.empty()) return out;
+    auto rows = conn_->Exec(StrCat("SELECT id, _modstamp_ms FROM ", Table(object)));
+    if (!rows.ok()) return out;
+    for (const auto& r : rows->rows) out[*r[0]] = std::stoll(*r[1]);
+    return out;
+  }
+
+  std::string Table(const std::string& object) {
+    auto t = conn_->Exec(
+        "SELECT schema_name, table_name FROM sfbridge.synced_tables "
+        "WHERE org_id = $1 AND object_name = $2",
+        {org_id_, object});
+    EXPECT_TRUE(t.ok() && !t->rows.empty());
+    if (!t.ok() || t->rows.empty()) return "";
+    return StrCat("\"", *t->rows[0][0], "\".\"", *t->rows[0][1], "\"");
+  }
+
+  template <typename Pred>
+  bool WaitFor(Pred done, seconds limit) {
+    const auto give_up = SteadyClock::now() + limit;
+    while (SteadyClock::now() < give_up) {
+      if (done()) return true;
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+    return done();
+  }
+
+  testing::TempDatabase db_;
+  std::unique_ptr<postgres::Connection> conn_;
+  std::string org_id_;
+};
+
+sfsim::SimulatorOptions OrgOptions() {
+  sfsim::SimulatorOptions o;
+  o.org.seed = 23;
+  o.org.counts = {{"User", 5}, {"Account", 300}, {"Contact", 2000}};
+  o.org.burst_size = 200;
+  o.admin_enabled = true;
+  o.server.threads = 4;
+  o.oauth.client_id = std::string(kClientId);
+  o.oauth.client_secret = std::string(kClientSecret);
+  o.oauth.username = std::string(kUsername);
+  o.oauth.password = std::string(kPassword);
+  return o;
+}
+
+TEST_F(CliSyncTest, VerifyAndStatusOnSyncedThenBrokenTables) {
+  const std::vector<std::string> objects = {"User", "Account", "Contact"};
+  auto sim = sfsim::Simulator::Start(OrgOptions(), core::SystemClock::Instance());
+  ASSERT_TRUE(sim.ok()) << sim.status();
+
+  writer::WriterOptions w;
+  w.postgres_url = db_.url();
+  w.kafka_brokers = testing::KafkaBrokers();
+  w.org_id = org_id_;
+  w.grpc_port = 0;
+  w.grpc_host = "127.0.0.1";
+  w.metrics_port = 0;
+  w.metrics_host = "127.0.0.1";
+
+  fetcher::FetcherOptions f;
+  f.postgres_url = db_.url();
+  f.kafka_brokers = testing::KafkaBrokers();
+  f.org_id = org_id_;
+  f.credentials.flow = salesforce::AuthFlow::kPassword;
+  f.credentials.login_url = (*sim)->base_url();
+  f.credentials.client_id = std::string(kClientId);
+  f.credentials.client_secret = std::string(kClientSecret);
+  f.credentials.username = std::string(kUsername);
+  f.credentials.password = std::string(kPassword);
+  f.objects = objects;
+  f.poll_interval = milliseconds(300);
+  f.metrics_port = -1;
+  f.replica_id = StrCat(org_id_, "-replica");
+  f.partitions = 3;
+  f.max_attempts = 3;
+  f.initial_backoff = milliseconds(50);
+
+  auto all_live = [&]() {
+    auto rows = control::LoadObjects(*conn_, org_id_);
+    if (!rows.ok()) return false;
+    int live = 0;
+    for (const auto& o : *rows) live += o.state == control::ObjectState::kLive ? 1 : 0;
+    return live == static_cast<int>(objects.size());
+  };
+  auto converged = [&]() {
+    for (const std::string& object : objects) {
+      if ((*sim)->org().Digest(object, false) != Stored(object)) return false;
+    }
+    return true;
+  };
+  {
+    auto writer = std::make_unique<RunningWriter>(w);
+    auto fetch = std::make_unique<RunningFetcher>(f);
+    ASSERT_TRUE(WaitFor(all_live, seconds(300))) << "not every object went live";
+    ASSERT_TRUE(WaitFor(converged, seconds(300))) << "the tables did not catch up";
+    ASSERT_TRUE(fetch->Stop().ok());
+    ASSERT_TRUE(writer->Stop().ok());
+  }
+
+  const std::vector<std::string> base = {"verify", "--postgres.url=" + db_.url(),
+                                         "--org.id=" + org_id_,
+                                         "--sfsim.url=" + (*sim)->base_url()};
+  auto ok = Cli(base);
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  for (const std::string& object : objects) {
+    const std::string line = LineStartingWith(ok.output, object + " ");
+    const int64_t count = (*sim)->org().Count(object, false);
+    EXPECT_THAT(line,
+                HasSubstr(StrCat("rows=", count, " source=", count, " missing=0 extra=0 stale=0")))
+        << ok.output;
+  }
+  EXPECT_THAT(LineStartingWith(ok.output, "total "), HasSubstr("missing=0 extra=0 stale=0"));
+  EXPECT_THAT(ok.output, HasSubstr("snapshot"));
+
+  // Break the Contact table: one row gone, one older, one that Salesforce does not have.
+  const std::string table = Table("Contact");
+  const std::map<std::string, int64_t> contacts = Stored("Contact");
+  ASSERT_GE(contacts.size(), 2u);
+  const std::string deleted = contacts.begin()->first;
+  const std::string older = std::next(contacts.begin())->first;
+  const std::string extra = "003EXTRAEXTRAEXTRA";
+  ASSERT_TRUE(conn_->Exec(StrCat("DELETE FROM ", table, " WHERE id = $1"), {deleted}).ok());
+  ASSERT_TRUE(
+      conn_
+          ->Exec(StrCat("UPDATE ", table, " SET _modstamp_ms = _modstamp_ms - 60000 WHERE id = $1"),
+                 {older})
+          .ok());
+  ASSERT_TRUE(
+      conn_->Exec(StrCat("INSERT INTO ", table, " (id, _modstamp_ms) VALUES ($1, 1)"), {extra})
+          .ok());
+
+  auto bad = Cli(base);
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  const std::string contact_line = LineStartingWith(bad.output, "Contact ");
+  EXPECT_THAT(contact_line, HasSubstr("missing=1 extra=1 stale=1")) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr(StrCat("missing: ", deleted)));
+  EXPECT_THAT(bad.output, HasSubstr(StrCat("extra: ", extra)));
+  EXPECT_THAT(bad.output, HasSubstr(StrCat("stale, table older: ", older)));
+  for (std::string_view object : {"User", "Account"}) {
+    EXPECT_THAT(LineStartingWith(bad.output, StrCat(object, " ")),
+                HasSubstr("missing=0 extra=0 stale=0"))
+        << bad.output;
+  }
+  EXPECT_THAT(LineStartingWith(bad.output, "total "), HasSubstr("missing=1 extra=1 stale=1"));
+
+  // The same through the Salesforce REST API (sfsim's), keyset paged by Id.
+  auto rest = Cli(
+      {"verify", "--postgres.url=" + db_.url(), "--org.id=" + org_id_,
+       "--salesforce.login-url=" + (*sim)->base_url(), StrCat("--salesforce.client-id=", kClientId),
+       StrCat("--salesforce.client-secret=", kClientSecret),
+       StrCat("--salesforce.username=", kUsername), StrCat("--salesforce.password=", kPassword)});
+  EXPECT_EQ(rest.exit_code, 1) << rest.output;
+  EXPECT_THAT(LineStartingWith(rest.output, "Contact "), HasSubstr("missing=1 extra=1 stale=1"))
+      << rest.output;
+  EXPECT_THAT(LineStartingWith(rest.output, "total "),
+              HasSubstr("rows=2305 source=2305 missing=1 extra=1 stale=1"))
+      << rest.output;
+  EXPECT_THAT(rest.output, Not(HasSubstr(std::string(kPassword))));
+  EXPECT_THAT(rest.output, Not(HasSubstr(std::string(kClientSecret))));
+
+  // Only the objects asked for.
+  auto only = Cli({"verify", "--postgres.url=" + db_.url(), "--org.id=" + org_id_,
+                   "--sfsim.url=" + (*sim)->base_url(), "--objects=User,Account"});
+  EXPECT_EQ(only.exit_code, 0) << only.output;
+  EXPECT_EQ(LineStartingWith(only.output, "Contact "), "") << only.output;
+
+  // A settle period does not hide a lasting difference.
+  auto settled = Cli({"verify", "--postgres.url=" + db_.url(), "--org.id=" + org_id_,
+                      "--sfsim.url=" + (*sim)->base_url(), "--objects=Contact", "--settle=2"});
+  EXPECT_EQ(settled.exit_code, 1) << settled.output;
+  EXPECT_THAT(LineStartingWith(settled.output, "Contact "), HasSubstr("missing=1 extra=1 stale=1"));
+
+  auto status = Cli({"status", "--postgres.url=" + db_.url(), "--org.id=" + org_id_});
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  for (const std::string& object : objects) {
+    const std::string line = LineStartingWith(status.output, "  " + object + " ");
+    EXPECT_THAT(line, HasSubstr("live")) << status.output;
+    EXPECT_THAT(line, HasSubstr("100.0%")) << status.output;
+  }
+  EXPECT_THAT(status.output, HasSubstr("budget   rate=1000.000/s burst=1000 tokens="));
+  EXPECT_THAT(status.output, HasSubstr("calls_total="));
+  EXPECT_THAT(status.output, HasSubstr(StrCat("sfbridge.", org_id_, ".records[")));
+
+  auto json =
+      Cli({"status", "--postgres.url=" + db_.url(), "--org.id=" + org_id_, "--format=json"});
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    simdjson::dom::array orgs;
+    ASSERT_FALSE(parser.parse(json.output).get(doc)) << json.output;
+    ASSERT_FALSE(doc["orgs"].get_array().get(orgs)) << json.output;
+    EXPECT_EQ(orgs.size(), 1u);
+    simdjson::dom::array rows;
+    ASSERT_FALSE(orgs.at(0)["objects"].get_array().get(rows)) << json.output;
+    EXPECT_EQ(rows.size(), objects.size());
+    simdjson::dom::array offsets;
+    ASSERT_FALSE(orgs.at(0)["consumer_offsets"].get_array().get(offsets)) << json.output;
+    EXPECT_EQ(offsets.size(), 3u);
+  }
+  EXPECT_THAT(json.output, HasSubstr(StrCat("\"org_id\":\"", org_id_, "\"")));
+  EXPECT_THAT(json.output, HasSubstr("\"object\":\"Contact\",\"state\":\"live\""));
+  EXPECT_THAT(json.output, HasSubstr("\"progress_percent\":100.0"));
+  EXPECT_THAT(json.output, HasSubstr("\"calls_total\":"));
+
+  auto usage = Cli({"verify", "--postgres.url=" + db_.url(), "--sfsim.url=" + (*sim)->base_url()});
+  EXPECT_EQ(usage.exit_code, 2) << usage.output;
+  EXPECT_THAT(usage.output, HasSubstr("org.id"));
+
+  auto unknown_org = Cli({"verify", "--postgres.url=" + db_.url(), "--org.id=nosuchorg",
+                          "--sfsim.url=" + (*sim)->base_url()});
+  EXPECT_EQ(unknown_org.exit_code, 2) << unknown_org.output;
+  EXPECT_THAT(unknown_org.output, HasSubstr("nosuchorg"));
+
+  auto no_source = Cli({"verify", "--postgres.url=" + db_.url(), "--org.id=" + org_id_});
+  EXPECT_EQ(no_source.exit_code, 2) << no_source.output;
+  EXPECT_THAT(no_source.output, HasSubstr("--sfsim.url"));
+
+  auto help = Cli({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.output, HasSubstr("verify"));
+  EXPECT_THAT(help.output, HasSubstr("status"));
+}
+
+}  // namespace
+}  // namespace sfbridge
