@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/control/budget.h"
+#include "common/control/names.h"
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
 #include "common/core/json_escape.h"
@@ -256,7 +257,7 @@ absl::Status RunStatus(const core::Config& config, std::ostream& out) {
     absl::StatusOr<postgres::QueryResult> offsets = conn.Exec(
         "SELECT topic, partition, next_offset FROM sfbridge.consumer_offsets "
         "WHERE consumer_group = $1 ORDER BY topic, partition",
-        {StrCat("sfbridge-writer-", settings.org_id)});
+        {control::WriterConsumerGroup(settings.org_id)});
     if (!offsets.ok()) return offsets.status();
     for (const auto& row : offsets->rows) {
       r.offsets.push_back({*row[0], std::stoi(*row[1]), std::stoll(*row[2])});

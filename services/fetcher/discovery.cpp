@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/control/events.h"
+#include "common/control/names.h"
 #include "common/control/org_settings.h"
 #include "common/core/logging.h"
 #include "common/core/status.h"
@@ -60,7 +61,7 @@ absl::StatusOr<std::vector<DiscoveredObject>> DiscoverObjects(const DiscoveryCon
     return nullptr;
   };
 
-  const std::string topic = SchemasTopic(ctx.org_id);
+  const std::string topic = control::SchemasTopic(ctx.org_id);
   std::vector<DiscoveredObject> out;
   for (const std::string& name : *names) {
     if (absl::Status s = ctx.take_token(); !s.ok()) return s;

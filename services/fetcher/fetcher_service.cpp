@@ -13,6 +13,7 @@
 #include "common/control/budget.h"
 #include "common/control/leases.h"
 #include "common/control/migrations.h"
+#include "common/control/names.h"
 #include "common/control/org_settings.h"
 #include "common/core/logging.h"
 #include "common/core/status.h"
@@ -239,8 +240,8 @@ absl::Status FetcherService::Run(std::stop_token stop) {
   LimitObserverGate gate(gate_budget, org);
 
   // Kafka.
-  const std::string records_topic = RecordsTopic(org);
-  const std::string schemas_topic = SchemasTopic(org);
+  const std::string records_topic = control::RecordsTopic(org);
+  const std::string schemas_topic = control::SchemasTopic(org);
   if (absl::Status s = kafka::EnsureTopic(
           options_.kafka_brokers, {.name = records_topic, .partitions = options_.partitions});
       !s.ok()) {

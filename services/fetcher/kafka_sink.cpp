@@ -4,22 +4,15 @@
 #include <utility>
 #include <vector>
 
+#include "common/control/names.h"
 #include "common/core/strings.h"
 
 namespace sfbridge::fetcher {
 
-std::string RecordsTopic(std::string_view org_id) {
-  return core::StrCat("sfbridge.", org_id, ".records");
-}
-
-std::string SchemasTopic(std::string_view org_id) {
-  return core::StrCat("sfbridge.", org_id, ".schemas");
-}
-
 KafkaSink::KafkaSink(AckedProducer& producer, std::string org_id, FetcherMetrics* metrics)
     : producer_(producer),
       org_id_(std::move(org_id)),
-      topic_(RecordsTopic(org_id_)),
+      topic_(control::RecordsTopic(org_id_)),
       metrics_(metrics) {}
 
 absl::Status KafkaSink::Publish(std::span<const v1::RecordChange* const> changes) {

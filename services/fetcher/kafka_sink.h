@@ -15,10 +15,6 @@
 
 namespace sfbridge::fetcher {
 
-// "sfbridge.<org>.records" and "sfbridge.<org>.schemas".
-std::string RecordsTopic(std::string_view org_id);
-std::string SchemasTopic(std::string_view org_id);
-
 class KafkaSink final : public RecordSink {
  public:
   KafkaSink(AckedProducer& producer, std::string org_id, FetcherMetrics* metrics = nullptr);

@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/control/names.h"
 #include "common/core/logging.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
@@ -29,20 +30,12 @@ constexpr milliseconds kNewFieldGrace{10'000};
 
 }  // namespace
 
-std::string WriterRecordsTopic(std::string_view org_id) {
-  return StrCat("sfbridge.", org_id, ".records");
-}
-std::string WriterSchemasTopic(std::string_view org_id) {
-  return StrCat("sfbridge.", org_id, ".schemas");
-}
-std::string WriterGroup(std::string_view org_id) { return StrCat("sfbridge-writer-", org_id); }
-
 ConsumerLoop::ConsumerLoop(ConsumerLoopOptions options, WriterMetrics& metrics)
     : options_(std::move(options)),
       metrics_(metrics),
-      records_topic_(WriterRecordsTopic(options_.org_id)),
-      schemas_topic_(WriterSchemasTopic(options_.org_id)),
-      group_(WriterGroup(options_.org_id)) {
+      records_topic_(control::RecordsTopic(options_.org_id)),
+      schemas_topic_(control::SchemasTopic(options_.org_id)),
+      group_(control::WriterConsumerGroup(options_.org_id)) {
   options_.batch_size = std::max(1, options_.batch_size);
 }
 

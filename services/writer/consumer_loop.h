@@ -41,11 +41,6 @@
 
 namespace sfbridge::writer {
 
-// "sfbridge.<org>.records", "sfbridge.<org>.schemas", "sfbridge-writer-<org>".
-std::string WriterRecordsTopic(std::string_view org_id);
-std::string WriterSchemasTopic(std::string_view org_id);
-std::string WriterGroup(std::string_view org_id);
-
 struct ConsumerLoopOptions {
   std::string postgres_url;
   std::string kafka_brokers;

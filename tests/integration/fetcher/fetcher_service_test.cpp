@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/control/migrations.h"
+#include "common/control/names.h"
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
 #include "common/core/strings.h"
@@ -280,7 +281,7 @@ TEST_F(FetcherServiceTest, BackfillsEveryRecordThenFollowsChanges) {
   EXPECT_GE(per_page_call, 1900);
   EXPECT_GE(per_call, 1000);
 
-  const std::string topic = RecordsTopic(org_id_);
+  const std::string topic = control::RecordsTopic(org_id_);
   RecordsReader reader(topic);
   reader.ReadUntil(
       [&](const SeenByObject& seen) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/control/migrations.h"
+#include "common/control/names.h"
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
 #include "common/core/strings.h"
@@ -182,11 +183,11 @@ class WriterServiceTest : public ::testing::Test {
   }
 
   void CreateTopics() {
-    ASSERT_TRUE(kafka::EnsureTopic(testing::KafkaBrokers(),
-                                   {.name = WriterRecordsTopic(org_id_), .partitions = kPartitions})
+    ASSERT_TRUE(kafka::EnsureTopic(testing::KafkaBrokers(), {.name = control::RecordsTopic(org_id_),
+                                                             .partitions = kPartitions})
                     .ok());
     ASSERT_TRUE(
-        kafka::EnsureTopic(testing::KafkaBrokers(), {.name = WriterSchemasTopic(org_id_),
+        kafka::EnsureTopic(testing::KafkaBrokers(), {.name = control::SchemasTopic(org_id_),
                                                      .partitions = 1,
                                                      .configs = {{"cleanup.policy", "compact"}}})
             .ok());
@@ -228,7 +229,7 @@ class WriterServiceTest : public ::testing::Test {
     auto r = conn_->Exec(
         "SELECT partition, next_offset FROM sfbridge.consumer_offsets "
         "WHERE consumer_group = $1 AND topic = $2",
-        {WriterGroup(org_id_), WriterRecordsTopic(org_id_)});
+        {control::WriterConsumerGroup(org_id_), control::RecordsTopic(org_id_)});
     EXPECT_TRUE(r.ok()) << r.status();
     if (!r.ok()) return out;
     for (const auto& row : r->rows) out[std::stoi(*row[0])] = std::stoll(*row[1]);
@@ -262,7 +263,7 @@ class WriterServiceTest : public ::testing::Test {
     auto* amount = s.add_fields();
     amount->set_name("Amount__c");
     amount->set_type("currency");
-    ProduceAll(WriterSchemasTopic(org_id_), {{object, s.SerializeAsString()}});
+    ProduceAll(control::SchemasTopic(org_id_), {{object, s.SerializeAsString()}});
   }
 
   v1::RecordChange Change(const std::string& object, const std::string& id, int64_t modstamp,
@@ -402,7 +403,7 @@ TEST_F(WriterServiceTest, RestartMidStreamConvergesExactly) {
     messages.push_back({id, Change(object, id, 1'900'000'000'000 + i, true).SerializeAsString()});
     expected.erase(id);
   }
-  ProduceAll(WriterRecordsTopic(org_id_), messages);
+  ProduceAll(control::RecordsTopic(org_id_), messages);
 
   auto first = std::make_unique<RunningWriter>(Options(/*batch_size=*/200));
   ASSERT_TRUE(WaitFor([&] { return first->service().batches_applied() >= 5; }, seconds(120)));
@@ -413,7 +414,7 @@ TEST_F(WriterServiceTest, RestartMidStreamConvergesExactly) {
               static_cast<long long>(first_messages), messages.size());
   EXPECT_LT(first_messages, static_cast<int64_t>(messages.size()));
 
-  const auto ends = EndOffsets(WriterRecordsTopic(org_id_), kPartitions);
+  const auto ends = EndOffsets(control::RecordsTopic(org_id_), kPartitions);
   const auto second_start = SteadyClock::now();
   auto second = std::make_unique<RunningWriter>(Options(/*batch_size=*/2000));
   ASSERT_TRUE(WaitFor([&] { return StoredOffsets() == ends; }, seconds(120)));
@@ -435,9 +436,9 @@ TEST_F(WriterServiceTest, GarbageMessageIsParkedAndTheRestApplied) {
   // One key, so all three land in one partition, in order.
   const std::string key = "a01000000000001";
   std::vector<int64_t> offsets = ProduceAll(
-      WriterRecordsTopic(org_id_), {{key, Change(object, key, 1000).SerializeAsString()},
-                                    {key, std::string("\xff\xff\xff\x07 not a protobuf", 20)},
-                                    {key, Change(object, key, 2000).SerializeAsString()}});
+      control::RecordsTopic(org_id_), {{key, Change(object, key, 1000).SerializeAsString()},
+                                       {key, std::string("\xff\xff\xff\x07 not a protobuf", 20)},
+                                       {key, Change(object, key, 2000).SerializeAsString()}});
   ASSERT_EQ(offsets.size(), 3u);
 
   auto writer = std::make_unique<RunningWriter>(Options());
@@ -451,7 +452,7 @@ TEST_F(WriterServiceTest, GarbageMessageIsParkedAndTheRestApplied) {
       "SELECT topic, \"offset\", reason FROM sfbridge.dead_letters ORDER BY \"offset\"");
   ASSERT_TRUE(letters.ok()) << letters.status();
   ASSERT_EQ(letters->rows.size(), 1u);
-  EXPECT_EQ(*letters->rows[0][0], WriterRecordsTopic(org_id_));
+  EXPECT_EQ(*letters->rows[0][0], control::RecordsTopic(org_id_));
   EXPECT_EQ(std::stoll(*letters->rows[0][1]), offsets[1]);
   EXPECT_NE(letters->rows[0][2]->find("undecodable"), std::string::npos);
   EXPECT_NE(writer->service().metrics().RenderText().find("sfbridge_writer_parked_total 1"),
@@ -562,18 +563,19 @@ TEST_F(WriterServiceTest, StartsFromTheOffsetsStoredInPostgres) {
     const std::string id = StrCat("a05", 1000000 + i);
     after.push_back({id, Change(object, id, 1000 + i).SerializeAsString()});
   }
-  ProduceAll(WriterRecordsTopic(org_id_), before);
+  ProduceAll(control::RecordsTopic(org_id_), before);
   // As if a writer had applied `before` and crashed before committing to Kafka.
-  const auto ends = EndOffsets(WriterRecordsTopic(org_id_), kPartitions);
+  const auto ends = EndOffsets(control::RecordsTopic(org_id_), kPartitions);
   absl::Status stored = conn_->InTransaction([&](postgres::Transaction& tx) {
     std::vector<OffsetUpdate> updates;
     for (const auto& [partition, offset] : ends) {
-      updates.push_back({WriterGroup(org_id_), WriterRecordsTopic(org_id_), partition, offset});
+      updates.push_back({control::WriterConsumerGroup(org_id_), control::RecordsTopic(org_id_),
+                         partition, offset});
     }
     return StoreOffsets(tx, updates);
   });
   ASSERT_TRUE(stored.ok()) << stored;
-  ProduceAll(WriterRecordsTopic(org_id_), after);
+  ProduceAll(control::RecordsTopic(org_id_), after);
 
   auto writer = std::make_unique<RunningWriter>(Options());
   ASSERT_TRUE(WaitFor([&] { return Stored(object).size() >= after.size(); }, seconds(60)));
@@ -593,7 +595,7 @@ TEST_F(WriterServiceTest, RecordsWithANewFieldWaitForTheNewerSchema) {
   const std::string id = "a06000000000001";
   v1::RecordChange change = Change(object, id, 3000);
   (*change.mutable_fields())["Color__c"].set_text("teal");
-  ProduceAll(WriterRecordsTopic(org_id_), {{id, change.SerializeAsString()}});
+  ProduceAll(control::RecordsTopic(org_id_), {{id, change.SerializeAsString()}});
   std::this_thread::sleep_for(milliseconds(1500));
   EXPECT_TRUE(Stored(object).empty());
 
@@ -608,7 +610,7 @@ TEST_F(WriterServiceTest, RecordsWithANewFieldWaitForTheNewerSchema) {
     f->set_name(name);
     f->set_type(type);
   }
-  ProduceAll(WriterSchemasTopic(org_id_), {{object, s.SerializeAsString()}});
+  ProduceAll(control::SchemasTopic(org_id_), {{object, s.SerializeAsString()}});
   ASSERT_TRUE(WaitFor([&] { return Stored(object).contains(id); }, seconds(30)));
   auto color = conn_->Exec("SELECT color__c FROM salesforce.gizmo__c WHERE id = $1", {id});
   ASSERT_TRUE(color.ok()) << color.status();
@@ -643,7 +645,7 @@ TEST_F(WriterServiceTest, BinaryAppliesServesMetricsAndStopsOnSigterm) {
     const std::string id = StrCat("a04", 1000000 + i);
     messages.push_back({id, Change(object, id, 1000 + i).SerializeAsString()});
   }
-  ProduceAll(WriterRecordsTopic(org_id_), messages);
+  ProduceAll(control::RecordsTopic(org_id_), messages);
 
   const int port = FreePort();
   std::map<std::string, std::string> env = {
@@ -676,7 +678,7 @@ TEST_F(WriterServiceTest, BinaryAppliesServesMetricsAndStopsOnSigterm) {
   std::optional<int> code = child->Wait(seconds(30));
   ASSERT_TRUE(code.has_value()) << child->Output();
   EXPECT_EQ(*code, 0) << child->Output();
-  EXPECT_EQ(StoredOffsets(), EndOffsets(WriterRecordsTopic(org_id_), kPartitions));
+  EXPECT_EQ(StoredOffsets(), EndOffsets(control::RecordsTopic(org_id_), kPartitions));
 }
 
 }  // namespace
