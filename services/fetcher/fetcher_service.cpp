@@ -16,6 +16,7 @@
 #include "common/control/names.h"
 #include "common/control/org_settings.h"
 #include "common/core/logging.h"
+#include "common/core/service_main.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
 #include "common/http/admin_server.h"
@@ -145,15 +146,7 @@ core::ConfigSchema FetcherConfigSchema() {
          .default_value = "6",
          .min = 1,
          .max = 10000});
-  s.Add({.name = "metrics.port",
-         .type = ConfigType::kInt,
-         .help = "Port of /metrics /healthz /readyz; 0 picks a free one",
-         .default_value = "9464",
-         .min = 0,
-         .max = 65535});
-  s.Add({.name = "metrics.host",
-         .help = "Address the admin server listens on",
-         .default_value = "0.0.0.0"});
+  core::AddAdminServerKeys(s);
   return s;
 }
 

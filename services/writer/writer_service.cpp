@@ -10,6 +10,7 @@
 
 #include "common/control/migrations.h"
 #include "common/core/logging.h"
+#include "common/core/service_main.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
 #include "common/http/admin_server.h"
@@ -63,15 +64,7 @@ core::ConfigSchema WriterConfigSchema() {
   s.Add({.name = "grpc.host",
          .help = "Address the gRPC server listens on",
          .default_value = "0.0.0.0"});
-  s.Add({.name = "metrics.port",
-         .type = ConfigType::kInt,
-         .help = "Port of /metrics /healthz /readyz; 0 picks a free one",
-         .default_value = "9464",
-         .min = 0,
-         .max = 65535});
-  s.Add({.name = "metrics.host",
-         .help = "Address the admin server listens on",
-         .default_value = "0.0.0.0"});
+  core::AddAdminServerKeys(s);
   return s;
 }
 

@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <exception>
+#include <thread>
 
 #include "common/core/logging.h"
+#include "common/core/signals.h"
 #include "common/core/strings.h"
 #include "spdlog/spdlog.h"
 
@@ -26,6 +29,37 @@ ConfigSchema& AddLoggingKeys(ConfigSchema& schema) {
                 .choices = {"auto", "text", "json"}});
   }
   return schema;
+}
+
+ConfigSchema& AddAdminServerKeys(ConfigSchema& schema) {
+  schema.Add({.name = "metrics.port",
+              .type = ConfigType::kInt,
+              .help = "Port of /metrics /healthz /readyz; 0 picks a free one",
+              .default_value = "9464",
+              .min = 0,
+              .max = 65535});
+  schema.Add({.name = "metrics.host",
+              .help = "Address the admin server listens on",
+              .default_value = "0.0.0.0"});
+  return schema;
+}
+
+absl::Status RunUntilShutdown(const std::function<absl::Status(std::stop_token)>& run) {
+  ShutdownSignal& shutdown = ShutdownSignal::Install();
+  std::stop_source stop;
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done.load()) {
+      if (shutdown.WaitFor(std::chrono::milliseconds(250))) {
+        stop.request_stop();
+        return;
+      }
+    }
+  });
+  absl::Status result = run(stop.get_token());
+  done.store(true);
+  watcher.join();
+  return result;
 }
 
 int ServiceMain(std::string_view program, std::string_view summary, ConfigSchema schema, int argc,

@@ -12,6 +12,7 @@
 // Exit codes: 0 success, 1 the run failed (the status is printed), 2 bad configuration or usage.
 
 #include <functional>
+#include <stop_token>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -21,6 +22,14 @@ namespace sfbridge::core {
 
 // Adds log.level and log.format to `schema`.
 ConfigSchema& AddLoggingKeys(ConfigSchema& schema);
+
+// Adds metrics.port and metrics.host, where a service serves /metrics, /healthz and /readyz.
+ConfigSchema& AddAdminServerKeys(ConfigSchema& schema);
+
+// Runs `run` with a stop token that is triggered when SIGTERM or SIGINT arrives
+// (ShutdownSignal), and returns its status. Call ShutdownSignal::Install() first, in main(),
+// before any other thread starts.
+absl::Status RunUntilShutdown(const std::function<absl::Status(std::stop_token)>& run);
 
 int ServiceMain(std::string_view program, std::string_view summary, ConfigSchema schema, int argc,
                 char** argv, const std::function<absl::Status(const Config&)>& run);
