@@ -23,6 +23,7 @@
 #include "fetcher/fetcher_service.h"
 #include "sfsim/simulator.h"
 #include "tests/harness/test_env.h"
+#include "tests/integration/sync_test_support.h"
 #include "writer/table_schema.h"
 #include "writer/writer_service.h"
 
@@ -34,7 +35,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::string_view kClientId = "3MVG9cliSyncConsumerKey";
 constexpr std::string_view kClientSecret = "cli-sync-client-secret-2b9e";
@@ -56,41 +56,15 @@ std::string LineStartingWith(const std::string& text, const std::string& prefix)
   return "";
 }
 
-template <typename Service, typename Options>
-class Running {
- public:
-  explicit Running(Options options) : service_(std::move(options)) {
-    thread_ = std::jthread([this](std::stop_token stop) { result_ = service_.Run(stop); });
-  }
-  absl::Status Stop() {
-    thread_.request_stop();
-    thread_.join();
-    return result_;
-  }
-
- private:
-  Service service_;
-  absl::Status result_;
-  std::jthread thread_;
-};
-using RunningWriter = Running<writer::WriterService, writer::WriterOptions>;
-using RunningFetcher = Running<fetcher::FetcherService, fetcher::FetcherOptions>;
+using RunningWriter = testing::RunningService<writer::WriterService>;
+using RunningFetcher = testing::RunningService<fetcher::FetcherService>;
 
 class CliSyncTest : public ::testing::Test {
  protected:
   void SetUp() override {
     org_id_ = testing::UniqueName("cliit");
-    auto conn = postgres::Connection::Connect(db_.url());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_ = *std::move(conn);
-    ASSERT_TRUE(control::Migrate(*conn_).ok());
-    control::OrgSettings settings;
-    settings.org_id = org_id_;
-    settings.display_name = org_id_;
-    settings.rate_per_second = 1000;
-    settings.burst = 1000;
-    settings.daily_quota_share = 1;
-    ASSERT_TRUE(control::UpsertOrg(*conn_, settings).ok());
+    conn_ = testing::ConnectWithUnlimitedOrg(db_.url(), org_id_);
+    ASSERT_NE(conn_, nullptr);
     ASSERT_TRUE(writer::EnsureWriterTables(*conn_).ok());
   }
 
@@ -115,16 +89,6 @@ class CliSyncTest : public ::testing::Test {
     EXPECT_TRUE(t.ok() && !t->rows.empty());
     if (!t.ok() || t->rows.empty()) return "";
     return StrCat("\"", *t->rows[0][0], "\".\"", *t->rows[0][1], "\"");
-  }
-
-  template <typename Pred>
-  bool WaitFor(Pred done, seconds limit) {
-    const auto give_up = SteadyClock::now() + limit;
-    while (SteadyClock::now() < give_up) {
-      if (done()) return true;
-      std::this_thread::sleep_for(milliseconds(200));
-    }
-    return done();
   }
 
   testing::TempDatabase db_;
@@ -194,8 +158,8 @@ TEST_F(CliSyncTest, VerifyAndStatusOnSyncedThenBrokenTables) {
   {
     auto writer = std::make_unique<RunningWriter>(w);
     auto fetch = std::make_unique<RunningFetcher>(f);
-    ASSERT_TRUE(WaitFor(all_live, seconds(300))) << "not every object went live";
-    ASSERT_TRUE(WaitFor(converged, seconds(300))) << "the tables did not catch up";
+    ASSERT_TRUE(testing::WaitUntil(all_live, seconds(300))) << "not every object went live";
+    ASSERT_TRUE(testing::WaitUntil(converged, seconds(300))) << "the tables did not catch up";
     ASSERT_TRUE(fetch->Stop().ok());
     ASSERT_TRUE(writer->Stop().ok());
   }

@@ -34,6 +34,7 @@
 #include "sfsim/simulator.h"
 #include "tests/harness/child_process.h"
 #include "tests/harness/test_env.h"
+#include "tests/integration/sync_test_support.h"
 
 namespace sfbridge::fetcher {
 namespace {
@@ -149,18 +150,8 @@ class FetcherServiceTest : public ::testing::Test {
     ASSERT_TRUE(sim.ok()) << sim.status();
     sim_ = *std::move(sim);
     org_id_ = testing::UniqueName("fetchit");
-    auto conn = postgres::Connection::Connect(db_.url());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_ = *std::move(conn);
-    ASSERT_TRUE(control::Migrate(*conn_).ok());
-    // An unlimited budget: the test measures the fetcher, not the rate limit.
-    control::OrgSettings settings;
-    settings.org_id = org_id_;
-    settings.display_name = org_id_;
-    settings.rate_per_second = 1000;
-    settings.burst = 1000;
-    settings.daily_quota_share = 1;
-    ASSERT_TRUE(control::UpsertOrg(*conn_, settings).ok());
+    conn_ = testing::ConnectWithUnlimitedOrg(db_.url(), org_id_);
+    ASSERT_NE(conn_, nullptr);
   }
 
   FetcherOptions Options(milliseconds poll_interval) const {
@@ -204,24 +195,7 @@ class FetcherServiceTest : public ::testing::Test {
   std::string org_id_;
 };
 
-// Runs a FetcherService in a thread until destroyed.
-class RunningFetcher {
- public:
-  explicit RunningFetcher(FetcherOptions options) : service_(std::move(options)) {
-    thread_ = std::jthread([this](std::stop_token stop) { result_ = service_.Run(stop); });
-  }
-  absl::Status Stop() {
-    thread_.request_stop();
-    thread_.join();
-    return result_;
-  }
-  FetcherService& service() { return service_; }
-
- private:
-  FetcherService service_;
-  absl::Status result_;
-  std::jthread thread_;
-};
+using RunningFetcher = testing::RunningService<FetcherService>;
 
 TEST_F(FetcherServiceTest, BackfillsEveryRecordThenFollowsChanges) {
   int64_t total = 0;

@@ -38,6 +38,7 @@
 #include "sfsim/simulator.h"
 #include "tests/harness/child_process.h"
 #include "tests/harness/test_env.h"
+#include "tests/integration/sync_test_support.h"
 #include "writer/consumer_loop.h"
 #include "writer/offsets.h"
 #include "writer/table_schema.h"
@@ -56,44 +57,8 @@ constexpr std::string_view kUsername = "writer@sfbridge.example";
 constexpr std::string_view kPassword = "writer-pass-word-token-4Kx";
 constexpr int kPartitions = 3;
 
-// Runs a WriterService in a thread until stopped.
-class RunningWriter {
- public:
-  explicit RunningWriter(WriterOptions options) : service_(std::move(options)) {
-    thread_ = std::jthread([this](std::stop_token stop) { result_ = service_.Run(stop); });
-  }
-  ~RunningWriter() {
-    if (thread_.joinable()) Stop().IgnoreError();
-  }
-  absl::Status Stop() {
-    thread_.request_stop();
-    thread_.join();
-    return result_;
-  }
-  WriterService& service() { return service_; }
-
- private:
-  WriterService service_;
-  absl::Status result_;
-  std::jthread thread_;
-};
-
-class RunningFetcher {
- public:
-  explicit RunningFetcher(fetcher::FetcherOptions options) : service_(std::move(options)) {
-    thread_ = std::jthread([this](std::stop_token stop) { result_ = service_.Run(stop); });
-  }
-  absl::Status Stop() {
-    thread_.request_stop();
-    thread_.join();
-    return result_;
-  }
-
- private:
-  fetcher::FetcherService service_;
-  absl::Status result_;
-  std::jthread thread_;
-};
+using RunningWriter = testing::RunningService<WriterService>;
+using RunningFetcher = testing::RunningService<fetcher::FetcherService>;
 
 // Sends messages and waits for every acknowledgement; returns their offsets in order.
 std::vector<int64_t> ProduceAll(const std::string& topic,
@@ -168,17 +133,8 @@ class WriterServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     org_id_ = testing::UniqueName("writerit");
-    auto conn = postgres::Connection::Connect(db_.url());
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_ = *std::move(conn);
-    ASSERT_TRUE(control::Migrate(*conn_).ok());
-    control::OrgSettings settings;
-    settings.org_id = org_id_;
-    settings.display_name = org_id_;
-    settings.rate_per_second = 1000;
-    settings.burst = 1000;
-    settings.daily_quota_share = 1;
-    ASSERT_TRUE(control::UpsertOrg(*conn_, settings).ok());
+    conn_ = testing::ConnectWithUnlimitedOrg(db_.url(), org_id_);
+    ASSERT_NE(conn_, nullptr);
     ASSERT_TRUE(EnsureWriterTables(*conn_).ok());
   }
 
@@ -234,17 +190,6 @@ class WriterServiceTest : public ::testing::Test {
     if (!r.ok()) return out;
     for (const auto& row : r->rows) out[std::stoi(*row[0])] = std::stoll(*row[1]);
     return out;
-  }
-
-  // Waits until `done` holds or `limit` passes; true when it holds.
-  template <typename Pred>
-  bool WaitFor(Pred done, seconds limit) {
-    const auto give_up = SteadyClock::now() + limit;
-    while (SteadyClock::now() < give_up) {
-      if (done()) return true;
-      std::this_thread::sleep_for(milliseconds(200));
-    }
-    return done();
   }
 
   // The schema of a small custom object published on the schemas topic.
@@ -342,9 +287,9 @@ TEST_F(WriterServiceTest, EndToEndFromSfsimThroughTheFetcher) {
   const auto start = SteadyClock::now();
   auto writer = std::make_unique<RunningWriter>(Options());
   auto fetch = std::make_unique<RunningFetcher>(f);
-  ASSERT_TRUE(WaitFor(all_live, seconds(300))) << "not every object went live";
+  ASSERT_TRUE(testing::WaitUntil(all_live, seconds(300))) << "not every object went live";
   const double live_seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
-  ASSERT_TRUE(WaitFor(converged, seconds(300)));
+  ASSERT_TRUE(testing::WaitUntil(converged, seconds(300)));
   const double seconds_total = std::chrono::duration<double>(SteadyClock::now() - start).count();
   std::printf(
       "[ end to end ] records=%lld all_live_after=%.2f s converged_after=%.2f s "
@@ -371,7 +316,7 @@ TEST_F(WriterServiceTest, EndToEndFromSfsimThroughTheFetcher) {
   }
   EXPECT_GT(churned, 0);
   const auto churn_start = SteadyClock::now();
-  ASSERT_TRUE(WaitFor(converged, seconds(120)));
+  ASSERT_TRUE(testing::WaitUntil(converged, seconds(120)));
   std::printf("[ churn ] changes=%d converged_after=%.2f s\n", churned,
               std::chrono::duration<double>(SteadyClock::now() - churn_start).count());
   for (const std::string& object : objects) {
@@ -406,7 +351,8 @@ TEST_F(WriterServiceTest, RestartMidStreamConvergesExactly) {
   ProduceAll(control::RecordsTopic(org_id_), messages);
 
   auto first = std::make_unique<RunningWriter>(Options(/*batch_size=*/200));
-  ASSERT_TRUE(WaitFor([&] { return first->service().batches_applied() >= 5; }, seconds(120)));
+  ASSERT_TRUE(
+      testing::WaitUntil([&] { return first->service().batches_applied() >= 5; }, seconds(120)));
   ASSERT_TRUE(first->Stop().ok());
   const int64_t first_messages = first->service().messages_applied();
   first.reset();
@@ -417,7 +363,7 @@ TEST_F(WriterServiceTest, RestartMidStreamConvergesExactly) {
   const auto ends = EndOffsets(control::RecordsTopic(org_id_), kPartitions);
   const auto second_start = SteadyClock::now();
   auto second = std::make_unique<RunningWriter>(Options(/*batch_size=*/2000));
-  ASSERT_TRUE(WaitFor([&] { return StoredOffsets() == ends; }, seconds(120)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return StoredOffsets() == ends; }, seconds(120)));
   const double second_seconds =
       std::chrono::duration<double>(SteadyClock::now() - second_start).count();
   std::printf("[ restart ] second run applied %lld messages in %.2f s (start-up included)\n",
@@ -442,7 +388,7 @@ TEST_F(WriterServiceTest, GarbageMessageIsParkedAndTheRestApplied) {
   ASSERT_EQ(offsets.size(), 3u);
 
   auto writer = std::make_unique<RunningWriter>(Options());
-  ASSERT_TRUE(WaitFor(
+  ASSERT_TRUE(testing::WaitUntil(
       [&] {
         auto s = Stored(object);
         return s.contains(key) && s[key] == 2000;
@@ -476,7 +422,8 @@ TEST_F(WriterServiceTest, GrpcApplyAnswersStaleAndAppliedAndHealth) {
   ASSERT_TRUE(EnsureTable(*conn_, "salesforce", schema).ok());
 
   auto writer = std::make_unique<RunningWriter>(Options());
-  ASSERT_TRUE(WaitFor([&] { return writer->service().bound_grpc_port() > 0; }, seconds(60)));
+  ASSERT_TRUE(
+      testing::WaitUntil([&] { return writer->service().bound_grpc_port() > 0; }, seconds(60)));
   auto channel = grpc::CreateChannel(StrCat("127.0.0.1:", writer->service().bound_grpc_port()),
                                      grpc::InsecureChannelCredentials());
   auto stub = v1::Writer::NewStub(channel);
@@ -578,7 +525,8 @@ TEST_F(WriterServiceTest, StartsFromTheOffsetsStoredInPostgres) {
   ProduceAll(control::RecordsTopic(org_id_), after);
 
   auto writer = std::make_unique<RunningWriter>(Options());
-  ASSERT_TRUE(WaitFor([&] { return Stored(object).size() >= after.size(); }, seconds(60)));
+  ASSERT_TRUE(
+      testing::WaitUntil([&] { return Stored(object).size() >= after.size(); }, seconds(60)));
   std::this_thread::sleep_for(milliseconds(500));
   const auto rows = Stored(object);
   EXPECT_EQ(rows.size(), after.size());
@@ -611,7 +559,7 @@ TEST_F(WriterServiceTest, RecordsWithANewFieldWaitForTheNewerSchema) {
     f->set_type(type);
   }
   ProduceAll(control::SchemasTopic(org_id_), {{object, s.SerializeAsString()}});
-  ASSERT_TRUE(WaitFor([&] { return Stored(object).contains(id); }, seconds(30)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Stored(object).contains(id); }, seconds(30)));
   auto color = conn_->Exec("SELECT color__c FROM salesforce.gizmo__c WHERE id = $1", {id});
   ASSERT_TRUE(color.ok()) << color.status();
   ASSERT_EQ(color->rows.size(), 1u);
@@ -658,7 +606,8 @@ TEST_F(WriterServiceTest, BinaryAppliesServesMetricsAndStopsOnSigterm) {
   ASSERT_NE(child, nullptr);
   auto line = child->WaitForLine("writer gRPC listening on 127.0.0.1:", seconds(60));
   ASSERT_TRUE(line.has_value()) << child->Output();
-  ASSERT_TRUE(WaitFor([&] { return Stored(object).size() == messages.size(); }, seconds(60)))
+  ASSERT_TRUE(
+      testing::WaitUntil([&] { return Stored(object).size() == messages.size(); }, seconds(60)))
       << child->Output();
 
   auto transport = salesforce::PocoTransport::Create({});
