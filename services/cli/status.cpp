@@ -1,7 +1,9 @@
 #include "cli/status.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "common/core/clock.h"
 #include "common/core/json_escape.h"
 #include "common/core/strings.h"
+#include "common/kafka/admin.h"
 #include "common/postgres/connection.h"
 
 namespace sfbridge::cli {
@@ -19,10 +22,21 @@ namespace {
 
 using core::StrCat;
 
+// One partition of the org's records topic: where the writer is (stored with the rows) and,
+// when Kafka was asked, where the topic is.
 struct Offset {
   std::string topic;
   int partition = 0;
-  int64_t next_offset = 0;
+  std::optional<int64_t> next_offset;  // none stored yet: the writer has applied nothing here
+  std::optional<int64_t> high_watermark;
+  std::optional<int64_t> low_watermark;
+
+  // Messages not yet applied, when Kafka was asked.
+  std::optional<int64_t> Lag() const {
+    if (!high_watermark) return std::nullopt;
+    int64_t from = next_offset.value_or(low_watermark.value_or(0));
+    return std::max<int64_t>(0, *high_watermark - from);
+  }
 };
 
 struct OrgReport {
@@ -31,7 +45,20 @@ struct OrgReport {
   std::optional<control::BudgetState> budget;
   std::string budget_error;
   std::vector<Offset> offsets;
+  std::string lag_error;  // why the lag is unknown ("" when it is known or not asked for)
+  bool lag_known = false;
+
+  std::optional<int64_t> TotalLag() const {
+    if (!lag_known) return std::nullopt;
+    int64_t total = 0;
+    for (const Offset& o : offsets) total += o.Lag().value_or(0);
+    return total;
+  }
 };
+
+std::optional<std::string> OptNum(const std::optional<int64_t>& v) {
+  return v ? std::optional(std::to_string(*v)) : std::nullopt;
+}
 
 std::string Fixed(double value, int digits) {
   char buf[64];
@@ -126,6 +153,8 @@ std::string Json(const std::vector<OrgReport>& reports, int64_t now_ms) {
       out += "}";
     }
     out += "]";
+    Num(out, "consumer_lag", OptNum(r.TotalLag()));
+    if (!r.lag_error.empty()) Str(out, "consumer_lag_error", r.lag_error);
     Member(out, "consumer_offsets");
     out += "[";
     for (const Offset& off : r.offsets) {
@@ -133,7 +162,9 @@ std::string Json(const std::vector<OrgReport>& reports, int64_t now_ms) {
       out += "{";
       Str(out, "topic", off.topic);
       Num(out, "partition", std::to_string(off.partition));
-      Num(out, "next_offset", std::to_string(off.next_offset));
+      Num(out, "next_offset", OptNum(off.next_offset));
+      Num(out, "high_watermark", OptNum(off.high_watermark));
+      Num(out, "lag", OptNum(off.Lag()));
       out += "}";
     }
     out += "]}";
@@ -184,16 +215,50 @@ void Text(std::ostream& out, const std::vector<OrgReport>& reports, int64_t now_
     }
     if (r.objects.empty()) out << "  (no objects yet)\n";
     if (r.offsets.empty()) {
-      out << "  writer offsets: none stored yet\n";
+      out << "  writer   no offsets stored yet\n";
     } else {
-      out << "  writer offsets:";
-      for (const Offset& off : r.offsets) {
-        out << " " << off.topic << "[" << off.partition << "]=" << off.next_offset;
+      if (std::optional<int64_t> lag = r.TotalLag()) {
+        out << "  writer   lag " << *lag << " message" << (*lag == 1 ? "" : "s") << " ("
+            << r.offsets.front().topic << ":";
+      } else {
+        out << "  writer   lag unknown ("
+            << (r.lag_error.empty() ? "pass --kafka.brokers to see it" : r.lag_error) << ") ("
+            << r.offsets.front().topic << ":";
       }
-      out << "\n";
+      for (const Offset& off : r.offsets) {
+        out << " [" << off.partition << "] at "
+            << (off.next_offset ? std::to_string(*off.next_offset) : "-");
+        if (std::optional<int64_t> lag = off.Lag()) out << " lag " << *lag;
+      }
+      out << ")\n";
     }
     out << "\n";
   }
+}
+
+// Fills in the records topic's watermarks; partitions the writer has not stored an offset for
+// yet are added, so that their whole backlog counts as lag.
+void AddWatermarks(const std::string& brokers, const std::string& topic, OrgReport& r) {
+  absl::StatusOr<std::vector<kafka::PartitionWatermarks>> marks =
+      kafka::TopicWatermarks(brokers, topic, 5000);
+  if (!marks.ok()) {
+    r.lag_error = std::string(marks.status().message());
+    return;
+  }
+  std::erase_if(r.offsets, [&](const Offset& o) { return o.topic != topic; });
+  for (const kafka::PartitionWatermarks& w : *marks) {
+    auto it = std::find_if(r.offsets.begin(), r.offsets.end(),
+                           [&](const Offset& o) { return o.partition == w.partition; });
+    if (it == r.offsets.end()) {
+      r.offsets.push_back({.topic = topic, .partition = w.partition});
+      it = std::prev(r.offsets.end());
+    }
+    it->high_watermark = w.high;
+    it->low_watermark = w.low;
+  }
+  std::sort(r.offsets.begin(), r.offsets.end(),
+            [](const Offset& a, const Offset& b) { return a.partition < b.partition; });
+  r.lag_known = true;
 }
 
 }  // namespace
@@ -206,6 +271,9 @@ void AddStatusKeys(core::ConfigSchema& schema) {
             .required = true,
             .secret = true})
       .Add({.name = "org.id", .help = "Show only this org; empty: every org."})
+      .Add({.name = "kafka.brokers",
+            .help = "Kafka bootstrap servers host:port,...; when set, the writer's consumer lag "
+                    "per partition is shown."})
       .Add({.name = "format",
             .help = "text (a table for people) or json (for machines).",
             .default_value = "text",
@@ -260,7 +328,11 @@ absl::Status RunStatus(const core::Config& config, std::ostream& out) {
         {control::WriterConsumerGroup(settings.org_id)});
     if (!offsets.ok()) return offsets.status();
     for (const auto& row : offsets->rows) {
-      r.offsets.push_back({*row[0], std::stoi(*row[1]), std::stoll(*row[2])});
+      r.offsets.push_back(
+          {.topic = *row[0], .partition = std::stoi(*row[1]), .next_offset = std::stoll(*row[2])});
+    }
+    if (const std::string& brokers = config.GetString("kafka.brokers"); !brokers.empty()) {
+      AddWatermarks(brokers, control::RecordsTopic(settings.org_id), r);
     }
     r.settings = std::move(settings);
     reports.push_back(std::move(r));

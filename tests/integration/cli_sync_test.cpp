@@ -19,6 +19,7 @@
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
 #include "common/core/strings.h"
+#include "common/kafka/producer.h"
 #include "common/postgres/connection.h"
 #include "fetcher/fetcher_service.h"
 #include "sfsim/simulator.h"
@@ -246,7 +247,53 @@ TEST_F(CliSyncTest, VerifyAndStatusOnSyncedThenBrokenTables) {
   }
   EXPECT_THAT(status.output, HasSubstr("budget   rate=1000.000/s burst=1000 tokens="));
   EXPECT_THAT(status.output, HasSubstr("calls_total="));
-  EXPECT_THAT(status.output, HasSubstr(StrCat("sfbridge.", org_id_, ".records[")));
+  EXPECT_THAT(status.output, HasSubstr("writer   lag unknown (pass --kafka.brokers to see it)"));
+  EXPECT_THAT(status.output, HasSubstr(StrCat("sfbridge.", org_id_, ".records: [0] at ")));
+
+  // With Kafka: the writer's lag per partition. Five messages it has not seen (it is stopped)
+  // add exactly five to the lag.
+  auto lag_of = [&](const std::string& output) -> int64_t {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(output).get(doc)) return -1;
+    int64_t lag = -1;
+    if (doc["orgs"].at(0)["consumer_lag"].get_int64().get(lag)) return -1;
+    return lag;
+  };
+  const std::vector<std::string> lag_args = {"status", "--postgres.url=" + db_.url(),
+                                             "--org.id=" + org_id_,
+                                             "--kafka.brokers=" + testing::KafkaBrokers()};
+  auto with_kafka = Cli(lag_args);
+  EXPECT_EQ(with_kafka.exit_code, 0) << with_kafka.output;
+  EXPECT_THAT(with_kafka.output, HasSubstr("writer   lag ")) << with_kafka.output;
+  EXPECT_THAT(with_kafka.output, HasSubstr(" lag 0")) << with_kafka.output;
+  std::vector<std::string> json_args = lag_args;
+  json_args.push_back("--format=json");
+  auto before = Cli(json_args);
+  const int64_t lag_before = lag_of(before.output);
+  ASSERT_GE(lag_before, 0) << before.output;
+  {
+    auto producer = kafka::Producer::Create({.brokers = testing::KafkaBrokers()},
+                                            [](const kafka::DeliveryReport&) {});
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE((*producer)
+                      ->Produce(StrCat("sfbridge.", org_id_, ".records"), StrCat("lag-", i),
+                                "not a record", static_cast<uint64_t>(i))
+                      .ok());
+    }
+    ASSERT_TRUE((*producer)->Flush(10'000).ok());
+  }
+  auto after = Cli(json_args);
+  EXPECT_EQ(lag_of(after.output), lag_before + 5) << after.output;
+  EXPECT_THAT(after.output, HasSubstr("\"high_watermark\":")) << after.output;
+
+  auto no_kafka = Cli({"status", "--postgres.url=" + db_.url(), "--org.id=" + org_id_,
+                       "--kafka.brokers=127.0.0.1:1", "--format=json"});
+  EXPECT_EQ(no_kafka.exit_code, 0) << no_kafka.output;
+  EXPECT_THAT(no_kafka.output, HasSubstr("\"consumer_lag\":null")) << no_kafka.output;
+  EXPECT_THAT(no_kafka.output, HasSubstr("\"consumer_lag_error\":\"no Kafka broker answered"))
+      << no_kafka.output;
 
   auto json =
       Cli({"status", "--postgres.url=" + db_.url(), "--org.id=" + org_id_, "--format=json"});

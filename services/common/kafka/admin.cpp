@@ -1,5 +1,7 @@
 #include "common/kafka/admin.h"
 
+#include <algorithm>
+
 #include "common/core/strings.h"
 #include "common/kafka/kafka_handles.h"
 
@@ -79,6 +81,60 @@ absl::StatusOr<ClusterInfo> DescribeCluster(const std::string& brokers, int time
   }
   rd_kafka_metadata_destroy(md);
   return info;
+}
+
+}  // namespace sfbridge::kafka
+
+namespace sfbridge::kafka {
+
+absl::StatusOr<std::vector<PartitionWatermarks>> TopicWatermarks(const std::string& brokers,
+                                                                 const std::string& topic,
+                                                                 int timeout_ms) {
+  absl::StatusOr<KafkaConf> conf =
+      MakeConf({{"bootstrap.servers", brokers}, {"socket.connection.setup.timeout.ms", "5000"}});
+  if (!conf.ok()) return conf.status();
+  char err[512];
+  KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err));
+  if (!rk) return absl::InvalidArgumentError(core::StrCat("kafka: ", err));
+  conf->release();
+  // Metadata of all topics: asking for one by name may make a broker create it.
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk.get(), 1, nullptr, &md, timeout_ms);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (e == RD_KAFKA_RESP_ERR__TIMED_OUT || e == RD_KAFKA_RESP_ERR__TRANSPORT ||
+        e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+      return absl::UnavailableError(
+          core::StrCat("no Kafka broker answered at ", brokers, " within ", timeout_ms, " ms"));
+    }
+    return StatusFromKafkaError(e, core::StrCat("metadata of ", topic));
+  }
+  std::vector<int> partitions;
+  rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (topic != md->topics[i].topic) continue;
+    topic_err = md->topics[i].err;
+    for (int p = 0; p < md->topics[i].partition_cnt; ++p) {
+      partitions.push_back(md->topics[i].partitions[p].id);
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  if (topic_err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || partitions.empty()) {
+    return absl::NotFoundError(core::StrCat("topic ", topic, " does not exist"));
+  }
+  if (topic_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return StatusFromKafkaError(topic_err, core::StrCat("metadata of ", topic));
+  }
+  std::sort(partitions.begin(), partitions.end());
+  std::vector<PartitionWatermarks> out;
+  for (int p : partitions) {
+    PartitionWatermarks w{.partition = p};
+    e = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &w.low, &w.high, timeout_ms);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return StatusFromKafkaError(e, core::StrCat("watermarks of ", topic, "[", p, "]"));
+    }
+    out.push_back(w);
+  }
+  return out;
 }
 
 }  // namespace sfbridge::kafka

@@ -2,8 +2,10 @@
 
 // Topic administration: the fetcher creates its org's topics on start.
 
+#include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,5 +36,17 @@ struct ClusterInfo {
 
 // Asks the cluster for its metadata. Errors: kUnavailable when no broker answers in time.
 absl::StatusOr<ClusterInfo> DescribeCluster(const std::string& brokers, int timeout_ms = 10000);
+
+struct PartitionWatermarks {
+  int partition = 0;
+  int64_t low = 0;   // the oldest offset still stored
+  int64_t high = 0;  // the offset the next message will get
+};
+
+// The watermarks of every partition of `topic`, by partition. Errors: kNotFound when the topic
+// does not exist, kUnavailable when no broker answers in time.
+absl::StatusOr<std::vector<PartitionWatermarks>> TopicWatermarks(const std::string& brokers,
+                                                                 const std::string& topic,
+                                                                 int timeout_ms = 10000);
 
 }  // namespace sfbridge::kafka
