@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to build, test and run sfbridge.
 # Idempotent: a second run checks and returns in seconds.
-#   apt packages: compilers, libraries, PostgreSQL 15 server, Java 17, Maven
+#   apt packages: compilers, libraries, PostgreSQL 15 server, Java 17, Maven, Prometheus (its
+#   server and promtool, for the deployment tests)
 #   Kafka broker jars: fetched by Maven into .cache/kafka (see scripts/kafka/)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev libpg-query-dev libsimdjson-dev
   postgresql-15 postgresql-client-15 postgresql-contrib
   openjdk-17-jre-headless maven
+  prometheus jq curl
 )
 
 missing=()
