@@ -13,26 +13,30 @@ ClientReader::ClientReader(salesforce::Client& client, std::string org_id, std::
       object_name_(std::move(object_name)),
       metrics_(metrics) {}
 
-void ClientReader::CountCall(std::string_view kind) {
+void ClientReader::CountCall(std::string_view kind, const absl::Status& outcome) {
   if (metrics_ == nullptr) return;
-  metrics_->api_calls.WithLabels({org_id_, object_name_, std::string(kind)}).Increment();
+  metrics_->api_calls
+      .WithLabels({org_id_, object_name_, std::string(kind), outcome.ok() ? "ok" : "error"})
+      .Increment();
 }
 
 absl::StatusOr<salesforce::QueryPage> ClientReader::QueryAll(std::string_view soql,
                                                              int batch_size) {
-  CountCall("query_all");
-  return client_.QueryAll(soql, batch_size, salesforce::Priority::kNormal);
+  auto page = client_.QueryAll(soql, batch_size, salesforce::Priority::kNormal);
+  CountCall("query_all", page.status());
+  return page;
 }
 
 absl::StatusOr<salesforce::QueryPage> ClientReader::QueryMore(std::string_view next_records_url) {
-  CountCall("query_more");
-  return client_.QueryMore(next_records_url, salesforce::Priority::kNormal);
+  auto page = client_.QueryMore(next_records_url, salesforce::Priority::kNormal);
+  CountCall("query_more", page.status());
+  return page;
 }
 
 absl::StatusOr<int64_t> ClientReader::Count(std::string_view object_name) {
-  CountCall("count");
   absl::StatusOr<salesforce::QueryPage> page =
       client_.QueryAll(BuildCountQuery(object_name), 0, salesforce::Priority::kNormal);
+  CountCall("count", page.status());
   if (!page.ok()) return page.status();
   return page->total_size;
 }

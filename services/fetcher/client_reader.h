@@ -1,9 +1,8 @@
 #pragma once
 
 // SalesforceReader over salesforce::Client, for one object: the calls it makes are counted in
-// sfbridge_fetcher_api_calls_total{org,object,kind}. It takes no budget token itself: the
-// scheduler took one before the step that calls it (the client must be built without a gate
-// that takes tokens). Not thread-safe beyond what the Client is; the client and metrics must
+// sfbridge_fetcher_api_calls_total{org,object,kind,outcome}. The client's gate pays for every
+// request (budget_gate.h). Not thread-safe beyond what the Client is; the client and metrics must
 // outlive it.
 
 #include <cstdint>
@@ -27,7 +26,7 @@ class ClientReader final : public SalesforceReader {
   absl::StatusOr<int64_t> Count(std::string_view object_name) override;
 
  private:
-  void CountCall(std::string_view kind);
+  void CountCall(std::string_view kind, const absl::Status& outcome);
 
   salesforce::Client& client_;
   const std::string org_id_;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "common/control/budget.h"
+#include "common/control/events.h"
 #include "common/control/leases.h"
 #include "common/control/migrations.h"
 #include "common/control/names.h"
@@ -23,17 +24,18 @@
 #include "common/kafka/admin.h"
 #include "common/postgres/connection.h"
 #include "common/salesforce/client.h"
+#include "common/salesforce/client_config.h"
 #include "common/salesforce/poco_transport.h"
 #include "fetcher/acked_producer.h"
-#include "fetcher/budget_adapter.h"
+#include "fetcher/budget_gate.h"
 #include "fetcher/client_reader.h"
 #include "fetcher/discovery.h"
 #include "fetcher/fetcher_metrics.h"
 #include "fetcher/kafka_sink.h"
-#include "fetcher/limit_observer_gate.h"
 #include "fetcher/object_sync.h"
 #include "fetcher/pg_state_store.h"
 #include "fetcher/scheduler.h"
+#include "fetcher/webhook.h"
 
 namespace sfbridge::fetcher {
 namespace {
@@ -82,7 +84,7 @@ absl::Status RegisterOrg(postgres::Connection& conn, const FetcherOptions& optio
   } else {
     return existing.status();
   }
-  settings.objects = options.objects;
+  if (options.objects) settings.objects = options.objects;
   settings.api_version = options.api_version;
   return control::UpsertOrg(conn, settings);
 }
@@ -100,27 +102,7 @@ core::ConfigSchema FetcherConfigSchema() {
   s.Add({.name = "org.id",
          .help = "The org's name in the control plane and in topic names",
          .required = true});
-  s.Add({.name = "salesforce.login-url",
-         .help = "OAuth login URL (or My Domain)",
-         .default_value = "https://login.salesforce.com"});
-  s.Add({.name = "salesforce.auth",
-         .help = "OAuth flow",
-         .default_value = "password",
-         .choices = {"password", "client_credentials", "refresh_token", "jwt"}});
-  s.Add({.name = "salesforce.client-id", .help = "Connected app consumer key", .required = true});
-  s.Add({.name = "salesforce.client-secret",
-         .help = "Connected app consumer secret",
-         .secret = true});
-  s.Add({.name = "salesforce.username", .help = "User name (password and jwt flows)"});
-  s.Add({.name = "salesforce.password",
-         .help = "Password followed by the security token",
-         .secret = true});
-  s.Add({.name = "salesforce.refresh-token",
-         .help = "Refresh token (refresh_token flow)",
-         .secret = true});
-  s.Add({.name = "salesforce.private-key-file", .help = "PEM RSA private key (jwt flow)"});
-  s.Add({.name = "salesforce.api-version", .help = "REST API version", .default_value = "59.0"});
-  s.Add({.name = "salesforce.ca-file", .help = "Extra trusted CA certificates (PEM)"});
+  salesforce::AddSalesforceKeys(s);
   s.Add({.name = "fetcher.objects",
          .help = "Comma-separated objects to read; empty: every object the default rule allows"});
   s.Add({.name = "fetcher.page-size",
@@ -139,6 +121,21 @@ core::ConfigSchema FetcherConfigSchema() {
          .help = "How long an object lease lasts without renewal",
          .default_value = "30s",
          .min = 3000});
+  s.Add({.name = "fetcher.describe-interval",
+         .type = ConfigType::kDuration,
+         .help = "How often objects and fields are discovered again (costs 1 + objects calls)",
+         .default_value = "10m",
+         .min = 1000});
+  s.Add({.name = "fetcher.retry-initial",
+         .type = ConfigType::kDuration,
+         .help = "First wait after refused credentials or an object in error (then doubling)",
+         .default_value = "5s",
+         .min = 100});
+  s.Add({.name = "fetcher.retry-max",
+         .type = ConfigType::kDuration,
+         .help = "Longest wait between retries after refused credentials or an object in error",
+         .default_value = "5m",
+         .min = 100});
   s.Add({.name = "fetcher.replica-id", .help = "This replica's name; empty: hostname-pid"});
   s.Add({.name = "kafka.partitions",
          .type = ConfigType::kInt,
@@ -155,35 +152,19 @@ absl::StatusOr<FetcherOptions> FetcherOptionsFromConfig(const core::Config& c) {
   o.postgres_url = c.GetString("postgres.url");
   o.kafka_brokers = c.GetString("kafka.brokers");
   o.org_id = c.GetString("org.id");
-  salesforce::Credentials& cr = o.credentials;
-  const std::string& flow = c.GetString("salesforce.auth");
-  if (flow == "password") cr.flow = salesforce::AuthFlow::kPassword;
-  if (flow == "client_credentials") cr.flow = salesforce::AuthFlow::kClientCredentials;
-  if (flow == "refresh_token") cr.flow = salesforce::AuthFlow::kRefreshToken;
-  if (flow == "jwt") cr.flow = salesforce::AuthFlow::kJwtBearer;
-  cr.login_url = c.GetString("salesforce.login-url");
-  cr.client_id = c.GetString("salesforce.client-id");
-  cr.client_secret = c.GetString("salesforce.client-secret");
-  cr.username = c.GetString("salesforce.username");
-  cr.password = c.GetString("salesforce.password");
-  cr.refresh_token = c.GetString("salesforce.refresh-token");
-  if (const std::string& key_file = c.GetString("salesforce.private-key-file"); !key_file.empty()) {
-    std::ifstream in(key_file, std::ios::binary);
-    if (!in) {
-      return absl::InvalidArgumentError(
-          StrCat("salesforce.private-key-file: cannot read ", key_file));
-    }
-    std::stringstream buf;
-    buf << in.rdbuf();
-    cr.private_key_pem = buf.str();
-  }
-  o.api_version = c.GetString("salesforce.api-version");
-  o.ca_file = c.GetString("salesforce.ca-file");
+  absl::StatusOr<salesforce::SalesforceSettings> sf = salesforce::SalesforceSettingsFromConfig(c);
+  if (!sf.ok()) return sf.status();
+  o.credentials = sf->credentials;
+  o.api_version = sf->api_version;
+  o.ca_file = sf->ca_file;
   std::vector<std::string> objects = SplitList(c.GetString("fetcher.objects"));
   if (!objects.empty()) o.objects = std::move(objects);
   o.page_size = static_cast<int>(c.GetInt("fetcher.page-size"));
   o.poll_interval = c.GetDuration("fetcher.poll-interval");
   o.lease_ttl = c.GetDuration("fetcher.lease-ttl");
+  o.describe_interval = c.GetDuration("fetcher.describe-interval");
+  o.retry_initial = c.GetDuration("fetcher.retry-initial");
+  o.retry_max = c.GetDuration("fetcher.retry-max");
   o.replica_id = c.GetString("fetcher.replica-id");
   o.partitions = static_cast<int>(c.GetInt("kafka.partitions"));
   o.metrics_port = static_cast<int>(c.GetInt("metrics.port"));
@@ -195,6 +176,101 @@ FetcherService::FetcherService(FetcherOptions options, core::Clock& clock)
     : options_(std::move(options)), clock_(clock) {
   if (options_.replica_id.empty()) options_.replica_id = DefaultReplicaId();
 }
+
+namespace {
+
+// Whether the org's credentials work, with the backoff between tries (see the header).
+class OrgAuth {
+ public:
+  OrgAuth(postgres::Connection& conn, core::Clock& clock, const FetcherOptions& options,
+          FetcherMetrics& metrics, std::function<void(const control::Event&)> on_event)
+      : conn_(conn),
+        clock_(clock),
+        options_(options),
+        metrics_(metrics),
+        on_event_(std::move(on_event)),
+        retry_at_(clock.Monotonic()) {}
+
+  bool authenticated() const { return authenticated_; }
+  bool Due() const { return clock_.Monotonic() >= retry_at_; }
+  core::Clock::MonoTime retry_at() const { return retry_at_; }
+
+  void Succeeded() {
+    if (authenticated_) return;
+    authenticated_ = true;
+    if (failures_ > 0 || first_) {
+      absl::Status s = control::SetOrgState(conn_, options_.org_id, "ok");
+      if (!s.ok()) {
+        core::Logger("fetcher")->warn("org={} state not stored: {}", options_.org_id,
+                                      core::ToString(s.message()));
+      }
+    }
+    if (failures_ > 0) {
+      core::Logger("fetcher")->info("org={} authenticated after {} failures", options_.org_id,
+                                    failures_);
+    }
+    first_ = false;
+    failures_ = 0;
+  }
+
+  // `error` is a refusal of the credentials (or the session): the org waits and tries again.
+  void Failed(const absl::Status& error) {
+    authenticated_ = false;
+    ++failures_;
+    metrics_.org_auth_failures.WithLabels({options_.org_id}).Increment();
+    milliseconds wait = options_.retry_initial;
+    for (int i = 1; i < failures_ && wait < options_.retry_max; ++i) wait *= 2;
+    wait = std::min(wait, options_.retry_max);
+    retry_at_ = clock_.Monotonic() + wait;
+    const std::string message = core::ToString(error.message());
+    core::Logger("fetcher")->error("org={} state=auth_error attempt={} retry_in_ms={} error={}",
+                                   options_.org_id, failures_, wait.count(), message);
+    if (absl::Status s = control::SetOrgState(conn_, options_.org_id, "auth_error", message);
+        !s.ok()) {
+      core::Logger("fetcher")->warn("org={} state not stored: {}", options_.org_id,
+                                    core::ToString(s.message()));
+    }
+    if (failures_ == 1) {
+      std::string detail = "{\"state\":\"auth_error\",\"error\":";
+      salesforce::AppendJsonString(&detail, message);
+      detail += "}";
+      absl::StatusOr<control::Event> event = control::InsertEvent(
+          conn_, options_.org_id, std::nullopt, control::kEventOrgError, detail);
+      if (event.ok() && on_event_) on_event_(*event);
+    }
+  }
+
+ private:
+  postgres::Connection& conn_;
+  core::Clock& clock_;
+  const FetcherOptions& options_;
+  FetcherMetrics& metrics_;
+  const std::function<void(const control::Event&)> on_event_;
+  bool authenticated_ = false;
+  bool first_ = true;
+  int failures_ = 0;
+  core::Clock::MonoTime retry_at_;
+};
+
+bool IsAuthFailure(const absl::Status& s) { return s.code() == absl::StatusCode::kUnauthenticated; }
+
+// Whether every object of `names` finished its backfill (whichever replica read it).
+absl::StatusOr<bool> AllBackfilled(postgres::Connection& conn, const std::string& org,
+                                   const std::vector<std::string>& names) {
+  if (names.empty()) return false;
+  auto objects = control::LoadObjects(conn, org);
+  if (!objects.ok()) return objects.status();
+  size_t done = 0;
+  for (const control::ObjectStatus& o : *objects) {
+    if (std::find(names.begin(), names.end(), o.object_name) != names.end() &&
+        o.backfill_completed_at_ms.has_value() && o.state == control::ObjectState::kLive) {
+      ++done;
+    }
+  }
+  return done == names.size();
+}
+
+}  // namespace
 
 absl::Status FetcherService::Run(std::stop_token stop) {
   auto log = core::Logger("fetcher");
@@ -214,8 +290,8 @@ absl::Status FetcherService::Run(std::stop_token stop) {
     log->info("org={} admin server listening on port {}", org, *port);
   }
 
-  // The control plane: one connection for state and leases, one for the budget, one for the
-  // gate (each RateBudget is single-connection).
+  // The control plane: one connection for state and leases, one for the budget (a RateBudget
+  // is single-connection).
   absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
       postgres::Connection::Connect(options_.postgres_url);
   if (!conn.ok()) return core::Annotate(conn.status(), "connect to the control plane");
@@ -224,13 +300,9 @@ absl::Status FetcherService::Run(std::stop_token stop) {
   absl::StatusOr<std::unique_ptr<postgres::Connection>> budget_conn =
       postgres::Connection::Connect(options_.postgres_url);
   if (!budget_conn.ok()) return budget_conn.status();
-  absl::StatusOr<std::unique_ptr<postgres::Connection>> gate_conn =
-      postgres::Connection::Connect(options_.postgres_url);
-  if (!gate_conn.ok()) return gate_conn.status();
   control::RateBudget rate_budget(**budget_conn, clock_);
-  control::RateBudget gate_budget(**gate_conn, clock_);
-  BudgetAdapter budget(rate_budget, org);
-  LimitObserverGate gate(gate_budget, org);
+  BudgetGate gate(rate_budget, org, clock_, &metrics);
+  gate.SetStopToken(stop);
 
   // Kafka.
   const std::string records_topic = control::RecordsTopic(org);
@@ -250,10 +322,13 @@ absl::Status FetcherService::Run(std::stop_token stop) {
       {.brokers = options_.kafka_brokers, .client_id = StrCat("sfbridge-fetcher-", org)});
   if (!producer.ok()) return producer.status();
 
-  // Salesforce.
+  // Salesforce; the webhook has a transport of its own (it runs on its own thread).
   absl::StatusOr<std::unique_ptr<salesforce::PocoTransport>> transport =
       salesforce::PocoTransport::Create({.extra_ca_file = options_.ca_file});
   if (!transport.ok()) return transport.status();
+  absl::StatusOr<std::unique_ptr<salesforce::PocoTransport>> webhook_transport =
+      salesforce::PocoTransport::Create({.extra_ca_file = options_.ca_file});
+  if (!webhook_transport.ok()) return webhook_transport.status();
   salesforce::ClientOptions client_options;
   client_options.credentials = options_.credentials;
   client_options.api_version = options_.api_version;
@@ -261,65 +336,182 @@ absl::Status FetcherService::Run(std::stop_token stop) {
   client_options.initial_backoff = options_.initial_backoff;
   salesforce::Client client(client_options, **transport, clock_, &gate);
 
-  // Discovery, retried while its failure may pass.
-  DiscoveryContext ctx{
-      .org_id = org,
-      .client = &client,
-      .conn = conn->get(),
-      .producer = producer->get(),
-      .clock = &clock_,
-      .take_token =
-          [&]() {
-            return rate_budget.Take(org, control::Lane::kNormal, core::Clock::MonoTime::max(),
-                                    stop);
-          },
-      .metrics = &metrics,
-  };
-  std::vector<DiscoveredObject> discovered;
-  while (true) {
-    if (stop.stop_requested()) return absl::OkStatus();
-    absl::StatusOr<std::vector<DiscoveredObject>> d = DiscoverObjects(ctx);
-    if (d.ok()) {
-      discovered = *std::move(d);
-      break;
-    }
-    if (stop.stop_requested()) return absl::OkStatus();
-    if (!core::IsRetryable(d.status())) return core::Annotate(d.status(), "discovery");
-    log->warn("org={} discovery failed, retrying: {}", org, std::string(d.status().message()));
-    SleepUnlessStopped(clock_, milliseconds(5'000), stop);
-  }
-  std::map<std::string, FieldPlan> plans;
-  std::vector<std::string> object_names;
-  for (DiscoveredObject& d : discovered) {
-    object_names.push_back(d.plan.object_name);
-    plans.emplace(d.plan.object_name, std::move(d.plan));
-  }
-  log->info("org={} objects={} replica={} discovery done", org, object_names.size(),
-            options_.replica_id);
-  ready_.store(true);
+  WebhookNotifier webhook(**webhook_transport, clock_,
+                          {.initial_backoff = options_.webhook_initial_backoff});
+  auto on_event = [&webhook](const control::Event& e) { webhook.Post(control::EventJson(e)); };
 
-  PgStateStore store(**conn, clock_, org, &metrics);
+  Discovery discovery({.org_id = org,
+                       .client = &client,
+                       .conn = conn->get(),
+                       .producer = producer->get(),
+                       .clock = &clock_,
+                       .metrics = &metrics},
+                      {.describe_interval = options_.describe_interval,
+                       .retry_initial = options_.retry_initial,
+                       .retry_max = options_.retry_max});
+  OrgAuth auth(**conn, clock_, options_, metrics, on_event);
+  PgStateStore store(**conn, clock_, org, &metrics, on_event);
   KafkaSink sink(**producer, org, &metrics);
-  Scheduler scheduler(budget, clock_, {.poll_interval = options_.poll_interval});
+  Scheduler scheduler(gate, clock_,
+                      {.poll_interval = options_.poll_interval,
+                       .error_retry_interval = options_.retry_initial,
+                       .error_retry_max = options_.retry_max});
   control::LeaseManager leases(**conn, clock_, org, options_.replica_id, options_.lease_ttl);
   std::map<std::string, std::unique_ptr<ClientReader>> readers;
   std::map<std::string, control::ObjectState> last_state;
+  std::map<std::string, std::string> fingerprints;  // of the plan each held object runs with
 
-  const milliseconds lease_every = options_.lease_ttl / 3;
-  auto next_lease = clock_.Monotonic();
-  auto lease_valid_until = clock_.Monotonic();
+  auto show_state = [&](const std::string& name, std::optional<control::ObjectState> state) {
+    for (control::ObjectState s :
+         {control::ObjectState::kPending, control::ObjectState::kBackfilling,
+          control::ObjectState::kLive, control::ObjectState::kError}) {
+      metrics.object_state.WithLabels({org, name, std::string(ObjectStateName(s))})
+          .Set(state == s ? 1 : 0);
+    }
+  };
   auto drop_object = [&](const std::string& name) {
     scheduler.Remove(name);
     readers.erase(name);
     last_state.erase(name);
+    fingerprints.erase(name);
+    show_state(name, std::nullopt);
     log->info("org={} object={} lease given up", org, name);
+  };
+  auto start_object = [&](const std::string& name, const FieldPlan& plan) {
+    auto reader = std::make_unique<ClientReader>(client, org, name, &metrics);
+    absl::StatusOr<std::unique_ptr<ObjectSync>> sync = ObjectSync::Create(
+        org, plan, *reader, sink, store, clock_, {.page_size = options_.page_size});
+    if (!sync.ok()) {
+      log->error("org={} object={} cannot start: {}", org, name,
+                 std::string(sync.status().message()));
+      return;
+    }
+    log->info("org={} object={} state={} fields={} started", org, name,
+              ObjectStateName((*sync)->state()), plan.fields.size());
+    last_state[name] = (*sync)->state();
+    show_state(name, (*sync)->state());
+    fingerprints[name] = plan.schema_fingerprint;
+    scheduler.Add(*std::move(sync));    // replaces the object's previous sync, if any
+    readers[name] = std::move(reader);  // after: the previous sync used the previous reader
+  };
+
+  // The org's completion event, recorded once by whichever replica sees it first.
+  bool org_complete_known = false;
+  auto check_org_complete = [&]() {
+    if (org_complete_known || !discovery.pass_completed()) return;
+    const std::vector<std::string> names = discovery.selected();
+    absl::StatusOr<bool> all = AllBackfilled(**conn, org, names);
+    if (!all.ok() || !*all) return;
+    absl::StatusOr<std::optional<control::Event>> event =
+        control::RecordEventOnce(**conn, org, std::nullopt, control::kEventOrgBackfillComplete,
+                                 StrCat("{\"objects\":", names.size(), "}"));
+    if (!event.ok()) {
+      log->warn("org={} org backfill event not recorded: {}", org,
+                core::ToString(event.status().message()));
+      return;
+    }
+    org_complete_known = true;
+    if (event->has_value()) {
+      log->info("org={} objects={} backfill of the org complete", org, names.size());
+      on_event(**event);
+    }
+  };
+
+  // Poll cycle: from the end of the previous cycle until every object that is live has been
+  // polled again (the first cycle starts at the first poll).
+  std::optional<core::Clock::MonoTime> cycle_start;
+  std::set<std::string> cycle_left;
+  auto note_poll = [&](const std::string& name) {
+    const auto now = clock_.Monotonic();
+    cycle_left.erase(name);
+    for (auto it = cycle_left.begin(); it != cycle_left.end();) {
+      auto state = last_state.find(*it);
+      const bool live = state != last_state.end() && state->second == control::ObjectState::kLive;
+      it = live ? std::next(it) : cycle_left.erase(it);
+    }
+    if (!cycle_left.empty()) return;
+    if (cycle_start) {
+      metrics.poll_cycle.WithLabels({org}).Observe(
+          std::chrono::duration<double>(now - *cycle_start).count());
+    }
+    cycle_start = now;
+    for (const auto& [object, state] : last_state) {
+      if (state == control::ObjectState::kLive) cycle_left.insert(object);
+    }
+  };
+
+  const milliseconds lease_every = options_.lease_ttl / 3;
+  auto next_lease = clock_.Monotonic();
+  auto lease_valid_until = clock_.Monotonic();
+  auto next_settings = clock_.Monotonic();
+  std::optional<std::optional<std::vector<std::string>>> objects_setting;
+  bool plans_dirty = false;
+
+  auto nap = [&](milliseconds d) {
+    d = std::max(milliseconds(1), std::min(d, milliseconds(250)));
+    clock_.SleepFor(d);
+  };
+  auto until = [&](core::Clock::MonoTime t) {
+    return std::chrono::duration_cast<milliseconds>(t - clock_.Monotonic());
   };
 
   while (!stop.stop_requested()) {
     const auto now = clock_.Monotonic();
-    if (now >= next_lease) {
+
+    // Settings changed by anyone take effect here (the budget's at every take).
+    if (now >= next_settings) {
+      next_settings = now + options_.settings_refresh;
+      absl::StatusOr<control::OrgSettings> settings = control::LoadOrg(**conn, org);
+      if (!settings.ok()) {
+        log->warn("org={} settings not read: {}", org, core::ToString(settings.status().message()));
+      } else {
+        webhook.SetUrl(settings->webhook_url);
+        if (objects_setting && *objects_setting != settings->objects) {
+          log->info("org={} object list changed: discovering again", org);
+          discovery.RequestPass();
+        }
+        objects_setting = settings->objects;
+      }
+    }
+
+    // Credentials first: nothing else can work without them.
+    if (!auth.authenticated()) {
+      if (!auth.Due()) {
+        nap(until(auth.retry_at()));
+        continue;
+      }
+      absl::StatusOr<control::Grant> grant = gate.TryTake();
+      if (!grant.ok() || !grant->granted) {
+        nap(grant.ok() ? grant->wait : milliseconds(1'000));
+        continue;
+      }
+      absl::Status s = client.Authenticate();
+      if (stop.stop_requested()) break;
+      if (s.ok()) {
+        auth.Succeeded();
+        scheduler.RetryErrorsNow();
+      } else {
+        auth.Failed(s);
+      }
+      continue;
+    }
+
+    // Leases, once the objects are known.
+    if (discovery.pass_completed() && (now >= next_lease || plans_dirty)) {
       next_lease = now + lease_every;
-      absl::StatusOr<std::vector<std::string>> held = leases.Acquire(object_names);
+      if (plans_dirty) {
+        plans_dirty = false;
+        for (const std::string& name : scheduler.objects()) {
+          auto plan = discovery.plans().find(name);
+          if (plan == discovery.plans().end()) {
+            drop_object(name);
+          } else if (plan->second.schema_fingerprint != fingerprints[name]) {
+            log->info("org={} object={} schema changed: reading with the new fields", org, name);
+            start_object(name, plan->second);
+          }
+        }
+      }
+      absl::StatusOr<std::vector<std::string>> held = leases.Acquire(discovery.object_names());
       if (!held.ok()) {
         log->warn("org={} lease renewal failed: {}", org, std::string(held.status().message()));
         next_lease = now + milliseconds(1'000);
@@ -335,24 +527,48 @@ absl::Status FetcherService::Run(std::stop_token stop) {
         }
         for (const std::string& name : *held) {
           if (scheduler.Find(name) != nullptr) continue;
-          auto plan = plans.find(name);
-          if (plan == plans.end()) continue;
-          auto reader = std::make_unique<ClientReader>(client, org, name, &metrics);
-          absl::StatusOr<std::unique_ptr<ObjectSync>> sync = ObjectSync::Create(
-              org, plan->second, *reader, sink, store, clock_, {.page_size = options_.page_size});
-          if (!sync.ok()) {
-            log->error("org={} object={} cannot start: {}", org, name,
-                       std::string(sync.status().message()));
-            continue;
-          }
-          log->info("org={} object={} state={} lease acquired", org, name,
-                    ObjectStateName((*sync)->state()));
-          last_state[name] = (*sync)->state();
-          readers[name] = std::move(reader);
-          scheduler.Add(*std::move(sync));
+          auto plan = discovery.plans().find(name);
+          if (plan != discovery.plans().end()) start_object(name, plan->second);
         }
         metrics.objects_held.WithLabels({org}).Set(static_cast<double>(held->size()));
       }
+      check_org_complete();
+    }
+
+    // Discovery goes first when due: its calls are few.
+    if (discovery.Due()) {
+      absl::StatusOr<control::Grant> grant = gate.TryTake();
+      if (!grant.ok()) {
+        log->warn("org={} budget unavailable: {}", org, std::string(grant.status().message()));
+        nap(milliseconds(1'000));
+        continue;
+      }
+      if (!grant->granted) {
+        nap(grant->wait);
+        continue;
+      }
+      absl::StatusOr<DiscoveryStep> step = discovery.Step();
+      if (stop.stop_requested()) break;
+      if (!step.ok()) {
+        log->warn("org={} discovery step failed, retrying: {}", org,
+                  std::string(step.status().message()));
+        nap(milliseconds(1'000));
+        continue;
+      }
+      if (IsAuthFailure(step->salesforce_error)) auth.Failed(step->salesforce_error);
+      if (step->plans_changed && discovery.pass_completed()) plans_dirty = true;
+      if (discovery.pass_completed() && !ready_.load()) {
+        plans_dirty = false;
+        ready_.store(true);
+        log->info("org={} objects={} replica={} discovery done", org, discovery.plans().size(),
+                  options_.replica_id);
+        next_lease = clock_.Monotonic();
+      }
+      continue;
+    }
+    if (!discovery.pass_completed()) {
+      nap(until(discovery.next_due()));
+      continue;
     }
 
     absl::StatusOr<TickResult> tick = scheduler.Tick();
@@ -362,10 +578,9 @@ absl::Status FetcherService::Run(std::stop_token stop) {
       continue;
     }
     if (tick->object.empty()) {
-      milliseconds wait = std::min<milliseconds>(tick->wait, milliseconds(250));
-      auto to_lease = std::chrono::duration_cast<milliseconds>(next_lease - clock_.Monotonic());
-      wait = std::max(milliseconds(1), std::min(wait, to_lease));
-      clock_.SleepFor(wait);
+      milliseconds wait = tick->wait;
+      wait = std::min({wait, until(next_lease), until(discovery.next_due()), until(next_settings)});
+      nap(wait);
       continue;
     }
     const std::string& name = tick->object;
@@ -376,7 +591,11 @@ absl::Status FetcherService::Run(std::stop_token stop) {
       continue;
     }
     const StepResult& step = tick->step;
+    if (step.state == control::ObjectState::kError && IsAuthFailure(step.error)) {
+      auth.Failed(step.error);
+    }
     control::ObjectState& previous = last_state[name];
+    const control::ObjectState before = previous;
     if (step.state != previous) {
       if (step.state == control::ObjectState::kError) {
         log->error("org={} object={} state=error error={}", org, name,
@@ -386,6 +605,12 @@ absl::Status FetcherService::Run(std::stop_token stop) {
                   ObjectStateName(previous));
       }
       previous = step.state;
+      show_state(name, step.state);
+      if (step.state == control::ObjectState::kLive) check_org_complete();
+    }
+    if (before == control::ObjectState::kLive && step.state == control::ObjectState::kLive &&
+        !step.more_pending) {
+      note_poll(name);
     }
     if (step.records_published > 0) {
       log->debug("org={} object={} records={} published", org, name, step.records_published);

@@ -2,12 +2,26 @@
 
 // The sfbridge-fetcher service: keeps Kafka in step with one Salesforce org.
 //
-// On start: migrates the control plane, registers the org (keeping its rate settings), creates
-// the org's topics, discovers the objects to read (discovery.h), then loops until stopped:
-// every lease_ttl / 3 it heartbeats and acquires its share of the objects (leases.h), adding the
-// objects it gained to the Scheduler and removing those it lost; in between the Scheduler
-// spends the org's budget on them, one Salesforce call per token. /metrics, /healthz and
-// /readyz are served on metrics.host:metrics.port (ready once discovery is done).
+// On start: migrates the control plane, registers the org (keeping its settings; a configured
+// object list replaces the stored one), creates the org's topics, then loops until stopped:
+//   - every settings_refresh it reads the org's settings: a changed object list starts a new
+//     discovery pass, the webhook URL applies to the next event; the rate budget and the daily
+//     quota share are read by every token taken (budget.h), so all of them apply within seconds;
+//   - it authenticates; refused credentials put the org in state auth_error (with the reason in
+//     sfbridge.orgs.last_error and an org_error event) and are tried again after retry_initial,
+//     doubling up to retry_max, one token each — never a hot loop; success sets the state "ok";
+//   - discovery (discovery.h) runs a pass at start and every describe_interval, one call at a time
+//     between the objects' calls; an object whose schema changed is read with its new fields
+//     from its next page on;
+//   - every lease_ttl / 3 it heartbeats and acquires its share of the objects (leases.h), adding
+//     the objects it gained to the Scheduler and removing those it lost; in between the Scheduler
+//     spends the org's budget on them, one Salesforce call per token;
+//   - when every selected object of the org has finished its backfill (whichever replica read
+//     it), an org_backfill_complete event is recorded, once per org.
+// Every Salesforce call, retries and re-authentication included, spends a token of the org's
+// budget first (budget_gate.h). Every event this replica records is also POSTed to the org's
+// webhook URL, when set (webhook.h). /metrics, /healthz and /readyz are served on
+// metrics.host:metrics.port (ready once the first discovery pass is done).
 
 #include <atomic>
 #include <chrono>
@@ -42,9 +56,18 @@ struct FetcherOptions {
   int partitions = 6;       // of the records topic
   int metrics_port = 9464;  // 0: any free port; negative: no admin server
   std::string metrics_host = "0.0.0.0";
+  // A discovery pass every describe_interval (it costs 1 + objects calls).
+  std::chrono::milliseconds describe_interval{600'000};
+  // Backoff after a failure (refused credentials, an object in error, a failed describe):
+  // retry_initial, doubling with every failure in a row, up to retry_max.
+  std::chrono::milliseconds retry_initial{5'000};
+  std::chrono::milliseconds retry_max{300'000};
+  std::chrono::milliseconds settings_refresh{2'000};
   // Salesforce client retries (tests shorten them).
   int max_attempts = 5;
   std::chrono::milliseconds initial_backoff{500};
+  // Webhook deliveries (tests shorten them).
+  std::chrono::milliseconds webhook_initial_backoff{1'000};
 };
 
 // The keys of sfbridge-fetcher (logging keys not included).

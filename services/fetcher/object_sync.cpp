@@ -129,6 +129,7 @@ absl::Status ObjectSync::PersistResume() {
     auto started = store_.BeginBackfill(plan_.object_name);
     if (!started.ok()) return started.status();
     status_.backfill_started_at_ms = *started;
+    backfill_end_at_.reset();  // the bound moved: count again
   } else if (absl::Status s = store_.SetState(plan_.object_name, status_.state, std::nullopt);
              !s.ok()) {
     return s;
@@ -145,6 +146,7 @@ absl::StatusOr<StepResult> ObjectSync::StartBackfill() {
   status_.backfill_completed_at_ms.reset();
   status_.backfill_cursor.reset();
   status_.records_done = 0;
+  backfill_end_at_.reset();
   if (!options_.estimate_count) return ReadStep();
 
   auto count = reader_.Count(plan_.object_name);
@@ -173,9 +175,14 @@ KeysetQuery ObjectSync::PageQuery(size_t list) const {
 absl::StatusOr<StepResult> ObjectSync::ReadStep() {
   if (partial_) return ContinuePartial();
   KeysetQuery query = PageQuery(0);
-  query.limit = options_.page_size;
+  const bool counting_page = backfilling() && !backfill_end_at_ && !options_.estimate_count;
+  query.limit = counting_page ? 0 : options_.page_size;
   auto page = reader_.QueryAll(BuildKeysetQuery(query), options_.page_size);
   if (!page.ok()) return Fail(core::Annotate(page.status(), "query"));
+  if (counting_page) {
+    backfill_end_at_ = status_.records_done + page->total_size;
+    status_.records_estimate = *backfill_end_at_;
+  }
   // Salesforce may cut a page short of the LIMIT (batchSize is a hint: long text fields cap it
   // at 200) and say so with done=false; the next page is a new keyset query from the cursor.
   const bool full = !page->done || page->records.size() >= static_cast<size_t>(options_.page_size);
@@ -288,7 +295,8 @@ absl::StatusOr<StepResult> ObjectSync::Deliver(const std::vector<salesforce::Rec
     }
     status_.records_done = done;
     status_.backfill_cursor = cursor;
-    if (!full) return CompleteBackfill(published);
+    if (!full) return CompleteBackfill(published, false);
+    if (backfill_end_at_ && done >= *backfill_end_at_) return CompleteBackfill(published, true);
     return Result(1, published, true);
   }
   if (end) {
@@ -301,9 +309,14 @@ absl::StatusOr<StepResult> ObjectSync::Deliver(const std::vector<salesforce::Rec
   return Result(1, published, full);
 }
 
-absl::StatusOr<StepResult> ObjectSync::CompleteBackfill(int64_t published) {
-  // Polling starts at the backfill's bound: records stamped exactly then may be read twice.
-  const Cursor poll_from{*status_.backfill_started_at_ms, ""};
+absl::StatusOr<StepResult> ObjectSync::CompleteBackfill(int64_t published, bool by_count) {
+  // After a short page everything up to the bound was read: polling starts at the bound (records
+  // stamped exactly then may be read twice). After the count was reached, polling starts right
+  // after the last record read instead, so that a version that became visible late with an older
+  // stamp (a long transaction) is still read by the first poll; without one that costs nothing.
+  const Cursor poll_from = by_count && status_.backfill_cursor
+                               ? *status_.backfill_cursor
+                               : Cursor{*status_.backfill_started_at_ms, ""};
   if (!status_.cursor || *status_.cursor < poll_from) {
     if (absl::Status s = store_.AdvanceCursor(plan_.object_name, poll_from); !s.ok()) return s;
     status_.cursor = poll_from;

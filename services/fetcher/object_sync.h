@@ -2,8 +2,9 @@
 
 // One object's sync, one Salesforce call per Step, so a scheduler can interleave objects:
 //
-//   pending --(COUNT() estimate; backfill_started_at stamped)--> backfilling
-//   backfilling --(queryAll keyset pages up to backfill_started_at; a short page ends it)--> live
+//   pending --(backfill_started_at stamped)--> backfilling
+//   backfilling --(queryAll keyset pages up to backfill_started_at; a short page, or as many
+//                  records as the estimate counted, ends it)--> live
 //   live --(queryAll keyset pages after the polling cursor, forever)
 //   any --(a Salesforce failure, or a record that does not match the plan)--> error (reason kept)
 //   error --(Retry(), or a restart)--> the state it failed in
@@ -17,6 +18,17 @@
 // Records sharing a SystemModstamp across page boundaries are read exactly once: the cursor is
 // the (SystemModstamp, Id) keyset of soql_builder.h. Polling starts at backfill_started_at, so
 // every change made during the backfill is caught by the polls.
+//
+// The estimate: the first page of every backfill session (a fresh backfill, a restart, a retry)
+// is queried without LIMIT, so Salesforce's totalSize counts every record left under the bound,
+// as COUNT() would, without spending a call of its own (the page itself is still batchSize
+// records). Every record counted is stamped at or before the bound and is read by the backfill
+// unless it changes meanwhile (moving past the bound), so once records_done reaches
+// records_done-at-that-page + totalSize nothing under the bound is left and the backfill ends
+// without the closing empty page. Polling then starts right after the last record read (not at
+// the bound), so a version that became visible late with an older stamp is still caught.
+// (ObjectSyncOptions::estimate_count spends a separate COUNT() call instead and ends on a short
+// page only.)
 //
 // Wide objects whose select list does not fit one URL are read with several queries per page,
 // one per Step, merged by Id as soql_builder.h describes.
@@ -89,8 +101,8 @@ class StateStore {
 };
 
 struct ObjectSyncOptions {
-  int page_size = 2000;        // LIMIT and batchSize of every page
-  bool estimate_count = true;  // spend the first call on COUNT()
+  int page_size = 2000;         // LIMIT and batchSize of every page
+  bool estimate_count = false;  // spend the first call on COUNT() (see above)
   size_t max_encoded_soql_chars = kMaxEncodedSoqlChars;
 };
 
@@ -141,7 +153,8 @@ class ObjectSync final : public SyncTask {
   // Publishes a complete page and moves the cursor to `end` (nullopt: the page was empty).
   absl::StatusOr<StepResult> Deliver(const std::vector<salesforce::Record>& records,
                                      std::optional<control::Cursor> end, bool full);
-  absl::StatusOr<StepResult> CompleteBackfill(int64_t published);
+  // `by_count`: ended because the estimate's records were all read, not on a short page.
+  absl::StatusOr<StepResult> CompleteBackfill(int64_t published, bool by_count);
   // Records the failure (state, reason, event); the returned result reports it.
   absl::StatusOr<StepResult> Fail(const absl::Status& error);
   // After Retry() or a restart from kError: stores the state the object goes on in.
@@ -166,6 +179,9 @@ class ObjectSync final : public SyncTask {
   absl::Status error_;                                                  // while kError
   bool resume_unsaved_ = false;
   std::optional<PartialPage> partial_;
+  // records_done at which everything under the current bound has been read (see above); unset
+  // until this session's first page.
+  std::optional<int64_t> backfill_end_at_;
 };
 
 }  // namespace sfbridge::fetcher

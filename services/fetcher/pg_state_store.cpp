@@ -9,8 +9,13 @@
 namespace sfbridge::fetcher {
 
 PgStateStore::PgStateStore(postgres::Connection& conn, core::Clock& clock, std::string org_id,
-                           FetcherMetrics* metrics)
-    : conn_(conn), clock_(clock), org_id_(std::move(org_id)), metrics_(metrics) {}
+                           FetcherMetrics* metrics,
+                           std::function<void(const control::Event&)> on_event)
+    : conn_(conn),
+      clock_(clock),
+      org_id_(std::move(org_id)),
+      metrics_(metrics),
+      on_event_(std::move(on_event)) {}
 
 absl::StatusOr<std::optional<control::ObjectStatus>> PgStateStore::Load(std::string_view object) {
   absl::StatusOr<std::vector<control::ObjectStatus>> all = control::LoadObjects(conn_, org_id_);
@@ -50,6 +55,10 @@ absl::Status PgStateStore::SaveBackfillProgress(std::string_view object, int64_t
   if (s.ok() && metrics_ != nullptr) {
     metrics_->backfill_records.WithLabels({org_id_, std::string(object)})
         .Set(static_cast<double>(records_done));
+    if (records_estimate) {
+      metrics_->backfill_estimate.WithLabels({org_id_, std::string(object)})
+          .Set(static_cast<double>(*records_estimate));
+    }
   }
   return s;
 }
@@ -70,8 +79,11 @@ absl::Status PgStateStore::SetState(std::string_view object, control::ObjectStat
 
 absl::Status PgStateStore::RecordEvent(std::string_view object, std::string_view kind,
                                        std::string_view detail_json) {
-  return control::RecordEvent(conn_, org_id_, std::optional<std::string_view>(object), kind,
-                              detail_json);
+  absl::StatusOr<control::Event> event = control::InsertEvent(
+      conn_, org_id_, std::optional<std::string_view>(object), kind, detail_json);
+  if (!event.ok()) return event.status();
+  if (on_event_) on_event_(*event);
+  return absl::OkStatus();
 }
 
 }  // namespace sfbridge::fetcher

@@ -1,14 +1,17 @@
 #pragma once
 
 // StateStore over the control plane (control/org_settings.h, events.h) for one org. Also sets
-// the gauge sfbridge_fetcher_backfill_records{org,object} from the stored progress.
+// the gauges sfbridge_fetcher_backfill_records / _estimate_records{org,object} from the stored
+// progress, and hands every event it records to `on_event` (the webhook).
 // Not thread-safe (one connection); the connection, clock and metrics must outlive it.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/control/events.h"
 #include "common/core/clock.h"
 #include "common/postgres/connection.h"
 #include "fetcher/fetcher_metrics.h"
@@ -19,7 +22,8 @@ namespace sfbridge::fetcher {
 class PgStateStore final : public StateStore {
  public:
   PgStateStore(postgres::Connection& conn, core::Clock& clock, std::string org_id,
-               FetcherMetrics* metrics = nullptr);
+               FetcherMetrics* metrics = nullptr,
+               std::function<void(const control::Event&)> on_event = nullptr);
 
   absl::StatusOr<std::optional<control::ObjectStatus>> Load(std::string_view object) override;
   absl::StatusOr<int64_t> BeginBackfill(std::string_view object) override;
@@ -38,6 +42,7 @@ class PgStateStore final : public StateStore {
   core::Clock& clock_;
   const std::string org_id_;
   FetcherMetrics* const metrics_;
+  const std::function<void(const control::Event&)> on_event_;
 };
 
 }  // namespace sfbridge::fetcher

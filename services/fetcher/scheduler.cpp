@@ -57,6 +57,16 @@ bool Scheduler::Runnable(const Entry& e, core::Clock::MonoTime now) const {
          e.due <= now;
 }
 
+void Scheduler::RetryErrorsNow() {
+  const auto now = clock_.Monotonic();
+  for (auto& e : ring_) {
+    if (e.task->state() == ObjectState::kError) {
+      e.parked = false;
+      e.due = now;
+    }
+  }
+}
+
 void Scheduler::RetryErrors(core::Clock::MonoTime now) {
   for (auto& e : ring_) {
     if (!e.parked && e.task->state() == ObjectState::kError && e.due <= now) {
@@ -92,6 +102,7 @@ absl::StatusOr<TickResult> Scheduler::Tick() {
   auto grant = budget_.TryTake();
   if (!grant.ok()) return grant.status();
   if (!grant->granted) {
+    tick.budget_refused = true;
     tick.wait = std::max(milliseconds(1), grant->wait);
     return tick;
   }
@@ -113,11 +124,19 @@ absl::StatusOr<TickResult> Scheduler::Tick() {
   if (step->state == ObjectState::kError) {
     const bool retryable = core::IsRetryable(step->error);
     e.parked = !retryable;
-    e.due = after + options_.error_retry_interval;
+    milliseconds backoff = options_.error_retry_interval;
+    for (int i = 0; i < e.errors_in_a_row && backoff < options_.error_retry_max; ++i) backoff *= 2;
+    backoff = std::min(backoff, options_.error_retry_max);
+    ++e.errors_in_a_row;
+    e.due = after + backoff;
     core::Logger("fetcher")->error("object={} in error ({}): {}", tick.object,
-                                   retryable ? "will retry" : "needs attention",
+                                   retryable ? core::StrCat("retry in ", backoff.count(), " ms")
+                                             : std::string("needs attention"),
                                    core::ToString(step->error.message()));
-  } else if (step->more_pending || step->state != ObjectState::kLive) {
+    return tick;
+  }
+  if (step->api_calls > 0 && step->state != ObjectState::kError) e.errors_in_a_row = 0;
+  if (step->more_pending || step->state != ObjectState::kLive) {
     e.due = after;
   } else {
     e.due = after + options_.poll_interval;

@@ -12,8 +12,9 @@
 // objects cost at most one call per poll_interval each.
 //
 // A step that fails before finishing (Kafka, the control plane) makes its object wait
-// failure_backoff. An object in error waits error_retry_interval and is retried when its error
-// is retryable (core::IsRetryable); otherwise it stays in error until it is added again.
+// failure_backoff. An object in error is retried when its error is retryable
+// (core::IsRetryable), after error_retry_interval, doubling with every failure in a row up to
+// error_retry_max; otherwise it stays in error until it is added again or RetryErrorsNow.
 //
 // Not thread-safe: one thread ticks. Budget and clock are not owned and must outlive it.
 
@@ -45,7 +46,8 @@ class Budget {
 struct SchedulerOptions {
   std::chrono::milliseconds poll_interval{5'000};
   std::chrono::milliseconds failure_backoff{5'000};
-  std::chrono::milliseconds error_retry_interval{60'000};
+  std::chrono::milliseconds error_retry_interval{5'000};
+  std::chrono::milliseconds error_retry_max{600'000};
   // Run() sleeps at most this long at a time, to notice a stop request.
   std::chrono::milliseconds max_sleep{250};
 };
@@ -57,6 +59,7 @@ struct TickResult {
   // Nothing was called: how long until a call may be possible (a budget refill or the next poll
   // coming due). Zero after a call.
   std::chrono::milliseconds wait{0};
+  bool budget_refused = false;  // an object was due but the budget granted no token
 };
 
 class Scheduler {
@@ -69,6 +72,9 @@ class Scheduler {
   bool Remove(std::string_view object_name);
   std::vector<std::string> objects() const;
   SyncTask* Find(std::string_view object_name) const;
+  // Every object in error, permanent ones included, is retried at its next turn (what stood in
+  // the way, e.g. the org's credentials, was fixed).
+  void RetryErrorsNow();
 
   // At most one Salesforce call. Errors: the budget's (nothing was called).
   absl::StatusOr<TickResult> Tick();
@@ -81,6 +87,7 @@ class Scheduler {
     std::unique_ptr<SyncTask> task;
     core::Clock::MonoTime due;  // runnable from then on
     bool parked = false;        // in an error that retrying cannot cure
+    int errors_in_a_row = 0;
   };
 
   bool Runnable(const Entry& e, core::Clock::MonoTime now) const;

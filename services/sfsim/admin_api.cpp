@@ -5,6 +5,7 @@
 #include "common/core/strings.h"
 #include "sfsim/body_json.h"
 #include "sfsim/http/json_writer.h"
+#include "sfsim/org/field_builders.h"
 #include "sfsim/rest_calls.h"
 
 namespace sfbridge::sfsim {
@@ -32,6 +33,46 @@ std::optional<int64_t> IntMember(simdjson::dom::element doc, const char* name) {
   return v;
 }
 
+// A custom field from {"name":"Region__c","type":"string","label":"Region","length":80}.
+std::variant<org::FieldDef, Response> FieldFromJson(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+    return ErrorResponse(400, "JSON_PARSER_ERROR", "expected a JSON object");
+  }
+  std::string_view name, type = "string", label;
+  if (doc["name"].get_string().get(name) != simdjson::SUCCESS || !name.ends_with("__c") ||
+      name.size() < 4) {
+    return ErrorResponse(400, "INVALID_FIELD", "name: a custom field's API name, ending in __c");
+  }
+  if (doc["type"].get_string().get(type) != simdjson::SUCCESS) type = "string";
+  if (doc["label"].get_string().get(label) != simdjson::SUCCESS) label = name;
+  const int64_t length = IntMember(doc, "length").value_or(255);
+  std::string n(name), l(label);
+  org::FieldDef field;
+  if (type == "string" && length >= 1 && length <= 255) {
+    field = org::TextField(n, l, static_cast<int>(length));
+  } else if (type == "double") {
+    field = org::DoubleField(n, l, 18, 2);
+  } else if (type == "currency") {
+    field = org::CurrencyField(n, l);
+  } else if (type == "boolean") {
+    field = org::BooleanField(n, l);
+  } else if (type == "int") {
+    field = org::IntField(n, l);
+  } else if (type == "date") {
+    field = org::DateField(n, l);
+  } else if (type == "datetime") {
+    field = org::DateTimeField(n, l);
+  } else {
+    return ErrorResponse(400, "INVALID_TYPE",
+                         StrCat("type: string (length 1-255), double, currency, boolean, int, "
+                                "date or datetime, not ",
+                                type));
+  }
+  return org::Custom(std::move(field));
+}
+
 }  // namespace
 
 Response AdminApi::Handle(const Request& request) {
@@ -46,6 +87,7 @@ Response AdminApi::Handle(const Request& request) {
         .Member("dailyMax", limits_.daily_max())
         .Member("openQueryLocators", static_cast<int64_t>(cursors_.open_count()))
         .Member("activeTokens", static_cast<int64_t>(auth_.ActiveTokens()))
+        .Member("tokenRequests", auth_.TokenRequests())
         .Member("churnChanges", churn_.total_changes())
         .Key("calls")
         .BeginObject();
@@ -91,6 +133,15 @@ Response AdminApi::Handle(const Request& request) {
     if (method == "DELETE" && slash == std::string_view::npos) {
       return SaveResultResponse(org_.Delete(rest));
     }
+  }
+  if (path.starts_with("fields/") && method == "POST") {
+    std::variant<org::FieldDef, Response> field = FieldFromJson(request.body);
+    if (auto* error = std::get_if<Response>(&field)) return *error;
+    org::Result<bool> added = org_.AddField(path.substr(7), std::get<org::FieldDef>(field));
+    if (auto* e = std::get_if<org::ApiError>(&added)) {
+      return ErrorResponse(e->http_status, e->code, e->message, e->fields);
+    }
+    return Json(StrCat("{\"added\":\"", std::get<org::FieldDef>(field).name, "\"}"), 201);
   }
   if (path == "purge" && method == "POST") {
     int64_t purged = org_.PurgeRecycleBin(request.Param("object"));

@@ -11,6 +11,11 @@
 //   PATCH  /__sfsim/records/{Object}/{Id}     update directly
 //   DELETE /__sfsim/records/{Id}              delete directly (to the recycle bin)
 //   POST   /__sfsim/purge[?object=Name]       empty the recycle bin (hard deletes)
+//   POST   /__sfsim/fields/{Object}           add a custom field now (body: {"name":"X__c",
+//                                             "type":"string|double|currency|boolean|int|date|
+//                                             datetime","label":"X","length":80}); existing
+//                                             records hold null in it
+//   GET    /__sfsim/stats                     also "tokenRequests": OAuth token requests
 //   GET    /__sfsim/faults, POST /__sfsim/faults   read or change fault settings (JSON)
 //   POST   /__sfsim/revoke-tokens             every issued token stops working
 //   POST   /__sfsim/limits                    {"max":N,"used":N}

@@ -2,6 +2,9 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "common/core/strings.h"
 #include "sfsim/http/json_writer.h"
 
@@ -27,6 +30,20 @@ FaultDecision Faults::Decide(bool is_write, int64_t records) {
   d.delay_ms = settings_.latency_ms + settings_.latency_per_record_us * records / 1000;
   if (settings_.slow_rate > 0 && u(rng_) < settings_.slow_rate) d.delay_ms += settings_.slow_ms;
   return d;
+}
+
+bool Faults::ObjectFails(std::string_view object) const {
+  std::lock_guard lock(mu_);
+  for (const std::string& name : settings_.failing_objects) {
+    if (name.size() == object.size() &&
+        std::equal(name.begin(), name.end(), object.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return true;
+    }
+  }
+  return false;
 }
 
 absl::StatusOr<FaultSettings> ParseFaultSettings(const std::string& json, FaultSettings base) {
@@ -68,6 +85,20 @@ absl::StatusOr<FaultSettings> ParseFaultSettings(const std::string& json, FaultS
     }
     *f.target = v;
   }
+  if (auto e = doc["failingObjects"]; e.error() != simdjson::NO_SUCH_FIELD) {
+    simdjson::dom::array names;
+    if (e.get_array().get(names) != simdjson::SUCCESS) {
+      return absl::InvalidArgumentError("fault settings: failingObjects must be an array");
+    }
+    base.failing_objects.clear();
+    for (simdjson::dom::element name : names) {
+      std::string_view text;
+      if (name.get_string().get(text) != simdjson::SUCCESS) {
+        return absl::InvalidArgumentError("fault settings: failingObjects must hold strings");
+      }
+      base.failing_objects.emplace_back(text);
+    }
+  }
   return base;
 }
 
@@ -85,7 +116,10 @@ std::string FaultSettingsJson(const FaultSettings& s) {
       .Raw(core::StrCat(s.lock_rate))
       .Member("latencyMs", s.latency_ms)
       .Member("latencyPerRecordUs", s.latency_per_record_us)
-      .EndObject();
+      .Key("failingObjects")
+      .BeginArray();
+  for (const std::string& name : s.failing_objects) w.String(name);
+  w.EndArray().EndObject();
   return w.Take();
 }
 

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -20,6 +22,8 @@ struct FaultSettings {
   double lock_rate = 0;               // share of writes failing UNABLE_TO_LOCK_ROW
   int64_t latency_ms = 0;             // added to every REST call (a real org's round trip)
   int64_t latency_per_record_us = 0;  // added per record returned or written
+  // Objects whose describe and queries are answered 503 SERVER_UNAVAILABLE (API names).
+  std::vector<std::string> failing_objects;
 };
 
 // What to do to one call.
@@ -37,6 +41,8 @@ class Faults {
   void Set(const FaultSettings& settings);
   // `is_write`: lock errors apply to writes only. `records`: how many records the call carries.
   FaultDecision Decide(bool is_write, int64_t records);
+  // Whether calls on `object` fail (case-insensitive).
+  bool ObjectFails(std::string_view object) const;
 
  private:
   mutable std::mutex mu_;
@@ -45,7 +51,8 @@ class Faults {
 };
 
 // Reads settings from a JSON object with the members of FaultSettings in camelCase
-// (error5xxRate, dropRate, slowRate, slowMs, lockRate, latencyMs, latencyPerRecordUs); members
+// (error5xxRate, dropRate, slowRate, slowMs, lockRate, latencyMs, latencyPerRecordUs,
+// failingObjects: an array of object names); members
 // left out keep their value in `base`. Errors: malformed JSON, a rate outside [0, 1].
 absl::StatusOr<FaultSettings> ParseFaultSettings(const std::string& json, FaultSettings base);
 std::string FaultSettingsJson(const FaultSettings& settings);

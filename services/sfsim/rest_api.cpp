@@ -1,6 +1,7 @@
 #include "sfsim/rest_api.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "common/core/strings.h"
@@ -60,7 +61,7 @@ Response RestApi::Handle(const Request& request) {
   }
   call.lock_error = fault.lock_error;
   Response response;
-  if (fault.fail_5xx) {
+  if (fault.fail_5xx || faults_.ObjectFails(ObjectOfCall(call))) {
     response = ErrorResponse(503, "SERVER_UNAVAILABLE",
                              "The server is temporarily unable to service your request. "
                              "Please try again later.");
@@ -82,6 +83,25 @@ Response RestApi::Handle(const Request& request) {
   if (delay_ms > 0) clock_.SleepFor(std::chrono::milliseconds(delay_ms));
   response.headers.emplace_back("Sforce-Limit-Info", limits_.LimitInfoHeader());
   return response;
+}
+
+std::string RestApi::ObjectOfCall(const Call& call) {
+  std::string_view rest = call.rest;
+  if (rest.starts_with("sobjects/")) {
+    rest.remove_prefix(9);
+    return std::string(rest.substr(0, rest.find('/')));
+  }
+  if (rest.starts_with("query") && rest.find('/') == std::string_view::npos) {
+    const std::string soql = call.request.Param("q");
+    std::string upper = soql;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    size_t from = upper.find(" FROM ");
+    if (from == std::string::npos) return "";
+    size_t start = from + 6;
+    size_t end = soql.find_first_of(" \t\n", start);
+    return soql.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  }
+  return "";
 }
 
 Response RestApi::Versions() const {

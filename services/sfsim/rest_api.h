@@ -39,6 +39,8 @@ class RestApi {
  private:
   Response Route(Call& call);
   Response Versions() const;
+  // The object a describe or query call is about; empty for other calls.
+  static std::string ObjectOfCall(const Call& call);
   Response Query(Call& call, bool include_deleted);
   Response QueryMore(Call& call, std::string_view locator_and_offset);
   Response Page(Call& call, const std::string& locator,

@@ -19,6 +19,7 @@ using testing::FakeRow;
 using testing::FakeSink;
 using testing::FakeStateStore;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr int64_t kStart = 1'700'000'000'000;  // the FakeClock's start, UTC ms
 constexpr int64_t kOld = 1'699'990'000'000;    // before any backfill
@@ -62,9 +63,13 @@ class ObjectSyncTest : public ::testing::Test {
     EXPECT_TRUE(sync.ok()) << sync.status();
     return sync.ok() ? *std::move(sync) : nullptr;
   }
+  // With a COUNT() call for the estimate, so that steps are easy to follow: the first is the
+  // COUNT, every other one a LIMIT page. (The estimate folded into the first page is tested on
+  // its own below.)
   std::unique_ptr<ObjectSync> Make(int page_size = 3) {
     ObjectSyncOptions options;
     options.page_size = page_size;
+    options.estimate_count = true;
     return Make(options, ContactPlan());
   }
 
@@ -181,6 +186,67 @@ TEST_F(ObjectSyncTest, BackfillsEveryRecordExactlyOnceThenPolls) {
   EXPECT_EQ(sink_.acknowledged[12].record_id(), ContactId(7));
   EXPECT_TRUE(sink_.acknowledged[12].deleted());
   EXPECT_EQ(store_.rows["Contact"].cursor, (control::Cursor{kStart + 6000, ContactId(7)}));
+}
+
+TEST_F(ObjectSyncTest, TheFirstPageCarriesTheEstimateAndTheCountEndsTheBackfill) {
+  AddContacts(10);
+  ObjectSyncOptions options;
+  options.page_size = 5;
+  auto sync = Make(options, ContactPlan());
+
+  StepResult first = StepOk(*sync);
+  EXPECT_EQ(first.api_calls, 1);
+  EXPECT_EQ(first.records_published, 5);
+  EXPECT_EQ(first.state, ObjectState::kBackfilling);
+  // No LIMIT on the first page: Salesforce's totalSize counts every record under the bound.
+  EXPECT_EQ(reader_.calls[0],
+            "SELECT Id, IsDeleted, Name, Amount__c, SystemModstamp FROM Contact WHERE "
+            "SystemModstamp <= 2023-11-14T22:13:20.000Z ORDER BY SystemModstamp, Id");
+  EXPECT_EQ(store_.rows["Contact"].records_estimate, 10);
+
+  // The second page is full, and with it all ten counted records are read: no closing page.
+  StepResult second = StepOk(*sync);
+  EXPECT_EQ(second.records_published, 5);
+  EXPECT_EQ(second.state, ObjectState::kLive);
+  EXPECT_THAT(reader_.calls[1], HasSubstr("LIMIT 5"));
+  EXPECT_EQ(reader_.calls.size(), 2u);
+  EXPECT_EQ(sink_.Counts().size(), 10u);
+  EXPECT_EQ(Duplicates(), 0);
+  EXPECT_EQ(store_.rows["Contact"].records_done, 10);
+}
+
+TEST_F(ObjectSyncTest, ARecordMovedPastTheBoundEndsTheBackfillOnAShortPageInstead) {
+  AddContacts(10);
+  ObjectSyncOptions options;
+  options.page_size = 5;
+  auto sync = Make(options, ContactPlan());
+  // Counted in the first page's totalSize, then changed before the backfill reaches it.
+  reader_.before_call = [&](size_t call) {
+    if (call == 1) reader_.Find("Contact", ContactId(9))->modstamp_ms = kStart + 2000;
+  };
+  RunUntilLive(*sync);
+  EXPECT_EQ(reader_.calls.size(), 2u);  // 5, then a short page of 4
+  EXPECT_EQ(sink_.Counts().size(), 9u);
+  StepOk(*sync);  // polling finds it
+  EXPECT_EQ(sink_.Counts().size(), 10u);
+}
+
+TEST_F(ObjectSyncTest, ARestartCountsAgainFromItsCursor) {
+  AddContacts(10);
+  ObjectSyncOptions options;
+  options.page_size = 3;
+  auto sync = Make(options, ContactPlan());
+  StepOk(*sync);  // 0-2, estimate 10
+  sync.reset();   // crash
+  auto resumed = Make(options, ContactPlan());
+  StepOk(*resumed);
+  // The first page after the restart is unlimited again: 7 left after the 3 already done.
+  EXPECT_THAT(reader_.calls[1], Not(HasSubstr("LIMIT")));
+  EXPECT_EQ(store_.rows["Contact"].records_estimate, 10);
+  RunUntilLive(*resumed);
+  EXPECT_EQ(reader_.calls.size(), 4u);  // 3, 3, 3, 1
+  EXPECT_EQ(sink_.Counts().size(), 10u);
+  EXPECT_EQ(Duplicates(), 0);
 }
 
 TEST_F(ObjectSyncTest, ChangesMadeDuringTheBackfillAreCaughtByPolling) {
@@ -429,7 +495,13 @@ TEST_F(SplitObjectSyncTest, ARowAppearingInsideTheWindowMakesThePageBeReadAgain)
   RunUntilLive(*sync);
   // The first page was read with every list, found inconsistent, and read again whole.
   ASSERT_GE(lists, 2u);
-  EXPECT_EQ(std::count(reader_.calls.begin(), reader_.calls.end(), reader_.calls[0]), 2);
+  // (The first time without LIMIT: it carries the estimate.)
+  EXPECT_EQ(std::count_if(reader_.calls.begin(), reader_.calls.end(),
+                          [&](const std::string& c) { return c.starts_with(reader_.calls[0]); }),
+            2);
+  // The late row made the count (3) reached one record early; polling goes on from the last
+  // record read, so the first poll reads the one left.
+  for (size_t i = 0; i < lists; ++i) StepOk(*sync);
   EXPECT_EQ(sink_.Counts().size(), 4u);
   EXPECT_EQ(Duplicates(), 0);
 }

@@ -173,6 +173,56 @@ TEST_F(SchedulerTest, FailedStepsBackOffAndErrorsAreRetriedOnlyWhenRetryable) {
   EXPECT_EQ(lead->state(), ObjectState::kError);
 }
 
+TEST_F(SchedulerTest, RetryableErrorsBackOffExponentiallyUpToTheCap) {
+  options_.error_retry_interval = seconds(5);
+  options_.error_retry_max = seconds(20);
+  Scheduler s(budget_, clock_, options_);
+  FakeTask* contact = Add(s, "Contact", ObjectState::kLive, false);
+  std::vector<int64_t> waits;
+  for (int i = 0; i < 5; ++i) {
+    contact->error_next = absl::UnavailableError("Salesforce 503");
+    EXPECT_THAT(Ticks(s, 1), ElementsAre("Contact"));
+    // Nothing runs until the retry is due; the wait says when.
+    auto idle = s.Tick();
+    ASSERT_TRUE(idle.ok());
+    ASSERT_EQ(idle->object, "");
+    waits.push_back(idle->wait.count());
+    clock_.Advance(idle->wait);
+  }
+  EXPECT_THAT(waits, ElementsAre(5000, 10000, 20000, 20000, 20000));
+  EXPECT_EQ(contact->retries, 4);
+  // A success resets the backoff.
+  EXPECT_THAT(Ticks(s, 1), ElementsAre("Contact"));
+  contact->error_next = absl::UnavailableError("Salesforce 503");
+  clock_.Advance(seconds(10));
+  EXPECT_THAT(Ticks(s, 1), ElementsAre("Contact"));
+  auto idle = s.Tick();
+  ASSERT_TRUE(idle.ok());
+  EXPECT_EQ(idle->wait, seconds(5));
+}
+
+TEST_F(SchedulerTest, RetryErrorsNowRetriesEvenPermanentErrors) {
+  Scheduler s(budget_, clock_, options_);
+  FakeTask* lead = Add(s, "Lead", ObjectState::kLive, false);
+  lead->error_next = absl::UnauthenticatedError("invalid_grant");
+  EXPECT_THAT(Ticks(s, 1), ElementsAre("Lead"));
+  clock_.Advance(seconds(3600));
+  EXPECT_THAT(Ticks(s, 1), ElementsAre());
+  s.RetryErrorsNow();
+  EXPECT_THAT(Ticks(s, 1), ElementsAre("Lead"));
+  EXPECT_EQ(lead->retries, 1);
+}
+
+TEST_F(SchedulerTest, ABudgetRefusalIsReported) {
+  Scheduler s(budget_, clock_, options_);
+  Add(s, "Contact", ObjectState::kLive, false);
+  budget_.tokens = 0;
+  auto tick = s.Tick();
+  ASSERT_TRUE(tick.ok());
+  EXPECT_TRUE(tick->budget_refused);
+  EXPECT_EQ(tick->wait, milliseconds(3000));
+}
+
 TEST_F(SchedulerTest, RemovingAnObjectKeepsTheOthersTurns) {
   Scheduler s(budget_, clock_, options_);
   Add(s, "A", ObjectState::kBackfilling, true);
@@ -230,12 +280,14 @@ TEST_F(SchedulerTest, AFailingObjectDoesNotStopTheOthers) {
     clock_.Advance(seconds(1));
   }
   EXPECT_EQ(s.Find("Account")->state(), ObjectState::kError);
-  EXPECT_EQ(store.rows["Account"].error, "Account: COUNT() estimate: INSUFFICIENT_ACCESS");
+  EXPECT_EQ(store.rows["Account"].error, "Account: query: INSUFFICIENT_ACCESS");
   EXPECT_EQ(s.Find("Contact")->state(), ObjectState::kLive);
   EXPECT_EQ(sink.Counts().size(), 5u);
   EXPECT_EQ(reader.api_calls(), static_cast<size_t>(budget_.granted));
-  // Account: the COUNT only; Contact: COUNT, 3 backfill pages, polls every 10 s.
-  EXPECT_EQ(std::count(reader.calls.begin(), reader.calls.end(), "COUNT Account"), 1);
+  // Account: its first page only (a permanent error waits); Contact: its pages, then polls.
+  EXPECT_EQ(std::count_if(reader.calls.begin(), reader.calls.end(),
+                          [](const std::string& c) { return c.find("FROM Account") != c.npos; }),
+            1);
 }
 
 }  // namespace

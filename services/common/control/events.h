@@ -25,6 +25,7 @@ inline constexpr std::string_view kEventsChannel = "sfbridge_events";
 inline constexpr std::string_view kEventBackfillComplete = "backfill_complete";
 inline constexpr std::string_view kEventObjectError = "object_error";
 inline constexpr std::string_view kEventOrgBackfillComplete = "org_backfill_complete";
+inline constexpr std::string_view kEventOrgError = "org_error";
 
 // Records an event (and notifies) in a transaction of its own. `detail_json` must be a JSON
 // object ("" means {}). Errors: kInvalidArgument for malformed JSON, database errors.
@@ -45,6 +46,21 @@ struct Event {
   std::string detail_json;
   int64_t created_at_ms = 0;
 };
+
+// Records an event like RecordEvent and returns it as stored (id, time).
+absl::StatusOr<Event> InsertEvent(postgres::Connection& conn, std::string_view org_id,
+                                  std::optional<std::string_view> object, std::string_view kind,
+                                  std::string_view detail_json);
+// Records the event only if the org has none of this kind yet (for this object, when given):
+// nullopt when one existed. Callers in any number of processes serialise on an advisory lock
+// of the org and kind, so the event is recorded exactly once.
+absl::StatusOr<std::optional<Event>> RecordEventOnce(postgres::Connection& conn,
+                                                     std::string_view org_id,
+                                                     std::optional<std::string_view> object,
+                                                     std::string_view kind,
+                                                     std::string_view detail_json);
+// The event as NOTIFY sends it: {"id":..,"org_id":..,"object_name":..,"kind":..,"detail":{..}}.
+std::string EventJson(const Event& event);
 
 // The org's events with id > `after_id`, oldest first, at most `limit`.
 absl::StatusOr<std::vector<Event>> LoadEvents(postgres::Connection& conn, std::string_view org_id,

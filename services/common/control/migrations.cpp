@@ -136,6 +136,15 @@ CREATE TABLE sfbridge.field_mappings (
 );
 )sql";
 
+// Version 2: where an org's events are also POSTed (NULL: nowhere).
+constexpr std::string_view kWebhook = R"sql(
+ALTER TABLE sfbridge.orgs ADD COLUMN webhook_url text;
+COMMENT ON COLUMN sfbridge.orgs.webhook_url IS
+  'URL every event of the org is POSTed to as JSON (NULL: none)';
+COMMENT ON COLUMN sfbridge.orgs.state IS
+  'ok, or why the org cannot be read at all (auth_error: the credentials were refused)';
+)sql";
+
 constexpr std::string_view kBootstrap = R"sql(
 CREATE SCHEMA IF NOT EXISTS sfbridge;
 CREATE TABLE IF NOT EXISTS sfbridge.schema_migrations (
@@ -154,6 +163,7 @@ absl::Status Lock(postgres::Transaction& tx) {
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kAll = {
       {1, "control plane", kControlPlane},
+      {2, "org webhook", kWebhook},
   };
   return kAll;
 }

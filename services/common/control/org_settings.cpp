@@ -14,18 +14,19 @@ using core::StrCat;
 constexpr std::string_view kOrgColumns =
     "org_id, coalesce(display_name, ''), coalesce(api_version, ''), objects, "
     "rate_per_second::float8, burst, daily_quota_share::float8, priority_reserve::float8, state, "
-    "last_error";
+    "last_error, webhook_url";
 
 constexpr std::string_view kUpsertOrgSql = R"sql(
 INSERT INTO sfbridge.orgs AS o (org_id, display_name, api_version, objects, rate_per_second,
-                               burst, daily_quota_share, priority_reserve)
+                               burst, daily_quota_share, priority_reserve, webhook_url)
 VALUES ($1, nullif($2, ''), nullif($3, ''), $4::text[], $5::numeric, $6::int, $7::numeric,
-        $8::numeric)
+        $8::numeric, $9)
 ON CONFLICT (org_id) DO UPDATE
 SET display_name = EXCLUDED.display_name, api_version = EXCLUDED.api_version,
     objects = EXCLUDED.objects, rate_per_second = EXCLUDED.rate_per_second,
     burst = EXCLUDED.burst, daily_quota_share = EXCLUDED.daily_quota_share,
-    priority_reserve = EXCLUDED.priority_reserve, updated_at = now()
+    priority_reserve = EXCLUDED.priority_reserve, webhook_url = EXCLUDED.webhook_url,
+    updated_at = now()
 )sql";
 
 constexpr std::string_view kObjectColumns = R"sql(
@@ -113,6 +114,7 @@ absl::StatusOr<OrgSettings> OrgFromRow(std::vector<postgres::Value>& row) {
   o.priority_reserve = std::stod(*row[7]);
   o.state = std::move(*row[8]);
   o.last_error = std::move(row[9]);
+  o.webhook_url = std::move(row[10]);
   return o;
 }
 
@@ -151,7 +153,8 @@ absl::Status UpsertOrg(postgres::Connection& conn, const OrgSettings& s) {
       conn.Exec(kUpsertOrgSql, {s.org_id, s.display_name, s.api_version,
                                 s.objects ? postgres::Value(ToTextArray(*s.objects)) : std::nullopt,
                                 Number(s.rate_per_second), std::to_string(s.burst),
-                                Number(s.daily_quota_share), Number(s.priority_reserve)});
+                                Number(s.daily_quota_share), Number(s.priority_reserve),
+                                s.webhook_url ? postgres::Value(*s.webhook_url) : std::nullopt});
   return r.ok() ? absl::OkStatus() : core::Annotate(r.status(), StrCat("upsert org ", s.org_id));
 }
 

@@ -30,6 +30,8 @@ struct OrgSettings {
   int burst = 5;
   double daily_quota_share = 0.5;
   double priority_reserve = 1;
+  // Every event of the org is also POSTed here as JSON (events.h); nullopt: nowhere.
+  std::optional<std::string> webhook_url;
   // Written by SetOrgState only (UpsertOrg leaves them as they are).
   std::string state = "ok";  // "ok", "auth_error", ...
   std::optional<std::string> last_error;

@@ -132,6 +132,7 @@ AuthServer::AuthServer(OAuthConfig config, core::Clock& clock)
 }
 
 Response AuthServer::HandleToken(const Request& request) {
+  token_requests_.fetch_add(1);
   if (request.method != "POST") {
     Response r = OAuthError("invalid_request", "must use HTTP POST", 405);
     r.headers.emplace_back("Allow", "POST");

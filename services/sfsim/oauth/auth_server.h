@@ -10,8 +10,10 @@
 // No reply echoes a client secret, password, refresh token or assertion, and no error reply
 // carries any request value at all.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -84,6 +86,8 @@ class AuthServer {
   void RevokeAll();
   // Access tokens issued and not yet expired or revoked.
   size_t ActiveTokens() const;
+  // Token requests answered so far, granted or refused.
+  int64_t TokenRequests() const { return token_requests_.load(); }
   void set_instance_url(std::string url);
 
  private:
@@ -105,6 +109,7 @@ class AuthServer {
   core::Clock& clock_;
 
   mutable std::mutex mu_;
+  std::atomic<int64_t> token_requests_{0};
   std::string instance_url_;  // guarded by mu_
   // SHA-256 of each live access token -> when it expires. Only digests are kept, so neither a
   // memory dump nor the lookup's timing reveals a token.

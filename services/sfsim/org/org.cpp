@@ -5,6 +5,7 @@
 #include <shared_mutex>
 #include <utility>
 
+#include "common/core/strings.h"
 #include "sfsim/org/api_errors.h"
 #include "sfsim/org/catalog.h"
 #include "sfsim/org/churn.h"
@@ -72,7 +73,11 @@ absl::StatusOr<std::unique_ptr<Org>> Org::Create(const OrgOptions& options, core
   store.pod = PodFromOrgId(store.org_id);
   std::vector<CatalogEntry> catalog = BuildCatalog();
   store.objects.reserve(catalog.size());
-  for (CatalogEntry& entry : catalog) store.objects.push_back(std::move(entry.def));
+  for (CatalogEntry& entry : catalog) {
+    // Room for fields added at run time without moving the others (readers keep pointers).
+    entry.def.fields.reserve(entry.def.fields.size() + kMaxAddedFields);
+    store.objects.push_back(std::move(entry.def));
+  }
   for (std::size_t i = 0; i < catalog.size(); ++i) {
     store.schemas.push_back(
         std::make_unique<ObjectSchema>(store.objects[i], std::move(catalog[i].formulas)));
@@ -83,6 +88,35 @@ absl::StatusOr<std::unique_ptr<Org>> Org::Create(const OrgOptions& options, core
     return status;
   }
   return org;
+}
+
+Result<bool> Org::AddField(std::string_view object, FieldDef field) {
+  Store& store = state_->store;
+  std::unique_lock lock(store.mu);
+  const int index = store.FindObject(object);
+  if (index < 0) return ApiError{404, "NOT_FOUND", core::StrCat("no object ", object), {}};
+  ObjectDef& def = store.objects[static_cast<std::size_t>(index)];
+  ObjectSchema& schema = *store.schemas[static_cast<std::size_t>(index)];
+  if (schema.FindField(field.name)) {
+    return ApiError{400,
+                    "DUPLICATE_DEVELOPER_NAME",
+                    core::StrCat("a field named ", field.name, " exists on ", def.name),
+                    {field.name}};
+  }
+  if (def.fields.size() == def.fields.capacity()) {
+    return ApiError{400, "LIMIT_EXCEEDED", core::StrCat(def.name, " cannot take more fields"), {}};
+  }
+  def.fields.push_back(std::move(field));
+  schema.AddField();
+  Table& table = *store.tables[static_cast<std::size_t>(index)];
+  std::vector<RecordPtr> all = table.live();
+  all.insert(all.end(), table.bin().begin(), table.bin().end());
+  for (const RecordPtr& record : all) {
+    auto widened = std::make_shared<RecordVersion>(*record);
+    widened->values.emplace_back();
+    table.Put(std::move(widened));
+  }
+  return true;
 }
 
 const std::string& Org::org_id() const { return state_->store.org_id; }

@@ -242,6 +242,14 @@ class Org {
   // Returns how many changes were made.
   int ChurnStep(uint64_t seed, int changes, int burst);
 
+  // Adds a field to an object at run time, as an admin adding a custom field in Setup: describe
+  // shows it from now on, queries may select it, and every existing record holds null in it
+  // (SystemModstamp unchanged, as in Salesforce). Errors: unknown object → NOT_FOUND (404); a
+  // field of that name exists → DUPLICATE_DEVELOPER_NAME; the object cannot take more fields
+  // → LIMIT_EXCEEDED (at most kMaxAddedFields per object).
+  Result<bool> AddField(std::string_view object, FieldDef field);
+  static constexpr std::size_t kMaxAddedFields = 32;
+
   // Undoes a write: puts `previous` back as the current version of `id`, or removes the record
   // entirely when `previous` is nullptr (an undone create). For Composite's allOrNone.
   void Restore(const std::string& id, RecordPtr previous);

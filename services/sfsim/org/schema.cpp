@@ -29,6 +29,13 @@ ObjectSchema::ObjectSchema(const ObjectDef& def, std::vector<Formula> formulas)
   owner = FindField("OwnerId");
 }
 
+void ObjectSchema::AddField() {
+  const std::size_t i = def_.fields.size() - 1;
+  const FieldDef& field = def_.fields[i];
+  infos_.push_back(soql::FieldInfo{field.name, field.soql_type, field.custom});
+  by_folded_name_.emplace(Folded(field.name), i);
+}
+
 std::optional<std::size_t> ObjectSchema::FindField(std::string_view name) const {
   auto it = by_folded_name_.find(Folded(name));
   if (it == by_folded_name_.end()) return std::nullopt;

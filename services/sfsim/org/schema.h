@@ -14,8 +14,8 @@
 namespace sfbridge::sfsim::org {
 
 // One object of the catalog as the org works with it: its ObjectDef, the SOQL view of its
-// fields, the positions of the fields the org sets itself, and its formulas. Immutable after
-// construction; thread-safe.
+// fields, the positions of the fields the org sets itself, and its formulas. Changed only by
+// AddField, with the org's lock held exclusively; read under it held shared.
 class ObjectSchema final : public soql::ObjectView {
  public:
   // `def` must outlive the schema.
@@ -29,6 +29,9 @@ class ObjectSchema final : public soql::ObjectView {
   const ObjectDef& def() const { return def_; }
   const FieldDef& field(std::size_t index) const { return def_.fields[index]; }
   std::size_t size() const { return def_.fields.size(); }
+
+  // Takes in the field just appended to def().fields (the org added it at run time).
+  void AddField();
 
   // Sets every formula field of `values` from the others.
   void Recompute(std::vector<soql::Value>& values) const;

@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "common/core/strings.h"
 #include "tests/integration/control/control_test_db.h"
 
@@ -115,6 +118,48 @@ TEST_F(EventsTest, ALargeDetailStaysInTheRowAndIsLeftOutOfTheNotification) {
   auto events = LoadEvents(*conn_, kOrg);
   ASSERT_THAT(*events, SizeIs(1));
   EXPECT_THAT((*events)[0].detail_json, HasSubstr(big));
+}
+
+TEST_F(EventsTest, AnEventOnceIsRecordedOnceWhateverTheNumberOfCallers) {
+  std::vector<std::thread> callers;
+  std::atomic<int> recorded{0};
+  for (int i = 0; i < 4; ++i) {
+    callers.emplace_back([&] {
+      auto conn = Connect();
+      for (int j = 0; j < 5; ++j) {
+        auto event = RecordEventOnce(*conn, kOrg, std::nullopt, kEventOrgBackfillComplete,
+                                     "{\"objects\":2}");
+        ASSERT_TRUE(event.ok()) << event.status();
+        if (event->has_value()) ++recorded;
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(recorded.load(), 1);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM sfbridge.events WHERE kind = 'org_backfill_complete'"),
+            "1");
+  // Per object, once each.
+  auto a = RecordEventOnce(*conn_, kOrg, "Contact", kEventBackfillComplete, "");
+  auto b = RecordEventOnce(*conn_, kOrg, "Contact", kEventBackfillComplete, "");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(a->has_value());
+  EXPECT_FALSE(b->has_value());
+  EXPECT_EQ((*a)->object_name, "Contact");
+  EXPECT_THAT(EventJson(**a), HasSubstr("\"kind\":\"backfill_complete\",\"created_at_ms\":"));
+}
+
+TEST_F(EventsTest, InsertEventReturnsTheStoredEvent) {
+  auto e =
+      InsertEvent(*conn_, kOrg, std::nullopt, kEventOrgError, R"({"error":"a \"quoted\" one"})");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_GT(e->id, 0);
+  EXPECT_EQ(e->object_name, std::nullopt);
+  EXPECT_GT(e->created_at_ms, 0);
+  EXPECT_EQ(EventJson(*e),
+            core::StrCat("{\"id\":", e->id, ",\"org_id\":\"", kOrg,
+                         "\",\"object_name\":null,\"kind\":\"org_error\",\"created_at_ms\":",
+                         e->created_at_ms, ",\"detail\":", e->detail_json, "}"));
+  EXPECT_FALSE(InsertEvent(*conn_, kOrg, std::nullopt, "x", "[1]").ok());
 }
 
 }  // namespace
