@@ -22,6 +22,23 @@ using core::StrAppend;
 using core::StrCat;
 using postgres::Transaction;
 
+// The changes of one call, by index, whether the caller holds them by value or by pointer.
+class ChangeList {
+ public:
+  explicit ChangeList(const std::vector<v1::RecordChange>& values) : values_(&values) {}
+  explicit ChangeList(const std::vector<const v1::RecordChange*>& pointers)
+      : pointers_(&pointers) {}
+  const v1::RecordChange& operator[](size_t i) const {
+    return values_ != nullptr ? (*values_)[i] : *(*pointers_)[i];
+  }
+  size_t size() const { return values_ != nullptr ? values_->size() : pointers_->size(); }
+  bool empty() const { return size() == 0; }
+
+ private:
+  const std::vector<v1::RecordChange>* values_ = nullptr;
+  const std::vector<const v1::RecordChange*>* pointers_ = nullptr;
+};
+
 struct Column {
   const std::string* field;  // API name
   std::string name;          // unquoted
@@ -133,7 +150,7 @@ struct Rendering {
 };
 
 // Touches nothing but its arguments and its result: safe on another thread.
-Rendering Render(const std::vector<v1::RecordChange>& changes, const std::vector<size_t>& indexes,
+Rendering Render(const ChangeList& changes, const std::vector<size_t>& indexes,
                  const std::vector<Column>& columns, const FieldIndex& by_field,
                  const std::string& object) {
   Rendering out;
@@ -237,8 +254,7 @@ absl::StatusOr<std::unordered_map<std::string, Stored>> Probe(
 }
 
 // Applies the changes at `indexes` (all of one org and object) and fills in their outcomes.
-absl::Status ApplyObject(Transaction& tx, const std::string& schema,
-                         const std::vector<v1::RecordChange>& changes,
+absl::Status ApplyObject(Transaction& tx, const std::string& schema, const ChangeList& changes,
                          const std::vector<size_t>& indexes, ApplyStats& stats) {
   const std::string& org_id = changes[indexes[0]].org_id();
   const std::string& object = changes[indexes[0]].object_name();
@@ -442,10 +458,8 @@ absl::Status ApplyObject(Transaction& tx, const std::string& schema,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<ApplyStats> ApplyChanges(Transaction& tx, const std::string& schema,
-                                        const std::vector<v1::RecordChange>& changes) {
+absl::StatusOr<ApplyStats> ApplyList(Transaction& tx, const std::string& schema,
+                                     const ChangeList& changes) {
   ApplyStats stats;
   stats.outcomes.resize(changes.size());
   if (changes.empty()) return stats;
@@ -470,6 +484,18 @@ absl::StatusOr<ApplyStats> ApplyChanges(Transaction& tx, const std::string& sche
   }
   std::sort(stats.parked.begin(), stats.parked.end());
   return stats;
+}
+
+}  // namespace
+
+absl::StatusOr<ApplyStats> ApplyChanges(Transaction& tx, const std::string& schema,
+                                        const std::vector<v1::RecordChange>& changes) {
+  return ApplyList(tx, schema, ChangeList(changes));
+}
+
+absl::StatusOr<ApplyStats> ApplyChanges(Transaction& tx, const std::string& schema,
+                                        const std::vector<const v1::RecordChange*>& changes) {
+  return ApplyList(tx, schema, ChangeList(changes));
 }
 
 absl::StatusOr<ApplyStats> ApplyBatch(postgres::Connection& conn, const std::string& schema,

@@ -106,6 +106,9 @@ struct ApplyStats {
 // must roll back: part of the batch may have been written.
 absl::StatusOr<ApplyStats> ApplyChanges(postgres::Transaction& tx, const std::string& schema,
                                         const std::vector<v1::RecordChange>& changes);
+// The same over changes held elsewhere (in a protobuf Arena, say); none may be null.
+absl::StatusOr<ApplyStats> ApplyChanges(postgres::Transaction& tx, const std::string& schema,
+                                        const std::vector<const v1::RecordChange*>& changes);
 
 // ApplyChanges and StoreOffsets(offsets) in ONE transaction (invariant 4): either the rows and
 // the offsets are stored, or neither. Errors: SQL errors as the wrapper returns them

@@ -1,10 +1,13 @@
 #include "writer/consumer_loop.h"
 
+#include <google/protobuf/arena.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
 #include <random>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 
 #include "common/control/names.h"
@@ -25,8 +28,12 @@ using core::StrCat;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-// How long a batch waits for the schema of a field it holds that no known schema has.
-constexpr milliseconds kNewFieldGrace{10'000};
+// How long a batch waits for the schema of an object or a field it holds that no known schema
+// has, counted once the schemas topic has been read to its end (the fetcher publishes a schema
+// before the records read with it, so by then it is normally there) ...
+constexpr milliseconds kSchemaGrace{10'000};
+// ... and at most, in case the end of the schemas topic cannot be told.
+constexpr milliseconds kSchemaWaitLimit{60'000};
 
 }  // namespace
 
@@ -96,7 +103,9 @@ std::map<kafka::TopicPartition, int64_t> ConsumerLoop::OnAssign(
       const auto& per_topic = stored[tp.topic];
       auto it = per_topic.find(tp.partition);
       start[tp] = it == per_topic.end() ? kafka::kOffsetBeginning : it->second;
-      if (it != per_topic.end()) positions_[tp] = it->second;
+      // A partition never applied counts its lag from offset 0 (an upper bound when retention
+      // has already removed its oldest messages).
+      positions_[tp] = it == per_topic.end() ? 0 : it->second;
       log->info("org={} assigned {}/{} from offset {}", options_.org_id, tp.topic, tp.partition,
                 it == per_topic.end() ? std::string("beginning") : std::to_string(it->second));
     }
@@ -108,33 +117,32 @@ std::map<kafka::TopicPartition, int64_t> ConsumerLoop::OnAssign(
   return start;
 }
 
+absl::Status ConsumerLoop::ParkSchema(const kafka::Message& m, const std::string& reason,
+                                      const std::stop_token& stop) {
+  core::Logger("writer")->error("org={} schema at {}/{}@{} parked: {}", options_.org_id, m.topic(),
+                                m.partition(), m.offset(), reason);
+  DeadLetter letter{m.topic(), m.partition(), m.offset(), reason, std::string(m.value())};
+  for (int attempt = 0; !stop.stop_requested(); ++attempt) {
+    absl::Status s = conn_ == nullptr ? Connect() : absl::OkStatus();
+    if (s.ok()) s = ParkMessages(*conn_, {letter});
+    if (s.ok()) {
+      metrics_.parked.Get().Increment();
+      break;
+    }
+    if (!core::IsRetryable(s)) return s;
+    if (s.code() == absl::StatusCode::kUnavailable) conn_.reset();
+    Backoff(attempt, stop);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ConsumerLoop::HandleSchema(const kafka::Message& m, const std::stop_token& stop) {
   auto log = core::Logger("writer");
   v1::ObjectSchema schema;
   const std::string_view value = m.value();
   if (!schema.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
       schema.name().empty()) {
-    log->error("org={} undecodable schema at {}/{}@{}: parked", options_.org_id, m.topic(),
-               m.partition(), m.offset());
-    DeadLetter letter{m.topic(), m.partition(), m.offset(), "undecodable ObjectSchema",
-                      std::string(value)};
-    for (int attempt = 0; !stop.stop_requested(); ++attempt) {
-      if (conn_ == nullptr) {
-        if (absl::Status s = Connect(); !s.ok()) {
-          Backoff(attempt, stop);
-          continue;
-        }
-      }
-      absl::Status s = ParkMessages(*conn_, {letter});
-      if (s.ok()) {
-        metrics_.parked.Get().Increment();
-        break;
-      }
-      if (!core::IsRetryable(s)) return s;
-      conn_.reset();
-      Backoff(attempt, stop);
-    }
-    return absl::OkStatus();
+    return ParkSchema(m, "undecodable ObjectSchema", stop);
   }
   if (schema.org_id().empty()) schema.set_org_id(options_.org_id);
   auto known = latest_.find(schema.name());
@@ -146,23 +154,36 @@ absl::Status ConsumerLoop::HandleSchema(const kafka::Message& m, const std::stop
     if (stop.stop_requested()) return absl::OkStatus();
     absl::Status s = conn_ == nullptr ? Connect() : absl::OkStatus();
     if (s.ok()) {
-      s = EnsureTable(*conn_, options_.schema, schema, {.read_role = options_.read_role});
+      s = EnsureTable(*conn_, options_.schema, schema,
+                      {.read_role = options_.read_role, .lock_timeout = options_.ddl_lock_timeout});
     }
     if (s.ok()) break;
     metrics_.apply_errors.Get().Increment();
+    // A schema no table can be made of (a name or type Postgres refuses) is bad input: parked,
+    // and its records are parked in turn.
+    if (s.code() == absl::StatusCode::kInvalidArgument) {
+      return ParkSchema(m, StrCat("schema of ", schema.name(), ": ", s.message()), stop);
+    }
     // An org not registered yet is waited for: its fetcher registers it before publishing.
+    // A lock not granted in time (readers come first, table_schema.h) is retried.
     if (!core::IsRetryable(s) && s.code() != absl::StatusCode::kFailedPrecondition) {
       return core::Annotate(s, StrCat("ensure the table of ", schema.name()));
     }
     log->warn("org={} object={} ensuring the table failed, retrying: {}", options_.org_id,
               schema.name(), std::string(s.message()));
-    if (core::IsRetryable(s)) conn_.reset();
+    if (s.code() == absl::StatusCode::kUnavailable) conn_.reset();
     Backoff(attempt, stop);
   }
   log->info("org={} object={} fields={} table ensured", options_.org_id, schema.name(),
             schema.fields_size());
   tables_.erase(schema.name());
-  std::set<std::string>& fields = fields_[schema.name()];
+  // Whatever was given up for this object is waited for again, against this schema.
+  const std::string prefix = schema.name() + ".";
+  std::erase_if(given_up_, [&](const std::string& name) {
+    return name == schema.name() || name.starts_with(prefix);
+  });
+  if (!schema.fingerprint().empty()) fingerprints_[schema.name()].insert(schema.fingerprint());
+  std::unordered_set<std::string>& fields = fields_[schema.name()];
   for (const v1::FieldSchema& f : schema.fields()) fields.insert(f.name());
   latest_[schema.name()] = std::move(schema);
   return absl::OkStatus();
@@ -178,8 +199,21 @@ absl::Status ConsumerLoop::PollSchemas(int timeout_ms, const std::stop_token& st
     }
     if (!m->has_value()) return absl::OkStatus();
     if (absl::Status s = HandleSchema(**m, stop); !s.ok()) return s;
+    schemas_read_[{(*m)->topic(), (*m)->partition()}] = (*m)->offset() + 1;
   }
   return absl::OkStatus();
+}
+
+bool ConsumerLoop::SchemasCaughtUp() {
+  absl::StatusOr<std::vector<kafka::TopicPartition>> assigned = schemas_->Assignment();
+  if (!assigned.ok() || assigned->empty()) return false;
+  for (const kafka::TopicPartition& tp : *assigned) {
+    absl::StatusOr<int64_t> high = schemas_->HighWatermark(tp);
+    if (!high.ok()) return false;
+    auto it = schemas_read_.find(tp);
+    if (*high > (it == schemas_read_.end() ? 0 : it->second)) return false;
+  }
+  return true;
 }
 
 std::string ConsumerLoop::TableLabel(const std::string& object) {
@@ -209,88 +243,133 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
   auto log = core::Logger("writer");
   if (pending_.empty()) return absl::OkStatus();
 
-  // Decode; what cannot be decoded is parked with the batch.
-  std::vector<v1::RecordChange> changes;
-  std::vector<size_t> source;  // changes[i] came from pending_[source[i]]
-  std::vector<DeadLetter> undecodable;
-  changes.reserve(pending_.size());
-  source.reserve(pending_.size());
-  std::set<std::string> objects;
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    const Pending& p = pending_[i];
-    v1::RecordChange change;
-    if (!change.ParseFromString(p.value) || change.object_name().empty()) {
-      undecodable.push_back({p.topic, p.partition, p.offset, "undecodable RecordChange", p.value});
+  // Decode into an arena: the changes of a batch are made and freed together, in a few blocks
+  // instead of dozens of allocations per change. What cannot be decoded is parked with the batch.
+  auto batch = std::make_unique<Batch>();
+  batch->pending = std::move(pending_);
+  pending_.clear();
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = 1 << 20;
+  arena_options.max_block_size = 8 << 20;
+  batch->arena = std::make_unique<google::protobuf::Arena>(arena_options);
+  std::vector<const v1::RecordChange*>& changes = batch->changes;
+  changes.reserve(batch->pending.size());
+  batch->source.reserve(batch->pending.size());
+  for (size_t i = 0; i < batch->pending.size(); ++i) {
+    const Pending& p = batch->pending[i];
+    auto* change = google::protobuf::Arena::CreateMessage<v1::RecordChange>(batch->arena.get());
+    if (!change->ParseFromString(p.value) || change->object_name().empty()) {
+      batch->undecodable.push_back(
+          {p.topic, p.partition, p.offset, "undecodable RecordChange", p.value});
       continue;
     }
-    if (change.org_id().empty()) change.set_org_id(options_.org_id);
-    objects.insert(change.object_name());
-    changes.push_back(std::move(change));
-    source.push_back(i);
+    if (change->org_id().empty()) change->set_org_id(options_.org_id);
+    changes.push_back(change);
+    batch->source.push_back(i);
   }
 
-  // Records wait for their object's schema.
-  for (const std::string& object : objects) {
-    bool logged = false;
-    while (!latest_.contains(object)) {
-      if (stop.stop_requested()) return absl::OkStatus();
-      if (!logged) {
-        log->info("org={} object={} records wait for the schema", options_.org_id, object);
-        logged = true;
+  // Records wait for the schema of their object and of every field they hold; what is still
+  // unknown after the grace is parked by ApplyChanges, and later batches do not wait for it again
+  // until a newer schema of that object arrives.
+  auto missing = [&](bool all) {
+    std::set<std::string> out;
+    const std::string* last_object = nullptr;  // changes of one object mostly come together
+    const std::unordered_set<std::string>* known = nullptr;
+    const std::set<std::string>* fingerprints = nullptr;
+    for (const v1::RecordChange* change : changes) {
+      const v1::RecordChange& c = *change;
+      const std::string& object = c.object_name();
+      if (last_object == nullptr || *last_object != object) {
+        last_object = &object;
+        auto it = latest_.contains(object) ? fields_.find(object) : fields_.end();
+        known = it == fields_.end() ? nullptr : &it->second;
+        fingerprints = &fingerprints_[object];
       }
-      if (absl::Status s = PollSchemas(200, stop); !s.ok()) return s;
-    }
-  }
-  // A field the known schema lacks: a newer schema is likely on its way (the fetcher publishes
-  // it before the records read with it). Give it a moment before such changes get parked.
-  auto unknown_field = [&]() -> std::string {
-    for (const v1::RecordChange& c : changes) {
-      const std::set<std::string>& known = fields_[c.object_name()];
-      for (const auto& [field, value] : c.fields()) {
-        if (field != "Id" && !known.contains(field)) return StrCat(c.object_name(), ".", field);
+      if (known == nullptr) {
+        if (!given_up_.contains(object)) out.insert(object);
+      } else if (!c.schema_fingerprint().empty() &&
+                 fingerprints->contains(c.schema_fingerprint())) {
+        // Read with a schema received: every field it holds is known, no need to look.
+        continue;
+      } else {
+        for (const auto& [field, value] : c.fields()) {
+          if (known->contains(field) || field == "Id") continue;
+          std::string name = StrCat(object, ".", field);
+          if (!given_up_.contains(name)) out.insert(std::move(name));
+        }
       }
+      if (!all && !out.empty()) break;
     }
-    return "";
+    return out;
   };
-  const auto grace_until = Clock::now() + kNewFieldGrace;
-  for (std::string field = unknown_field(); !field.empty(); field = unknown_field()) {
+  const auto wait_started = Clock::now();
+  std::optional<Clock::time_point> caught_up;
+  bool logged = false;
+  for (std::set<std::string> unknown = missing(false); !unknown.empty(); unknown = missing(false)) {
     if (stop.stop_requested()) return absl::OkStatus();
-    if (Clock::now() >= grace_until) {
-      log->warn("org={} field {} is in no schema received", options_.org_id, field);
+    if (!logged) {
+      log->info("org={} records wait for the schema of {}", options_.org_id, *unknown.begin());
+      logged = true;
+    }
+    if (!caught_up && SchemasCaughtUp()) caught_up = Clock::now();
+    const auto now = Clock::now();
+    if ((caught_up && now - *caught_up >= kSchemaGrace) || now - wait_started >= kSchemaWaitLimit) {
+      for (const std::string& name : missing(true)) {
+        log->warn("org={} {} is in no schema received: its records are parked", options_.org_id,
+                  name);
+        given_up_.insert(name);
+      }
       break;
     }
     if (absl::Status s = PollSchemas(200, stop); !s.ok()) return s;
   }
 
-  std::map<kafka::TopicPartition, int64_t> next;
-  for (const Pending& p : pending_) {
-    int64_t& n = next[{p.topic, p.partition}];
+  for (const Pending& p : batch->pending) {
+    int64_t& n = batch->next[{p.topic, p.partition}];
     n = std::max(n, p.offset + 1);
   }
+  // One batch is applied while the next is read and decoded: wait for the one before, then hand
+  // this one over.
+  if (absl::Status s = Finish(); !s.ok()) return s;
+  Batch* handed = batch.get();
+  in_flight_ = std::move(batch);
+  in_flight_done_ =
+      std::async(std::launch::async, [this, handed, stop] { return Apply(*handed, stop); });
+  return absl::OkStatus();
+}
+
+absl::Status ConsumerLoop::Apply(Batch& batch, const std::stop_token& stop) {
+  auto log = core::Logger("writer");
   std::vector<OffsetUpdate> offsets;
-  for (const auto& [tp, offset] : next) {
+  for (const auto& [tp, offset] : batch.next) {
     offsets.push_back({group_, tp.topic, tp.partition, offset});
   }
-
-  ApplyStats stats;
-  std::vector<DeadLetter> letters;
   for (int attempt = 0;; ++attempt) {
     if (stop.stop_requested()) return absl::OkStatus();
     const auto started = Clock::now();
-    absl::Status s = conn_ == nullptr ? Connect() : absl::OkStatus();
+    absl::Status s = absl::OkStatus();
+    if (apply_conn_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
+          postgres::Connection::Connect(options_.postgres_url);
+      if (conn.ok()) {
+        apply_conn_ = *std::move(conn);
+      } else {
+        s = core::Annotate(conn.status(), "writer: connect to PostgreSQL");
+      }
+    }
     if (s.ok()) {
-      s = conn_->InTransaction([&](postgres::Transaction& tx) -> absl::Status {
-        absl::StatusOr<ApplyStats> applied = ApplyChanges(tx, options_.schema, changes);
+      s = apply_conn_->InTransaction([&](postgres::Transaction& tx) -> absl::Status {
+        absl::StatusOr<ApplyStats> applied = ApplyChanges(tx, options_.schema, batch.changes);
         if (!applied.ok()) return applied.status();
-        stats = *std::move(applied);
-        letters = undecodable;
-        for (size_t index : stats.parked) {
-          const Pending& p = pending_[source[index]];
-          letters.push_back(
-              {p.topic, p.partition, p.offset, stats.outcomes[index].reason, p.value});
+        batch.stats = *std::move(applied);
+        batch.letters = batch.undecodable;
+        for (size_t index : batch.stats.parked) {
+          const Pending& p = batch.pending[batch.source[index]];
+          batch.letters.push_back(
+              {p.topic, p.partition, p.offset, batch.stats.outcomes[index].reason, p.value});
         }
-        if (!letters.empty()) {
-          if (absl::Status ps = ParkMessages(tx, letters); !ps.ok()) return ps;
+        if (!batch.letters.empty()) {
+          if (absl::Status ps = ParkMessages(tx, batch.letters); !ps.ok()) return ps;
         }
         return StoreOffsets(tx, offsets);
       });
@@ -298,38 +377,46 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
     if (s.ok()) {
       metrics_.batch_seconds.Get().Observe(
           std::chrono::duration<double>(Clock::now() - started).count());
-      break;
+      batch.applied = true;
+      return absl::OkStatus();
     }
     metrics_.apply_errors.Get().Increment();
     if (!core::IsRetryable(s)) {
-      return core::Annotate(s, StrCat("apply a batch of ", pending_.size(), " messages"));
+      return core::Annotate(s, StrCat("apply a batch of ", batch.pending.size(), " messages"));
     }
-    log->warn("org={} batch of {} failed, retrying: {}", options_.org_id, pending_.size(),
+    log->warn("org={} batch of {} failed, retrying: {}", options_.org_id, batch.pending.size(),
               std::string(s.message()));
-    if (s.code() == absl::StatusCode::kUnavailable) conn_.reset();
+    if (s.code() == absl::StatusCode::kUnavailable) apply_conn_.reset();
     Backoff(attempt, stop);
   }
+}
 
-  for (const auto& [object, o] : stats.objects) {
+absl::Status ConsumerLoop::Finish() {
+  if (in_flight_ == nullptr) return absl::OkStatus();
+  absl::Status s = in_flight_done_.get();
+  std::unique_ptr<Batch> batch = std::move(in_flight_);
+  if (!s.ok()) return s;
+  if (!batch->applied) return absl::OkStatus();  // stopped before it was stored: read again
+  auto log = core::Logger("writer");
+  for (const auto& [object, o] : batch->stats.objects) {
     const double rows = static_cast<double>(o.applied + o.deleted);
     if (rows > 0) {
       metrics_.rows_applied.WithLabels({options_.org_id, TableLabel(object)}).Increment(rows);
     }
   }
-  if (!letters.empty()) {
-    metrics_.parked.Get().Increment(static_cast<double>(letters.size()));
-    for (const DeadLetter& l : letters) {
+  if (!batch->letters.empty()) {
+    metrics_.parked.Get().Increment(static_cast<double>(batch->letters.size()));
+    for (const DeadLetter& l : batch->letters) {
       log->warn("org={} parked {}/{}@{}: {}", options_.org_id, l.topic, l.partition, l.offset,
                 l.reason);
     }
   }
-  for (const auto& [tp, offset] : next) positions_[tp] = offset;
-  messages_.fetch_add(static_cast<int64_t>(pending_.size()));
+  for (const auto& [tp, offset] : batch->next) positions_[tp] = offset;
+  messages_.fetch_add(static_cast<int64_t>(batch->pending.size()));
   batches_.fetch_add(1);
-  pending_.clear();
   // For lag tooling only: Postgres already holds these offsets.
-  if (absl::Status s = records_->Commit(next); !s.ok()) {
-    log->debug("org={} kafka commit failed: {}", options_.org_id, std::string(s.message()));
+  if (absl::Status c = records_->Commit(batch->next); !c.ok()) {
+    log->debug("org={} kafka commit failed: {}", options_.org_id, std::string(c.message()));
   }
   return absl::OkStatus();
 }
@@ -360,12 +447,20 @@ absl::Status ConsumerLoop::Run(std::stop_token stop) {
       .group_id = group_,
       .client_id = group_,
       .auto_offset_reset = "earliest",
-      .extra = {{"topic.metadata.refresh.interval.ms", "5000"}},
+      // Prefetching is bounded by a few batches (librdkafka's defaults allow 100,000 messages per
+      // partition, up to 64 MiB), so memory does not grow with the backlog. librdkafka 2.0 backs
+      // a partition off for fetch.error.backoff.ms once its queue is over these limits: kept
+      // short, or the loop starves between refills.
+      .extra = {{"topic.metadata.refresh.interval.ms", "5000"},
+                {"session.timeout.ms", std::to_string(options_.session_timeout.count())},
+                {"queued.max.messages.kbytes", "65536"}},
       .on_assign =
           [this](const std::vector<kafka::TopicPartition>& assigned) { return OnAssign(assigned); },
       .on_revoke =
           [this](const std::vector<kafka::TopicPartition>&) {
-            // Not applied, not stored: the next owner reads them again from Postgres's offsets.
+            // The batch being applied is finished first; what is not applied yet is left for the
+            // next owner, which reads it again from Postgres's offsets.
+            if (absl::Status s = Finish(); !s.ok() && revoke_failure_.ok()) revoke_failure_ = s;
             pending_.clear();
             positions_.clear();
           },
@@ -377,11 +472,25 @@ absl::Status ConsumerLoop::Run(std::stop_token stop) {
   log->info("org={} consuming {} in group {}", options_.org_id, records_topic_, group_);
 
   absl::Status result;
-  auto next_lag = Clock::now();
+  auto next_lag = Clock::now(), next_schemas = Clock::now();
   while (!stop.stop_requested()) {
-    if (absl::Status s = PollSchemas(0, stop); !s.ok()) {
-      result = s;
+    if (!revoke_failure_.ok()) {
+      result = revoke_failure_;
       break;
+    }
+    if (Clock::now() >= next_schemas) {
+      if (absl::Status s = PollSchemas(0, stop); !s.ok()) {
+        result = s;
+        break;
+      }
+      next_schemas = Clock::now() + milliseconds(50);
+    }
+    if (in_flight_ != nullptr &&
+        in_flight_done_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      if (absl::Status s = Finish(); !s.ok()) {
+        result = s;
+        break;
+      }
     }
     int timeout_ms = 100;
     if (!pending_.empty()) {
@@ -410,6 +519,8 @@ absl::Status ConsumerLoop::Run(std::stop_token stop) {
       next_lag = Clock::now() + milliseconds(1000);
     }
   }
+  // The batch in flight ends (stored, or left for the next run when stopping) before leaving.
+  if (absl::Status s = Finish(); !s.ok() && result.ok()) result = s;
   running_.store(false);
   log->info("org={} consumer loop stopping", options_.org_id);
   records_->Close();

@@ -6,9 +6,13 @@
 // Schemas. Every writer reads the whole compacted sfbridge.<org>.schemas topic from its start
 // (a consumer of its own that never commits: each writer needs every object's schema, whichever
 // records partitions it holds) and calls EnsureTable for each ObjectSchema, keeping the latest
-// per object in memory. A batch holding records of an object whose schema has not arrived yet
-// waits, reading schemas, until it has; a batch holding a field no schema received yet waits up
-// to 10 s for a newer schema before such changes are parked.
+// per object in memory. A batch holding records of an object, or a field, that no schema received
+// names waits, reading schemas, until one does, or until 10 s after the schemas topic was read
+// to its end (60 s at most); then such changes are parked, and later batches park them without
+// waiting until a newer schema of that object arrives. A schema message that does not decode, or
+// that Postgres refuses as invalid, is parked too; schema DDL that cannot get its table lock in
+// ddl_lock_timeout gives way to readers and is retried with backoff. A change whose
+// schema_fingerprint is one of a schema received is known to hold only known fields.
 //
 // Records are read in consumer group sfbridge-writer-<org> and applied in batches (up to
 // batch_size messages or batch_wait after the first one). One transaction per batch holds the
@@ -18,25 +22,32 @@
 // when none): Postgres is the truth, so a crash at any moment re-reads at most the batch it
 // did not commit, and applying it again is harmless (versions only move forward).
 //
-// Undecodable messages and changes ApplyChanges parks go to sfbridge.dead_letters with their
-// topic, partition and offset in the batch's transaction, and consuming moves on. A retryable
+// Undecodable messages and changes ApplyChanges parks (unknown object, unknown field, a value that
+// does not fit ...) go to sfbridge.dead_letters with their topic, partition and offset in the
+// batch's transaction, are counted and logged with them, and consuming moves on. A retryable
 // failure retries the same batch with backoff (reconnecting); any other failure ends Run with
 // it, nothing of the batch stored.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <set>
 #include <stop_token>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "common/kafka/consumer.h"
 #include "common/postgres/connection.h"
+#include "google/protobuf/arena.h"
+#include "sfbridge/v1/record.pb.h"
 #include "sfbridge/v1/schema.pb.h"
+#include "writer/apply.h"
+#include "writer/dead_letters.h"
 #include "writer/writer_metrics.h"
 
 namespace sfbridge::writer {
@@ -50,6 +61,11 @@ struct ConsumerLoopOptions {
   int batch_size = 5000;
   std::chrono::milliseconds batch_wait{200};
   std::chrono::milliseconds max_backoff{5000};
+  // How long the group waits for a member that stopped heartbeating (a crashed writer) before
+  // its partitions go to the others or to its own restart.
+  std::chrono::milliseconds session_timeout{10'000};
+  // How long schema DDL waits for a table lock before it lets readers go and retries.
+  std::chrono::milliseconds ddl_lock_timeout{2000};
 };
 
 class ConsumerLoop {
@@ -78,7 +94,32 @@ class ConsumerLoop {
   // Reads schema messages for up to `timeout_ms` (0: only what is already there).
   absl::Status PollSchemas(int timeout_ms, const std::stop_token& stop);
   absl::Status HandleSchema(const kafka::Message& m, const std::stop_token& stop);
+  absl::Status ParkSchema(const kafka::Message& m, const std::string& reason,
+                          const std::stop_token& stop);
+  // True once every partition of the schemas topic has been read up to its high watermark.
+  bool SchemasCaughtUp();
+  // A batch read from Kafka and decoded; Apply stores it on a thread of its own while the next
+  // one is read, Finish waits for it and does what follows a commit.
+  struct Batch {
+    std::vector<Pending> pending;
+    std::unique_ptr<google::protobuf::Arena> arena;  // owns `changes`
+    std::vector<const v1::RecordChange*> changes;
+    std::vector<size_t> source;  // changes[i] came from pending[source[i]]
+    std::vector<DeadLetter> undecodable;
+    std::map<kafka::TopicPartition, int64_t> next;  // next offset per partition
+    // Set by Apply once committed.
+    bool applied = false;
+    ApplyStats stats;
+    std::vector<DeadLetter> letters;
+  };
+  // Decodes pending_ into a batch, waits for the schemas it needs, and hands it to Apply after
+  // the batch before it has finished.
   absl::Status Flush(const std::stop_token& stop);
+  // On the applying thread: the batch, its dead letters and offsets in one transaction, retried
+  // while retryable (over apply_conn_, which only this thread touches).
+  absl::Status Apply(Batch& batch, const std::stop_token& stop);
+  // Waits for the batch in flight, if any; then metrics, positions, the Kafka commit.
+  absl::Status Finish();
   std::map<kafka::TopicPartition, int64_t> OnAssign(
       const std::vector<kafka::TopicPartition>& assigned);
   void UpdateLag();
@@ -96,8 +137,17 @@ class ConsumerLoop {
   std::map<std::string, v1::ObjectSchema> latest_;  // object -> last schema ensured
   std::map<std::string, std::string> tables_;       // object -> table (metric label)
   // object -> every field any schema received named (removed fields keep their columns)
-  std::map<std::string, std::set<std::string>> fields_;
+  std::map<std::string, std::unordered_set<std::string>> fields_;
+  std::map<std::string, std::set<std::string>> fingerprints_;  // object -> fingerprints received
+  // "Object" or "Object.Field" no schema named within the grace: records holding them are parked
+  // without waiting, until a newer schema of the object arrives.
+  std::set<std::string> given_up_;
+  std::map<kafka::TopicPartition, int64_t> schemas_read_;  // next schema offset, per partition
   std::vector<Pending> pending_;
+  std::unique_ptr<postgres::Connection> apply_conn_;  // the applying thread's
+  std::unique_ptr<Batch> in_flight_;
+  std::future<absl::Status> in_flight_done_;  // destroyed first: waits for the applying thread
+  absl::Status revoke_failure_;
   std::chrono::steady_clock::time_point batch_started_;
   std::map<kafka::TopicPartition, int64_t> positions_;  // next offset to apply, per partition
   std::atomic<int64_t> batches_{0};

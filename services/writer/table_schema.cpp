@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS sfbridge.dead_letters (
   parked_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (topic, partition, "offset")
 );
+ALTER TABLE sfbridge.field_mappings
+  ADD COLUMN IF NOT EXISTS createable boolean,
+  ADD COLUMN IF NOT EXISTS updateable boolean,
+  ADD COLUMN IF NOT EXISTS calculated boolean,
+  ADD COLUMN IF NOT EXISTS nillable boolean;
 )sql";
 
 // Settings every writer DDL transaction runs with: no NOTICEs from IF NOT EXISTS, and type
@@ -119,6 +124,12 @@ absl::Status EnsureTableIn(Transaction& tx, const std::string& schema,
                            const v1::ObjectSchema& object, const TableOptions& options) {
   if (absl::Status s = tx.Exec(kDdlSettings).status(); !s.ok()) return s;
   if (absl::Status s = Lock(tx); !s.ok()) return s;
+  // After the advisory lock, so that only table locks are bounded by it.
+  if (absl::Status s =
+          tx.Exec(StrCat("SET LOCAL lock_timeout = ", options.lock_timeout.count())).status();
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = EnsureWriterTables(tx); !s.ok()) return s;
   auto org = OneValue(tx, "SELECT org_id FROM sfbridge.orgs WHERE org_id = $1", {object.org_id()});
   if (!org.ok()) return org.status();
@@ -186,13 +197,15 @@ absl::Status EnsureTableIn(Transaction& tx, const std::string& schema,
   // What should exist: a column per field that has one; new names in sorted API-name order.
   struct Wanted {
     std::string field, column, type, field_type;
+    bool createable = false, updateable = false, calculated = false, nillable = false;
   };
   std::vector<Wanted> wanted;
   std::vector<size_t> unnamed;
   for (const v1::FieldSchema& f : object.fields()) {
     std::optional<std::string> type = ColumnType(f.type());
     if (!type) continue;
-    Wanted w{f.name(), "", *type, f.type()};
+    Wanted w{f.name(),       "",          *type, f.type(), f.createable(), f.updateable(),
+             f.calculated(), f.nillable()};
     if (f.name() == "Id") {
       w.column = "id";
     } else if (auto it = field_to_column.find(f.name()); it != field_to_column.end()) {
@@ -249,18 +262,27 @@ absl::Status EnsureTableIn(Transaction& tx, const std::string& schema,
   if (!wanted.empty()) {
     std::string sql =
         "INSERT INTO sfbridge.field_mappings (org_id, object_name, field_name, column_name, "
-        "field_type) VALUES ";
+        "field_type, createable, updateable, calculated, nillable) VALUES ";
     Params params = {object.org_id(), object.name()};
+    auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
     for (size_t i = 0; i < wanted.size(); ++i) {
       size_t p = params.size();
-      core::StrAppend(&sql, i ? ", " : "", "($1, $2, $", p + 1, ", $", p + 2, ", $", p + 3, ")");
+      core::StrAppend(&sql, i ? ", " : "", "($1, $2");
+      for (size_t k = 1; k <= 7; ++k) core::StrAppend(&sql, ", $", p + k);
+      core::StrAppend(&sql, ")");
       params.push_back(wanted[i].field);
       params.push_back(wanted[i].column);
       params.push_back(wanted[i].field_type);
+      params.push_back(flag(wanted[i].createable));
+      params.push_back(flag(wanted[i].updateable));
+      params.push_back(flag(wanted[i].calculated));
+      params.push_back(flag(wanted[i].nillable));
     }
     core::StrAppend(&sql,
                     " ON CONFLICT (org_id, object_name, field_name) DO UPDATE SET "
-                    "column_name = excluded.column_name, field_type = excluded.field_type");
+                    "column_name = excluded.column_name, field_type = excluded.field_type, "
+                    "createable = excluded.createable, updateable = excluded.updateable, "
+                    "calculated = excluded.calculated, nillable = excluded.nillable");
     if (s = tx.Exec(sql, params).status(); !s.ok()) return s;
   }
   return Grant(tx, schema, table, options.read_role);

@@ -21,10 +21,14 @@
 //
 // Stored mapping, written in the same transaction as the DDL:
 //   sfbridge.synced_tables  (org_id, object_name) -> (schema_name, table_name), fingerprint
-//   sfbridge.field_mappings (org_id, object_name, field_name) -> (column_name, field_type)
+//   sfbridge.field_mappings (org_id, object_name, field_name) -> (column_name, field_type,
+//                            createable, updateable, calculated, nillable)
+// The four flags are describe's, for the proxy, which refuses writes Salesforce would not take;
+// EnsureWriterTables adds their columns to a field_mappings table that lacks them.
 //
 // Evolution, applied by EnsureTable when the ObjectSchema changes:
-//   - a new field: ALTER TABLE ... ADD COLUMN, nullable, no default (no table rewrite).
+//   - a new field: ALTER TABLE ... ADD COLUMN, nullable, no default (no table rewrite: the lock
+//     is held for milliseconds; lock_timeout bounds the wait for it).
 //   - a removed field: its column and its mapping row stay with the data they hold; it is simply
 //     no longer in new records, so nothing writes it.
 //   - a changed type (old column type O, new type N; never loses a value):
@@ -44,6 +48,7 @@
 // Concurrency: the DDL of every writer is serialized by one transaction-level advisory lock
 // (kDdlLockKey), so writers of a consumer group may call these at once.
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -80,9 +85,14 @@ std::optional<std::string> ColumnType(std::string_view salesforce_type);
 struct TableOptions {
   // Role granted SELECT when it exists; empty: grant nothing.
   std::string read_role = "sfbridge_read";
+  // How long the DDL waits for a lock on the table (lock_timeout). A waiting ALTER TABLE queues
+  // every reader behind it, so it gives up after this and fails kAborted (retry later) rather
+  // than block readers for as long as the longest open transaction on the table.
+  std::chrono::milliseconds lock_timeout{2000};
 };
 
-// Creates the writer's control tables when missing: sfbridge.synced_tables (above) and
+// Creates the writer's control tables when missing: sfbridge.synced_tables (above), the flag
+// columns of sfbridge.field_mappings, and
 //   sfbridge.dead_letters (id, topic, partition, "offset", reason, payload bytea, parked_at),
 //   unique on (topic, partition, "offset").
 // Needs the control plane (control::Migrate) first. Idempotent; EnsureTable calls it too.

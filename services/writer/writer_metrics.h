@@ -20,7 +20,12 @@ struct WriterMetrics {
         apply_errors(registry.CounterFamily("sfbridge_writer_apply_errors_total",
                                             "Failed attempts to apply a batch or a schema")),
         parked(registry.CounterFamily("sfbridge_writer_parked_total",
-                                      "Messages parked in sfbridge.dead_letters")) {}
+                                      "Messages parked in sfbridge.dead_letters")) {
+    // Series without labels are shown from the start, at 0, rather than only once they move.
+    batch_seconds.Get();
+    apply_errors.Get();
+    parked.Get();
+  }
 
   core::Family<core::Counter>& rows_applied;
   core::Family<core::Histogram>& batch_seconds;

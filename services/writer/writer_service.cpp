@@ -55,6 +55,18 @@ core::ConfigSchema WriterConfigSchema() {
          .help = "Longest wait for a batch to fill after its first message",
          .default_value = "200ms",
          .min = 0});
+  s.Add({.name = "writer.ddl-lock-timeout",
+         .type = ConfigType::kDuration,
+         .help = "Longest wait of a column change for its table lock; readers queue behind it, so "
+                 "it then gives way and retries",
+         .default_value = "2s",
+         .min = 1});
+  s.Add({.name = "kafka.session-timeout",
+         .type = ConfigType::kDuration,
+         .help = "How long the consumer group waits for a writer that stopped (crashed) before "
+                 "its partitions move on; the broker bounds it (6s..30min by default)",
+         .default_value = "10s",
+         .min = 1});
   s.Add({.name = "grpc.port",
          .type = ConfigType::kInt,
          .help = "Port of the gRPC Writer service; 0 picks a free one",
@@ -77,6 +89,8 @@ absl::StatusOr<WriterOptions> WriterOptionsFromConfig(const core::Config& c) {
   o.read_role = c.GetString("writer.read-role");
   o.batch_size = static_cast<int>(c.GetInt("writer.batch-size"));
   o.batch_wait = c.GetDuration("writer.batch-wait");
+  o.ddl_lock_timeout = c.GetDuration("writer.ddl-lock-timeout");
+  o.session_timeout = c.GetDuration("kafka.session-timeout");
   o.grpc_port = static_cast<int>(c.GetInt("grpc.port"));
   o.grpc_host = c.GetString("grpc.host");
   o.metrics_port = static_cast<int>(c.GetInt("metrics.port"));
@@ -156,7 +170,9 @@ absl::Status WriterService::Run(std::stop_token stop) {
                      .schema = options_.schema,
                      .read_role = options_.read_role,
                      .batch_size = options_.batch_size,
-                     .batch_wait = options_.batch_wait},
+                     .batch_wait = options_.batch_wait,
+                     .session_timeout = options_.session_timeout,
+                     .ddl_lock_timeout = options_.ddl_lock_timeout},
                     metrics);
   absl::Status loop_result;
   std::atomic<bool> loop_done{false};

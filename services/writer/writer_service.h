@@ -30,6 +30,8 @@ struct WriterOptions {
   std::string read_role = "sfbridge_read";
   int batch_size = 5000;
   std::chrono::milliseconds batch_wait{200};
+  std::chrono::milliseconds session_timeout{10'000};
+  std::chrono::milliseconds ddl_lock_timeout{2000};
   std::string grpc_host = "0.0.0.0";
   int grpc_port = 50051;    // 0: any free port; negative: no gRPC server
   int metrics_port = 9464;  // 0: any free port; negative: no admin server

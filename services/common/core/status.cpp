@@ -53,7 +53,10 @@ absl::StatusCode HttpStatusToCode(int http_status) {
 absl::StatusCode SqlStateToCode(std::string_view sqlstate) {
   if (sqlstate.size() != 5) return absl::StatusCode::kUnknown;
   if (sqlstate == "00000") return absl::StatusCode::kOk;
-  if (sqlstate == "40001" || sqlstate == "40P01") return absl::StatusCode::kAborted;
+  // Serialization failure, deadlock, lock not available (lock_timeout): try again.
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
+    return absl::StatusCode::kAborted;
+  }
   if (sqlstate == "57014") return absl::StatusCode::kCancelled;
   if (sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03") {
     return absl::StatusCode::kUnavailable;

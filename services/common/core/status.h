@@ -23,8 +23,8 @@ bool IsRetryable(const absl::Status& status);
 absl::StatusCode HttpStatusToCode(int http_status);
 
 // The status code that fits a PostgreSQL SQLSTATE (five characters, e.g. "23505"):
-// connection failures (08), serialization failures and deadlocks (40001, 40P01), lack of
-// resources (53), and operator intervention (57P01..57P03) are retryable.
+// connection failures (08), serialization failures, deadlocks and lock timeouts (40001, 40P01,
+// 55P03), lack of resources (53), and operator intervention (57P01..57P03) are retryable.
 absl::StatusCode SqlStateToCode(std::string_view sqlstate);
 
 // "context: message", keeping the code. For adding what was being attempted.

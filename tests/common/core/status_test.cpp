@@ -42,6 +42,7 @@ TEST(StatusTest, SqlStateMapping) {
   EXPECT_EQ(SqlStateToCode("40001"), StatusCode::kAborted);
   EXPECT_EQ(SqlStateToCode("40P01"), StatusCode::kAborted);
   EXPECT_EQ(SqlStateToCode("53300"), StatusCode::kResourceExhausted);
+  EXPECT_EQ(SqlStateToCode("55P03"), StatusCode::kAborted);
   EXPECT_EQ(SqlStateToCode("57P01"), StatusCode::kUnavailable);
   EXPECT_EQ(SqlStateToCode("57014"), StatusCode::kCancelled);
   EXPECT_EQ(SqlStateToCode("23505"), StatusCode::kAlreadyExists);

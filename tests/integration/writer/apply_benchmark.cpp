@@ -21,6 +21,7 @@
 #include "common/control/org_settings.h"
 #include "common/postgres/connection.h"
 #include "tests/harness/test_env.h"
+#include "tests/integration/writer/bench_object.h"
 #include "writer/apply.h"
 #include "writer/table_schema.h"
 #include "writer/values.h"
@@ -29,6 +30,8 @@ namespace {
 
 using namespace sfbridge;
 using Clock = std::chrono::steady_clock;
+using writer::bench::Id;
+using writer::bench::kFields;
 
 constexpr const char* kOrg = "00D000000000001AAA";
 constexpr const char* kSchema = "salesforce";
@@ -36,54 +39,10 @@ constexpr int kRows = 200'000;
 constexpr int kBatch = 5'000;
 constexpr int kRuns = 3;
 
-const std::vector<std::pair<std::string, std::string>> kFields = {
-    {"Name", "string"},          {"Email__c", "email"},
-    {"Phone__c", "phone"},       {"Street__c", "textarea"},
-    {"City__c", "string"},       {"Stage__c", "picklist"},
-    {"OwnerId", "reference"},    {"Amount__c", "currency"},
-    {"Cost__c", "currency"},     {"Margin__c", "percent"},
-    {"Score__c", "double"},      {"Units__c", "int"},
-    {"Visits__c", "int"},        {"Serial__c", "long"},
-    {"CreatedDate", "datetime"}, {"SystemModstamp", "datetime"},
-    {"Due__c", "date"},          {"IsActive__c", "boolean"},
-    {"Tags__c", "multipicklist"}};
-
 void Check(const absl::Status& s, const char* what) {
   if (s.ok()) return;
   std::fprintf(stderr, "%s: %s\n", what, std::string(s.message()).c_str());
   std::exit(1);
-}
-
-v1::FieldValue Value(const std::string& type, int64_t row, int64_t version) {
-  v1::FieldValue v;
-  const int64_t n = row * 7919 + version;
-  if (type == "currency") {
-    v.set_number(std::to_string(n % 100000000) + "." + std::to_string(10 + n % 90));
-  } else if (type == "percent" || type == "double") {
-    v.set_number(std::to_string(n % 1000) + ".125");
-  } else if (type == "int") {
-    v.set_number(std::to_string(n % 100000));
-  } else if (type == "long") {
-    v.set_number(std::to_string(n * 1000003));
-  } else if (type == "datetime") {
-    v.set_datetime_ms(1'600'000'000'000 + n * 1000 + 123);
-  } else if (type == "date") {
-    v.set_date_days(18000 + n % 5000);
-  } else if (type == "boolean") {
-    v.set_boolean(n % 2 == 0);
-  } else if (type == "multipicklist") {
-    v.set_multi("Red;Green");
-  } else if (type == "reference") {
-    v.set_text("005000000000" + std::to_string(100000 + n % 900000));
-  } else {
-    v.set_text("value " + std::to_string(n) + " of row " + std::to_string(row));
-  }
-  return v;
-}
-
-std::string Id(int64_t row) {
-  std::string digits = std::to_string(row);
-  return "a0B" + std::string(15 - digits.size(), '0') + digits;
 }
 
 std::vector<v1::RecordChange> Batch(int begin, int64_t version) {
@@ -96,7 +55,8 @@ std::vector<v1::RecordChange> Batch(int begin, int64_t version) {
     c.set_record_id(Id(row));
     c.set_system_modstamp_ms(1'700'000'000'000 + version);
     auto& fields = *c.mutable_fields();
-    for (const auto& [name, type] : kFields) fields[name] = Value(type, row, version);
+    for (const auto& [name, type] : kFields)
+      fields[name] = writer::bench::Value(type, row, version);
     out.push_back(std::move(c));
   }
   return out;

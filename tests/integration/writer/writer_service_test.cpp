@@ -12,10 +12,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <random>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -39,6 +42,7 @@
 #include "tests/harness/child_process.h"
 #include "tests/harness/test_env.h"
 #include "tests/integration/sync_test_support.h"
+#include "tests/integration/writer/writer_stream_support.h"
 #include "writer/consumer_loop.h"
 #include "writer/offsets.h"
 #include "writer/table_schema.h"
@@ -58,76 +62,11 @@ constexpr std::string_view kPassword = "writer-pass-word-token-4Kx";
 constexpr int kPartitions = 3;
 
 using RunningWriter = testing::RunningService<WriterService>;
+using testing_support::Differences;
+using testing_support::EndOffsets;
+using testing_support::FreePort;
+using testing_support::ProduceAll;
 using RunningFetcher = testing::RunningService<fetcher::FetcherService>;
-
-// Sends messages and waits for every acknowledgement; returns their offsets in order.
-std::vector<int64_t> ProduceAll(const std::string& topic,
-                                const std::vector<std::pair<std::string, std::string>>& messages) {
-  std::vector<int64_t> offsets(messages.size(), -1);
-  int failed = 0;
-  auto producer = kafka::Producer::Create({.brokers = testing::KafkaBrokers()},
-                                          [&](const kafka::DeliveryReport& r) {
-                                            if (r.status.ok()) {
-                                              offsets[r.tag] = r.offset;
-                                            } else {
-                                              ++failed;
-                                            }
-                                          });
-  EXPECT_TRUE(producer.ok()) << producer.status();
-  for (size_t i = 0; i < messages.size(); ++i) {
-    while (true) {
-      absl::Status s = (*producer)->Produce(topic, messages[i].first, messages[i].second, i);
-      if (s.code() == absl::StatusCode::kResourceExhausted) {
-        (*producer)->Poll(50);
-        continue;
-      }
-      EXPECT_TRUE(s.ok()) << s;
-      break;
-    }
-  }
-  EXPECT_TRUE((*producer)->Flush(60'000).ok());
-  EXPECT_EQ(failed, 0);
-  return offsets;
-}
-
-// partition -> high watermark of `topic`, asked from the broker.
-std::map<int32_t, int64_t> EndOffsets(const std::string& topic, int partitions) {
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "bootstrap.servers", testing::KafkaBrokers().c_str(), err, sizeof err);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  std::map<int32_t, int64_t> out;
-  for (int p = 0; p < partitions; ++p) {
-    int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t e =
-        rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10'000);
-    EXPECT_EQ(e, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(e);
-    out[p] = high;
-  }
-  rd_kafka_destroy(rk);
-  return out;
-}
-
-std::string Differences(const std::map<std::string, int64_t>& expected,
-                        const std::map<std::string, int64_t>& stored) {
-  int missing = 0, extra = 0, stale = 0;
-  std::string example;
-  for (const auto& [id, stamp] : expected) {
-    auto it = stored.find(id);
-    if (it == stored.end()) {
-      if (++missing == 1 && example.empty()) example = StrCat("missing ", id);
-    } else if (it->second != stamp) {
-      if (++stale == 1 && example.empty()) {
-        example = StrCat("stale ", id, " ", it->second, " != ", stamp);
-      }
-    }
-  }
-  for (const auto& [id, s] : stored) {
-    if (!expected.contains(id) && ++extra == 1 && example.empty()) example = StrCat("extra ", id);
-  }
-  if (missing + extra + stale == 0) return "";
-  return StrCat("missing=", missing, " extra=", extra, " stale=", stale, " (", example, ")");
-}
 
 class WriterServiceTest : public ::testing::Test {
  protected:
@@ -370,9 +309,10 @@ TEST_F(WriterServiceTest, RestartMidStreamConvergesExactly) {
               static_cast<long long>(second->service().messages_applied()), second_seconds);
   EXPECT_EQ(Differences(expected, Stored(object)), "");
   EXPECT_EQ(StoredOffsets(), ends);
+  // The counters follow the commits; once stopped they hold every batch committed.
+  ASSERT_TRUE(second->Stop().ok());
   EXPECT_EQ(first_messages + second->service().messages_applied(),
             static_cast<int64_t>(messages.size()));
-  ASSERT_TRUE(second->Stop().ok());
 }
 
 TEST_F(WriterServiceTest, GarbageMessageIsParkedAndTheRestApplied) {
@@ -401,7 +341,35 @@ TEST_F(WriterServiceTest, GarbageMessageIsParkedAndTheRestApplied) {
   EXPECT_EQ(*letters->rows[0][0], control::RecordsTopic(org_id_));
   EXPECT_EQ(std::stoll(*letters->rows[0][1]), offsets[1]);
   EXPECT_NE(letters->rows[0][2]->find("undecodable"), std::string::npos);
-  EXPECT_NE(writer->service().metrics().RenderText().find("sfbridge_writer_parked_total 1"),
+  // Counted once the batch's commit is seen through (right after it).
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        return writer->service().metrics().RenderText().find("sfbridge_writer_parked_total 1\n") !=
+               std::string::npos;
+      },
+      seconds(10)))
+      << writer->service().metrics().RenderText();
+  ASSERT_TRUE(writer->Stop().ok());
+}
+
+TEST_F(WriterServiceTest, AGarbageSchemaIsParkedAndTheOthersApply) {
+  CreateTopics();
+  const std::string object = "Contraption__c";
+  const std::vector<int64_t> garbage = ProduceAll(
+      control::SchemasTopic(org_id_), {{object, std::string("\x0a\xff\xff\xff\x0f junk", 12)}});
+  PublishSchema(object);
+  const std::string key = "a09000000000001";
+  ProduceAll(control::RecordsTopic(org_id_),
+             {{key, Change(object, key, 1000).SerializeAsString()}});
+  auto writer = std::make_unique<RunningWriter>(Options());
+  ASSERT_TRUE(testing::WaitUntil([&] { return Stored(object).contains(key); }, seconds(60)));
+  auto letters = conn_->Exec("SELECT topic, \"offset\", reason FROM sfbridge.dead_letters");
+  ASSERT_TRUE(letters.ok()) << letters.status();
+  ASSERT_EQ(letters->rows.size(), 1u);
+  EXPECT_EQ(*letters->rows[0][0], control::SchemasTopic(org_id_));
+  EXPECT_EQ(std::stoll(*letters->rows[0][1]), garbage.at(0));
+  EXPECT_EQ(*letters->rows[0][2], "undecodable ObjectSchema");
+  EXPECT_NE(writer->service().metrics().RenderText().find("sfbridge_writer_parked_total 1\n"),
             std::string::npos);
   ASSERT_TRUE(writer->Stop().ok());
 }
@@ -531,8 +499,8 @@ TEST_F(WriterServiceTest, StartsFromTheOffsetsStoredInPostgres) {
   const auto rows = Stored(object);
   EXPECT_EQ(rows.size(), after.size());
   for (const auto& [id, value] : before) EXPECT_FALSE(rows.contains(id)) << id;
-  EXPECT_EQ(writer->service().messages_applied(), static_cast<int64_t>(after.size()));
   ASSERT_TRUE(writer->Stop().ok());
+  EXPECT_EQ(writer->service().messages_applied(), static_cast<int64_t>(after.size()));
 }
 
 TEST_F(WriterServiceTest, RecordsWithANewFieldWaitForTheNewerSchema) {
@@ -570,45 +538,44 @@ TEST_F(WriterServiceTest, RecordsWithANewFieldWaitForTheNewerSchema) {
   ASSERT_TRUE(writer->Stop().ok());
 }
 
-// A free TCP port on 127.0.0.1 (free when this returns; good enough for a test).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-TEST_F(WriterServiceTest, BinaryAppliesServesMetricsAndStopsOnSigterm) {
+// The binary with good and bad input: every metric family on /metrics with the values the run
+// implies, bad messages logged with topic/partition/offset, offsets in Postgres and in Kafka.
+TEST_F(WriterServiceTest, BinaryAppliesParksServesMetricsAndStopsOnSigterm) {
   CreateTopics();
   const std::string object = "Doohickey__c";
   PublishSchema(object);
+  const std::string topic = control::RecordsTopic(org_id_);
   std::vector<std::pair<std::string, std::string>> messages;
   for (int i = 0; i < 100; ++i) {
     const std::string id = StrCat("a04", 1000000 + i);
     messages.push_back({id, Change(object, id, 1000 + i).SerializeAsString()});
   }
-  ProduceAll(control::RecordsTopic(org_id_), messages);
+  // Bad input: bytes that are no RecordChange, an object no schema names, a field no schema has.
+  v1::RecordChange unknown_field = Change(object, "a04000000000998", 5000);
+  (*unknown_field.mutable_fields())["NoSuchField__c"].set_text("x");
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"a04000000000997", std::string("\x0a\xff\xff\xff\x0f garbage", 15)},
+      {"a04000000000996", Change("NoSuchObject__c", "a04000000000996", 5000).SerializeAsString()},
+      {"a04000000000998", unknown_field.SerializeAsString()}};
+  ProduceAll(topic, messages);
+  std::vector<int64_t> bad_offsets = ProduceAll(topic, bad);
 
   const int port = FreePort();
   std::map<std::string, std::string> env = {
       {"SFBRIDGE_POSTGRES_URL", db_.url()},   {"SFBRIDGE_KAFKA_BROKERS", testing::KafkaBrokers()},
       {"SFBRIDGE_ORG_ID", org_id_},           {"SFBRIDGE_GRPC_PORT", "0"},
       {"SFBRIDGE_GRPC_HOST", "127.0.0.1"},    {"SFBRIDGE_METRICS_PORT", std::to_string(port)},
-      {"SFBRIDGE_METRICS_HOST", "127.0.0.1"},
+      {"SFBRIDGE_METRICS_HOST", "127.0.0.1"}, {"SFBRIDGE_LOG_FORMAT", "text"},
   };
   auto child = testing::ChildProcess::Start({SFBRIDGE_WRITER}, env);
   ASSERT_NE(child, nullptr);
   auto line = child->WaitForLine("writer gRPC listening on 127.0.0.1:", seconds(60));
   ASSERT_TRUE(line.has_value()) << child->Output();
-  ASSERT_TRUE(
-      testing::WaitUntil([&] { return Stored(object).size() == messages.size(); }, seconds(60)))
+  const auto ends = EndOffsets(topic, kPartitions);
+  // The bad messages wait out the schema grace (10 s) before they are parked.
+  ASSERT_TRUE(testing::WaitUntil([&] { return StoredOffsets() == ends; }, seconds(90)))
       << child->Output();
+  EXPECT_EQ(Stored(object).size(), messages.size());
 
   auto transport = salesforce::PocoTransport::Create({});
   ASSERT_TRUE(transport.ok());
@@ -616,19 +583,239 @@ TEST_F(WriterServiceTest, BinaryAppliesServesMetricsAndStopsOnSigterm) {
   auto ready = (*transport)->Send({.url = base + "/readyz", .timeout = seconds(10)});
   ASSERT_TRUE(ready.ok()) << ready.status();
   EXPECT_EQ(ready->status, 200);
-  auto metrics = (*transport)->Send({.url = base + "/metrics", .timeout = seconds(10)});
-  ASSERT_TRUE(metrics.ok()) << metrics.status();
-  EXPECT_NE(metrics->body.find(StrCat("sfbridge_writer_rows_applied_total{org=\"", org_id_,
-                                      "\",table=\"doohickey__c\"} 100")),
-            std::string::npos)
-      << metrics->body;
+  std::string page;
+  auto scrape = [&] {
+    auto metrics = (*transport)->Send({.url = base + "/metrics", .timeout = seconds(10)});
+    EXPECT_TRUE(metrics.ok()) << metrics.status();
+    EXPECT_EQ(metrics.ok() ? metrics->status : 0, 200);
+    page = metrics.ok() ? metrics->body : "";
+    return page;
+  };
+  auto lag = [&](int partition) {
+    return testing_support::Sample(page, StrCat("sfbridge_writer_consumer_lag{topic=\"", topic,
+                                                "\",partition=\"", partition, "\"}"));
+  };
+  // The lag gauges are refreshed every second: all three partitions read to their end.
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        scrape();
+        for (int p = 0; p < kPartitions; ++p) {
+          if (lag(p) != 0.0) return false;
+        }
+        return true;
+      },
+      seconds(30)))
+      << page;
+  EXPECT_EQ(testing_support::Sample(page, StrCat("sfbridge_writer_rows_applied_total{org=\"",
+                                                 org_id_, "\",table=\"doohickey__c\"}")),
+            100.0)
+      << page;
+  EXPECT_EQ(testing_support::Sample(page, "sfbridge_writer_parked_total"), 3.0) << page;
+  EXPECT_EQ(testing_support::Sample(page, "sfbridge_writer_apply_errors_total"), 0.0) << page;
+  const std::optional<double> batches =
+      testing_support::Sample(page, "sfbridge_writer_batch_seconds_count");
+  ASSERT_TRUE(batches.has_value()) << page;
+  EXPECT_GE(*batches, 1.0);
+  EXPECT_EQ(testing_support::Sample(page, "sfbridge_writer_batch_seconds_bucket{le=\"+Inf\"}"),
+            *batches);
+  const std::optional<double> batch_sum =
+      testing_support::Sample(page, "sfbridge_writer_batch_seconds_sum");
+  ASSERT_TRUE(batch_sum.has_value()) << page;
+  EXPECT_GT(*batch_sum, 0.0);
+  EXPECT_LT(*batch_sum / *batches, 10.0);  // seconds per batch of at most 103 small messages
+
+  // Logged with topic/partition/offset, parked with the reason, the partition moved past them.
+  const std::string output = child->Output();
+  auto letters = conn_->Exec(
+      "SELECT partition, \"offset\", reason FROM sfbridge.dead_letters ORDER BY reason");
+  ASSERT_TRUE(letters.ok()) << letters.status();
+  ASSERT_EQ(letters->rows.size(), 3u);
+  std::vector<std::string> reasons;
+  for (const auto& row : letters->rows) {
+    reasons.push_back(*row[2]);
+    EXPECT_NE(output.find(StrCat("parked ", topic, "/", *row[0], "@", *row[1], ": ", *row[2])),
+              std::string::npos)
+        << *row[2] << "\n"
+        << output;
+  }
+  std::set<int64_t> parked_offsets;
+  for (const auto& row : letters->rows) parked_offsets.insert(std::stoll(*row[1]));
+  EXPECT_EQ(parked_offsets, std::set<int64_t>(bad_offsets.begin(), bad_offsets.end()));
+  EXPECT_EQ(reasons[0].rfind("undecodable RecordChange", 0), 0u) << reasons[0];
+  EXPECT_EQ(reasons[1].rfind("unknown field NoSuchField__c of Doohickey__c", 0), 0u) << reasons[1];
+  EXPECT_EQ(reasons[2].rfind("unknown object NoSuchObject__c", 0), 0u) << reasons[2];
+
+  // Kafka holds the same offsets, for lag tooling.
+  EXPECT_EQ(testing_support::KafkaCommittedOffsets(control::WriterConsumerGroup(org_id_), topic,
+                                                   kPartitions),
+            ends);
 
   child->Signal(SIGTERM);
   std::optional<int> code = child->Wait(seconds(30));
   ASSERT_TRUE(code.has_value()) << child->Output();
   EXPECT_EQ(*code, 0) << child->Output();
-  EXPECT_EQ(StoredOffsets(), EndOffsets(control::RecordsTopic(org_id_), kPartitions));
+  EXPECT_EQ(StoredOffsets(), ends);
 }
+
+// Unknown objects and fields are parked once the schema grace has passed, and no later batch
+// waits for them again, until a schema naming them arrives: then they apply.
+TEST_F(WriterServiceTest, UnknownObjectAndFieldAreParkedThenApplyOnceTheirSchemaArrives) {
+  CreateTopics();
+  const std::string object = "Whatsit__c", later = "Latecomer__c";
+  PublishSchema(object);
+  const std::string topic = control::RecordsTopic(org_id_);
+  const std::string key = "a07000000000001";  // one key: one partition, in order
+  v1::RecordChange with_color = Change(object, key, 2000);
+  (*with_color.mutable_fields())["Color__c"].set_text("teal");
+  ProduceAll(topic, {{key, Change(object, key, 1000).SerializeAsString()},
+                     {key, Change(later, key, 1000).SerializeAsString()},
+                     {key, with_color.SerializeAsString()}});
+  auto writer = std::make_unique<RunningWriter>(Options());
+  auto parked = [&] {
+    auto r = conn_->Exec("SELECT count(*) FROM sfbridge.dead_letters");
+    return r.ok() ? std::stoi(*r->rows[0][0]) : -1;
+  };
+  ASSERT_TRUE(testing::WaitUntil([&] { return parked() == 2; }, seconds(60)));
+  EXPECT_EQ(Stored(object).at(key), 1000);
+
+  // Both names are given up: the next batch holding them is parked without the 10 s wait, and
+  // the partition keeps moving.
+  const auto start = SteadyClock::now();
+  ProduceAll(topic, {{key, Change(later, key, 1500).SerializeAsString()},
+                     {key, with_color.SerializeAsString()},
+                     {key, Change(object, key, 3000).SerializeAsString()}});
+  ASSERT_TRUE(testing::WaitUntil([&] { return Stored(object).at(key) == 3000; }, seconds(30)));
+  EXPECT_LT(SteadyClock::now() - start, seconds(8));
+  EXPECT_EQ(parked(), 4);
+
+  // Their schemas arrive: the same kinds of changes now apply.
+  PublishSchema(later);
+  v1::ObjectSchema v2;
+  v2.set_org_id(org_id_);
+  v2.set_name(object);
+  v2.set_fingerprint("whatsit-v2");
+  v2.set_version(2);
+  for (auto [name, type] : std::vector<std::pair<std::string, std::string>>{
+           {"Id", "id"}, {"Name", "string"}, {"Amount__c", "currency"}, {"Color__c", "string"}}) {
+    auto* f = v2.add_fields();
+    f->set_name(name);
+    f->set_type(type);
+  }
+  ProduceAll(control::SchemasTopic(org_id_), {{object, v2.SerializeAsString()}});
+  // Both tables are there (Color__c mapped, Latecomer__c registered) before the records come.
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        auto r = conn_->Exec(
+            "SELECT (SELECT count(*) FROM sfbridge.field_mappings WHERE org_id = $1 AND "
+            "field_name = 'Color__c') + (SELECT count(*) FROM sfbridge.synced_tables WHERE "
+            "org_id = $1 AND object_name = $2)",
+            {org_id_, later});
+        return r.ok() && *r->rows[0][0] == "2";
+      },
+      seconds(30)));
+  v1::RecordChange newer_color = Change(object, key, 4000);
+  (*newer_color.mutable_fields())["Color__c"].set_text("ochre");
+  ProduceAll(topic, {{key, Change(later, key, 2500).SerializeAsString()},
+                     {key, newer_color.SerializeAsString()}});
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return Stored(object).at(key) == 4000 && Stored(later).contains(key); }, seconds(30)));
+  auto color = conn_->Exec("SELECT color__c FROM salesforce.whatsit__c WHERE id = $1", {key});
+  ASSERT_TRUE(color.ok()) << color.status();
+  EXPECT_EQ(color->rows[0][0].value_or("<null>"), "ochre");
+  EXPECT_EQ(Stored(later).at(key), 2500);
+  EXPECT_EQ(parked(), 4);
+  ASSERT_TRUE(writer->Stop().ok());
+}
+
+// One record's versions delivered shuffled and duplicated end as the newest; a deletion followed
+// by a late older update stays deleted; a newer update after a deletion brings the record back.
+// With batches of one message every version meets the guards in Postgres; with large batches
+// most are resolved within the batch.
+class ShuffledVersionsTest : public WriterServiceTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(ShuffledVersionsTest, EndAsTheNewestAndDeletionsStay) {
+  CreateTopics();
+  const std::string object = "Shuffle__c";
+  PublishSchema(object);
+  std::mt19937 random(GetParam() * 7 + 1);
+  struct Version {
+    int64_t modstamp;
+    bool deleted;
+  };
+  std::map<std::string, std::vector<Version>> versions;
+  std::map<std::string, int64_t> expected, tombstones, undeleted;
+  // Plain records: five updates each, shuffled and duplicated.
+  for (int r = 0; r < 20; ++r) {
+    const std::string id = StrCat("a08", 1000000 + r);
+    for (int v = 1; v <= 5; ++v) versions[id].push_back({1000 * v + r, false});
+    expected[id] = 5000 + r;
+  }
+  // Deleted at 4000 with updates at 1000..3000 (some after the deletion in the stream).
+  for (int r = 20; r < 30; ++r) {
+    const std::string id = StrCat("a08", 1000000 + r);
+    for (int v = 1; v <= 3; ++v) versions[id].push_back({1000 * v + r, false});
+    versions[id].push_back({4000 + r, true});
+    tombstones[id] = 4000 + r;
+  }
+  // Deleted at 2000, then undeleted in Salesforce (a newer version at 3000).
+  for (int r = 30; r < 35; ++r) {
+    const std::string id = StrCat("a08", 1000000 + r);
+    versions[id] = {{1000 + r, false}, {2000 + r, true}, {3000 + r, false}};
+    expected[id] = 3000 + r;
+    undeleted[id] = 2000 + r;
+  }
+  std::vector<std::pair<std::string, std::string>> stream;
+  for (const auto& [id, list] : versions) {
+    for (const Version& v : list) {
+      const int copies = 1 + static_cast<int>(random() % 3);
+      for (int c = 0; c < copies; ++c) {
+        stream.push_back({id, Change(object, id, v.modstamp, v.deleted).SerializeAsString()});
+      }
+    }
+  }
+  std::shuffle(stream.begin(), stream.end(), random);
+  // The deleted records also get their oldest update once more at the very end: late, after
+  // the deletion was applied.
+  for (int r = 20; r < 30; ++r) {
+    const std::string id = StrCat("a08", 1000000 + r);
+    stream.push_back({id, Change(object, id, 1000 + r).SerializeAsString()});
+  }
+  ProduceAll(control::RecordsTopic(org_id_), stream);
+
+  auto writer = std::make_unique<RunningWriter>(Options(/*batch_size=*/GetParam()));
+  const auto ends = EndOffsets(control::RecordsTopic(org_id_), kPartitions);
+  ASSERT_TRUE(testing::WaitUntil([&] { return StoredOffsets() == ends; }, seconds(120)));
+  EXPECT_EQ(Differences(expected, Stored(object)), "");
+  auto rows = conn_->Exec("SELECT id, name, amount__c::text FROM salesforce.shuffle__c");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  for (const auto& row : rows->rows) {
+    const int64_t ms = expected.at(*row[0]);
+    EXPECT_EQ(row[1].value_or("<null>"), StrCat("name ", *row[0], " ", ms));
+    EXPECT_EQ(row[2].value_or("<null>"), StrCat(ms % 100000, ".25"));
+  }
+  auto tombs =
+      conn_->Exec("SELECT id, modstamp_ms FROM salesforce._tombstones WHERE object = $1", {object});
+  ASSERT_TRUE(tombs.ok()) << tombs.status();
+  std::map<std::string, int64_t> stored_tombs;
+  for (const auto& row : tombs->rows) {
+    // An undeleted record keeps the tombstone of its deletion when that was applied on its own;
+    // within one batch the newer version simply wins and no tombstone is needed.
+    if (auto it = undeleted.find(*row[0]); it != undeleted.end()) {
+      EXPECT_EQ(std::stoll(*row[1]), it->second) << *row[0];
+    } else {
+      stored_tombs[*row[0]] = std::stoll(*row[1]);
+    }
+  }
+  EXPECT_EQ(stored_tombs, tombstones);
+  auto letters = conn_->Exec("SELECT count(*) FROM sfbridge.dead_letters");
+  ASSERT_TRUE(letters.ok());
+  EXPECT_EQ(*letters->rows[0][0], "0");
+  ASSERT_TRUE(writer->Stop().ok());
+  EXPECT_EQ(writer->service().messages_applied(), static_cast<int64_t>(stream.size()));
+}
+
+INSTANTIATE_TEST_SUITE_P(BatchSizes, ShuffledVersionsTest, ::testing::Values(1, 5000),
+                         [](const auto& info) { return StrCat("Batch", info.param); });
 
 }  // namespace
 }  // namespace sfbridge::writer
