@@ -15,6 +15,8 @@ packages=(
   postgresql-15 postgresql-client-15 postgresql-contrib
   openjdk-17-jre-headless maven
   prometheus jq curl
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev openssl
+  python3-psycopg libpostgresql-jdbc-java openjdk-17-jdk-headless
 )
 
 missing=()

@@ -1,0 +1,47 @@
+#pragma once
+
+// Salesforce's verdicts as Postgres errors (DESIGN.md invariant 6): a fitting SQLSTATE,
+// Salesforce's own message, and the offending fields mapped back to the table's columns (in the
+// detail, and the first one in the error's column field).
+//
+//   REQUIRED_FIELD_MISSING                    23502 not_null_violation
+//   DUPLICATE_VALUE                           23505 unique_violation
+//   FIELD_CUSTOM_VALIDATION_EXCEPTION         23514 check_violation
+//   INVALID_CROSS_REFERENCE_KEY               23503 foreign_key_violation
+//   STRING_TOO_LONG                           22001 string_data_right_truncation
+//   NUMBER_OUTSIDE_VALID_RANGE                22003 numeric_value_out_of_range
+//   INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST,
+//   INVALID_EMAIL_ADDRESS                     22023 invalid_parameter_value
+//   MALFORMED_ID, JSON_PARSER_ERROR           22P02 invalid_text_representation
+//   INSUFFICIENT_ACCESS_OR_READONLY,
+//   INVALID_FIELD_FOR_INSERT_UPDATE           42501 insufficient_privilege
+//   INVALID_FIELD                             42703 undefined_column
+//   ENTITY_IS_DELETED, NOT_FOUND              40001 serialization_failure (the record changed
+//                                             in Salesforce meanwhile: retry)
+//   UNABLE_TO_LOCK_ROW                        55P03 lock_not_available
+//   REQUEST_LIMIT_EXCEEDED                    53400 configuration_limit_exceeded
+//   any other code of a 4xx reply             22000 data_exception; of a 5xx reply 58000
+// Pure and thread-safe.
+
+#include <string>
+#include <string_view>
+
+#include "common/salesforce/api_error.h"
+#include "proxy/write_path.h"
+#include "proxy/writes/catalog.h"
+#include "proxy/writes/statement_analysis.h"
+
+namespace sfbridge::proxy::writes {
+
+std::string_view SqlStateFor(std::string_view error_code, int http_status);
+
+// The error of Salesforce refusing `operation` on `table` (records_before: how many records of
+// the statement Salesforce had already accepted in earlier calls, kept there; 0 normally).
+PgError SalesforceRejection(const salesforce::ApiError& error, const SyncedTable& table,
+                            Operation operation, size_t records_before = 0);
+
+// An error of the write path's own, on `table` (schema and table fields filled in).
+PgError TableError(std::string_view sqlstate, std::string message, const SyncedTable& table,
+                   std::string detail = {}, std::string hint = {});
+
+}  // namespace sfbridge::proxy::writes

@@ -1,0 +1,82 @@
+#pragma once
+
+// The write path's RequestGate (DESIGN.md invariant 5): before every HTTP request of the
+// Salesforce client that costs an API call (the write, each read-back query, every retry) it
+// takes one token of the org's shared rate budget in the PRIORITY lane (a client is waiting; the
+// lane may also take the reserve the fetchers must leave), waiting for it at most `max_wait`.
+// Token requests to the OAuth endpoint are not API calls and take nothing. Observe passes
+// Sforce-Limit-Info on to the budget.
+//
+// A refusal comes back as kResourceExhausted carrying the kBudgetRefusalPayload payload (so the
+// caller can tell it from Salesforce's own REQUEST_LIMIT_EXCEEDED), and nothing is sent.
+// Time spent taking tokens is added to a per-thread counter (WaitedThisThread), so that the
+// write path can tell it apart from Salesforce's time.
+//
+// Prepaying: a write knows how many calls it will make (the write and its read-back per 200
+// records). Prepay(n) makes the thread's next Acquire take n tokens in one statement and keep
+// n - 1 for the thread's following Acquires; a retry beyond them takes its own. Forfeit() drops
+// what is left (when a call failed and the rest will not be made): the budget may be
+// under-spent, never over-spent.
+//
+// Observe records the org's usage at most once per kObserveInterval (the latest value then):
+// the budget needs its trend, not every reply's.
+//
+// Thread-safe: each Acquire borrows one of up to `connections` control-plane connections (a
+// RateBudget is single-connection), opened on first use; a broken one is replaced.
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/control/budget.h"
+#include "common/core/clock.h"
+#include "common/postgres/connection.h"
+#include "common/salesforce/request_gate.h"
+
+namespace sfbridge::proxy::writes {
+
+inline constexpr char kBudgetRefusalPayload[] = "type.sfbridge/proxy.BudgetRefusal";
+
+class PriorityBudgetGate final : public salesforce::RequestGate {
+ public:
+  PriorityBudgetGate(std::string control_url, std::string org_id, core::Clock& clock,
+                     std::chrono::milliseconds max_wait, int connections = 4);
+  ~PriorityBudgetGate() override;
+
+  absl::Status Acquire(salesforce::CallKind kind, salesforce::Priority priority) override;
+  void Observe(const salesforce::LimitInfo& info) override;
+
+  static constexpr std::chrono::milliseconds kObserveInterval{1'000};
+
+  static void Prepay(int tokens);
+  static void Forfeit();
+
+  // Token waits of the calling thread since the last ResetWaited (nanoseconds).
+  static std::chrono::nanoseconds WaitedThisThread();
+  static void ResetWaited();
+
+  // True when `status` is a refusal of this gate.
+  static bool IsBudgetRefusal(const absl::Status& status);
+
+ private:
+  struct Slot {
+    std::unique_ptr<postgres::Connection> conn;
+    std::unique_ptr<control::RateBudget> budget;
+  };
+  absl::StatusOr<std::unique_ptr<Slot>> Borrow();
+  void Return(std::unique_ptr<Slot> slot);
+
+  const std::string control_url_;
+  const std::string org_id_;
+  core::Clock& clock_;
+  const std::chrono::milliseconds max_wait_;
+  const int max_slots_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Slot>> idle_;  // guarded by mu_
+  int open_ = 0;                             // guarded by mu_
+  core::Clock::MonoTime next_observe_{};     // guarded by mu_
+};
+
+}  // namespace sfbridge::proxy::writes
