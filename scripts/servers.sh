@@ -6,6 +6,7 @@
 #   scripts/servers.sh pg-stop DIR
 #   scripts/servers.sh kafka-start DIR   format storage (first time) + start; prints host:port
 #   scripts/servers.sh kafka-stop DIR
+#   scripts/servers.sh free-port         prints a loopback port nothing listens on
 #
 # DIR/url (PostgreSQL) and DIR/brokers (Kafka) hold what to connect to; DIR/*.log the logs.
 set -euo pipefail
@@ -154,5 +155,6 @@ case "${1:-}" in
   pg-stop) pg_stop "${2:?DIR}" ;;
   kafka-start) kafka_start "${2:?DIR}" ;;
   kafka-stop) kafka_stop "${2:?DIR}" ;;
+  free-port) free_port ;;
   *) echo "usage: $0 pg-start|pg-stop|kafka-start|kafka-stop DIR" >&2; exit 2 ;;
 esac

@@ -80,6 +80,7 @@ sfsim_url=$(sed -n 's/^sfsim listening on //p' "$work/sfsim.log" | head -1)
 # The chart, rendered for this machine.
 "$helm" template t "$chart" --kube-version "$kube_version" \
   --set kafka.brokers="$brokers" --set postgres.existingSecret=pg --set postgres.host=127.0.0.1 \
+  --set postgres.port="$(sed -E 's#.*:([0-9]+)/.*#\1#' <<<"$db_url")" \
   --set "orgs[0].id=$org" --set "orgs[0].salesforce.existingSecret=sf" \
   --set "orgs[0].salesforce.loginUrl=$sfsim_url" --set "orgs[0].objects={Account,Contact}" \
   --set "orgs[0].writer.schema=sf_$suffix" >"$work/manifests.yaml"

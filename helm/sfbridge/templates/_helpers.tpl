@@ -133,11 +133,10 @@ merged over them. Keys come out sorted, one "key = value" line each. Args: dict 
 {{- else if eq .component "proxy" -}}
 {{- $writer := include "sfbridge.settings" (dict "root" $root "org" $org "component" "writer") | fromYaml -}}
 {{- $cfg = mergeOverwrite $cfg (include "sfbridge.salesforceConfig" . | fromYaml) -}}
-{{- $_ := set $cfg "proxy.host" "0.0.0.0" -}}
-{{- $_ := set $cfg "proxy.port" $s.port -}}
-{{- $_ := set $cfg "proxy.upstream-host" $root.Values.postgres.host -}}
-{{- $_ := set $cfg "proxy.upstream-port" $root.Values.postgres.port -}}
-{{- $_ := set $cfg "writer.schema" $writer.schema -}}
+{{- $_ := set $cfg "listen.host" "0.0.0.0" -}}
+{{- $_ := set $cfg "listen.port" $s.port -}}
+{{- $_ := set $cfg "upstream.host" $root.Values.postgres.host -}}
+{{- $_ := set $cfg "upstream.port" $root.Values.postgres.port -}}
 {{- $_ := set $cfg "writer.address" (printf "%s:%v" (include "sfbridge.componentName" (dict "root" $root "org" $org "component" "writer")) $writer.grpcPort) -}}
 {{- if $s.tls.enabled -}}
 {{- $_ := set $cfg "tls.cert" (printf "%s/tls.crt" (include "sfbridge.tlsDir" .)) -}}
