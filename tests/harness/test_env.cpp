@@ -1,6 +1,9 @@
 #include "tests/harness/test_env.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -139,6 +142,19 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   if (!result.group_left_running) child->WaitForOutputEnd(std::chrono::seconds(5));
   result.output = child->Output();
   return result;  // the ChildProcess kills whatever of its group is left
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
 }
 
 }  // namespace sfbridge::testing

@@ -58,4 +58,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 // The repository's root directory.
 std::string SourceDir();
 
+// A free TCP port on 127.0.0.1 (free when this returns; good enough for a test).
+int FreePort();
+
 }  // namespace sfbridge::testing

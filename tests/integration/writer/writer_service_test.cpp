@@ -62,9 +62,9 @@ constexpr std::string_view kPassword = "writer-pass-word-token-4Kx";
 constexpr int kPartitions = 3;
 
 using RunningWriter = testing::RunningService<WriterService>;
+using sfbridge::testing::FreePort;
 using testing_support::Differences;
 using testing_support::EndOffsets;
-using testing_support::FreePort;
 using testing_support::ProduceAll;
 using RunningFetcher = testing::RunningService<fetcher::FetcherService>;
 

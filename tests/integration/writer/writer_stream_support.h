@@ -120,20 +120,6 @@ inline std::string Differences(const std::map<std::string, int64_t>& expected,
   return core::StrCat("missing=", missing, " extra=", extra, " stale=", stale, " (", example, ")");
 }
 
-// A free TCP port on 127.0.0.1 (free when this returns; good enough for a test).
-inline int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // The value of the sample `series` (name with its labels exactly as rendered, e.g.
 // `sfbridge_writer_parked_total` or `x{a="b"}`) in a Prometheus text page; nullopt when absent.
 inline std::optional<double> Sample(const std::string& page, const std::string& series) {
