@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/core/logging.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
 #include "writer/naming.h"
@@ -43,6 +44,7 @@ struct Column {
   const std::string* field;  // API name
   std::string name;          // unquoted
   std::string type;
+  std::string base_type;  // without a type modifier: what a parameter is cast to
   ColumnKind kind;
 };
 
@@ -222,129 +224,327 @@ Rendering Render(const ChangeList& changes, const std::vector<size_t>& indexes,
   return out;
 }
 
-// What the table and the tombstones hold for `ids` now; ids with neither are absent.
-absl::StatusOr<std::unordered_map<std::string, Stored>> Probe(
-    Transaction& tx, const std::string& qtable, const std::string& qtomb, const std::string& object,
-    const std::vector<std::string_view>& ids) {
-  std::unordered_map<std::string, Stored> stored;
-  if (ids.empty()) return stored;
-  // Correlated subqueries are always index lookups, one per id, whatever the planner would
-  // guess about a join against the array (a sequential scan of the table, at worst). The
-  // tombstones are only looked at when the object has any.
-  auto r = tx.Exec(StrCat("SELECT id, row_ms, tomb_ms FROM (SELECT l.id, (SELECT t._modstamp_ms "
-                          "FROM ",
-                          qtable,
-                          " t WHERE t.id = l.id) AS row_ms, CASE WHEN (SELECT "
-                          "EXISTS (SELECT 1 FROM ",
-                          qtomb,
-                          " WHERE object = $1)) THEN (SELECT "
-                          "tb.modstamp_ms FROM ",
-                          qtomb,
-                          " tb WHERE tb.object = $1 AND "
-                          "tb.id = l.id) END AS tomb_ms FROM unnest($2::text[]) AS l(id) "
-                          "OFFSET 0) x WHERE row_ms IS NOT NULL OR tomb_ms IS NOT NULL"),
-                   {object, TextArray(ids)});
+// What one round trip learned, under the locks it took.
+struct Probed {
+  std::optional<std::string> version;  // of the object's synced_tables row; none: unregistered
+  std::unordered_map<std::string, Stored> stored;  // ids with neither row nor tombstone absent
+};
+
+// One simple query, so one round trip: takes the table lock the writes need anyway (ROW
+// EXCLUSIVE: a concurrent EnsureTable (ACCESS EXCLUSIVE) either finished before or waits until
+// this transaction ends) and the table's advisory lock (writers of one table take turns, so what
+// is read next stays true until commit), then reads the layout's version and what the table and
+// the tombstones hold for `ids`.
+absl::StatusOr<Probed> LockAndProbe(Transaction& tx, const std::string& qtable,
+                                    const std::string& qtomb, const std::string& schema,
+                                    const std::string& table, const std::string& org_id,
+                                    const std::string& object,
+                                    const std::vector<std::string_view>& ids) {
+  const std::string lobject = tx.QuoteLiteral(object);
+  std::string sql = StrCat(
+      "LOCK TABLE ", qtable,
+      " IN ROW EXCLUSIVE MODE; SELECT pg_advisory_xact_lock(hashtextextended(",
+      tx.QuoteLiteral(qtable), ", ", std::to_string(kApplyLockSeed), ")); ",
+      "SELECT NULL::text, NULL::bigint, NULL::bigint, st.xmin::text FROM sfbridge.synced_tables st "
+      "WHERE st.org_id = ",
+      tx.QuoteLiteral(org_id), " AND st.object_name = ", lobject,
+      " AND st.schema_name = ", tx.QuoteLiteral(schema),
+      " AND st.table_name = ", tx.QuoteLiteral(table));
+  if (!ids.empty()) {
+    // Correlated subqueries are always index lookups, one per id, whatever the planner would
+    // guess about a join against the array (a sequential scan of the table, at worst). The
+    // tombstones are only looked at when the object has any.
+    StrAppend(&sql, " UNION ALL SELECT id, row_ms, tomb_ms, NULL FROM (SELECT l.id, (SELECT ",
+              "t._modstamp_ms FROM ", qtable,
+              " t WHERE t.id = l.id) AS row_ms, CASE WHEN (SELECT EXISTS (SELECT 1 FROM ", qtomb,
+              " WHERE object = ", lobject, ")) THEN (SELECT tb.modstamp_ms FROM ", qtomb,
+              " tb WHERE tb.object = ", lobject, " AND tb.id = l.id) END AS tomb_ms FROM unnest(",
+              tx.QuoteLiteral(TextArray(ids)),
+              "::text[]) AS l(id) OFFSET 0) x WHERE row_ms IS NOT NULL OR tomb_ms IS NOT NULL");
+  }
+  auto r = tx.Exec(sql);
   if (!r.ok()) return r.status();
+  Probed out;
   for (const auto& row : r->rows) {
-    Stored& s = stored[*row[0]];
+    if (!row[0]) {
+      out.version = row[3];
+      continue;
+    }
+    Stored& s = out.stored[*row[0]];
     if (row[1]) s.row_ms = std::stoll(*row[1]);
     if (row[2]) s.tomb_ms = std::stoll(*row[2]);
   }
-  return stored;
+  return out;
 }
 
-// Applies the changes at `indexes` (all of one org and object) and fills in their outcomes.
-absl::Status ApplyObject(Transaction& tx, const std::string& schema, const ChangeList& changes,
-                         const std::vector<size_t>& indexes, ApplyStats& stats) {
-  const std::string& org_id = changes[indexes[0]].org_id();
-  const std::string& object = changes[indexes[0]].object_name();
-  ObjectStats& os = stats.objects[object];
-  auto park = [&](size_t i, std::string reason) {
-    stats.outcomes[i] = RecordOutcome{Outcome::kParked, 0, std::move(reason)};
-    stats.parked.push_back(i);
-    ++os.parked;
-  };
-
-  auto mapping = LoadTableMapping(tx, schema, org_id, object);
-  if (!mapping.ok()) return mapping.status();
-  if (!*mapping) {
-    for (size_t i : indexes) {
-      park(i,
-           StrCat("unknown object ", object, ": no table in schema ", schema, " for org ", org_id));
+// A table's columns as Render and the writes use them; refers into `mapping`.
+struct Layout {
+  explicit Layout(const TableMapping& mapping) {
+    for (const auto& [field, info] : mapping.fields) {
+      if (field == "Id") continue;
+      by_field.Add(field, static_cast<int>(columns.size()));
+      columns.push_back(Column{&field, info.column, info.type, info.base_type, KindOf(info.type)});
     }
-    return absl::OkStatus();
-  }
-  const std::string qtable = StrCat(tx.QuoteName(schema), ".", tx.QuoteName((*mapping)->table));
-  const std::string qtomb = StrCat(tx.QuoteName(schema), ".", tx.QuoteName(kTombstones));
-  // Writers of one table take turns: what the probe below reads stays true until commit.
-  if (absl::Status s = tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))",
-                               {qtable, std::to_string(kApplyLockSeed)})
-                           .status();
-      !s.ok()) {
-    return s;
   }
   std::vector<Column> columns;
   FieldIndex by_field;
-  for (const auto& [field, info] : (*mapping)->fields) {
-    if (field == "Id") continue;
-    by_field.Add(field, static_cast<int>(columns.size()));
-    columns.push_back(Column{&field, info.column, info.type, KindOf(info.type)});
-  }
+};
 
-  // Render on a helper thread while the server looks up what is stored for these records.
-  std::vector<std::string_view> ids;
-  ids.reserve(indexes.size());
-  for (size_t i : indexes) {
-    if (!changes[i].record_id().empty() && changes[i].system_modstamp_ms() > 0) {
-      ids.push_back(changes[i].record_id());
+// Up to ApplyOptions::few_changes changes of an object (and this many parameters) are written
+// with plain statements (WriteFew); more go through COPY and staging (WriteMany), which costs a
+// few more round trips and a TEMP table's file operations but scales.
+inline constexpr size_t kMaxParameters = 30'000;
+
+bool IsSmall(const ApplyOptions& options, size_t changes, size_t columns) {
+  return changes <= options.few_changes && changes * (columns + 2) <= kMaxParameters;
+}
+
+// The winners to write, as positions into the rendering.
+struct Writes {
+  std::vector<size_t> fresh;    // no row and no tombstone at or after the version
+  std::vector<size_t> upserts;  // newer than the stored row
+  std::vector<size_t> deletes;  // every winning deletion (a stale one still records its tombstone)
+};
+
+struct TableRef {
+  const std::string& qtable;
+  const std::string& qtomb;
+  const std::string& object;
+  std::string object_sql;  // how the statements name the object: "$1" or a literal
+  const std::vector<Column>& columns;
+  std::vector<std::string> qcolumns;  // the columns' names quoted
+};
+
+// INSERT ... ON CONFLICT of the rows `source` yields (columns id, _modstamp_ms and those of
+// `mask`, as s.*) with the version guards: not at or before a tombstone, not older than the row.
+std::string UpsertSql(const TableRef& t, const std::string& mask, std::string_view source,
+                      std::string_view filter) {
+  std::string names, values, sets;
+  for (size_t col = 0; col < t.columns.size(); ++col) {
+    if (mask[col] != '1') continue;
+    const std::string& q = t.qcolumns[col];
+    StrAppend(&names, ", ", q);
+    StrAppend(&values, ", s.", q);
+    StrAppend(&sets, ", ", q, " = excluded.", q);
+  }
+  return StrCat("INSERT INTO ", t.qtable, " AS t (id, _modstamp_ms", names, ") ",
+                "SELECT s.id, s._modstamp_ms", values, " FROM ", source, " WHERE ", filter,
+                "NOT EXISTS (SELECT 1 FROM ", t.qtomb, " tb WHERE tb.object = ", t.object_sql,
+                " AND tb.id = s.id AND tb.modstamp_ms >= s._modstamp_ms) ",
+                "ON CONFLICT (id) DO UPDATE SET _modstamp_ms = excluded._modstamp_ms, "
+                "_synced_at = now()",
+                sets, " WHERE excluded._modstamp_ms >= t._modstamp_ms");
+}
+
+// Deleting the rows `source` names (s.id, s._modstamp_ms) unless they are newer ...
+std::string DeleteRowsSql(const TableRef& t, std::string_view source, std::string_view filter) {
+  return StrCat("DELETE FROM ", t.qtable, " t USING ", source, " WHERE ", filter,
+                "t.id = s.id AND t._modstamp_ms <= s._modstamp_ms RETURNING t.id");
+}
+// ... and moving their tombstones forward.
+std::string TombstonesSql(const TableRef& t, std::string_view source, std::string_view filter) {
+  return StrCat("INSERT INTO ", t.qtomb, " AS tb (object, id, modstamp_ms) SELECT ", t.object_sql,
+                ", s.id, s._modstamp_ms FROM ", source, " WHERE ", filter,
+                "true ON CONFLICT (object, id) DO UPDATE SET "
+                "modstamp_ms = excluded.modstamp_ms, deleted_at = now() "
+                "WHERE excluded.modstamp_ms > tb.modstamp_ms");
+}
+std::string DeleteSql(const TableRef& t, std::string_view source, std::string_view filter) {
+  return StrCat("WITH gone AS (", DeleteRowsSql(t, source, filter), ") ",
+                TombstonesSql(t, source, filter));
+}
+
+absl::Status CheckUpserted(int64_t upserted, int64_t expected) {
+  if (upserted == expected) return absl::OkStatus();
+  return absl::AbortedError(StrCat("expected to write ", expected, " rows, wrote ", upserted,
+                                   ": the table changed under the batch; retry"));
+}
+
+// The fields of a rendered line back as parameters: COPY text unescaped, \N as NULL.
+std::vector<postgres::Value> LineFields(std::string_view line) {
+  std::vector<postgres::Value> fields;
+  size_t pos = 0;
+  while (true) {
+    const size_t tab = std::min(line.find('\t', pos), line.size());
+    const std::string_view f = line.substr(pos, tab - pos);
+    if (f == "\\N") {
+      fields.emplace_back(std::nullopt);
+    } else {
+      std::string text;
+      text.reserve(f.size());
+      for (size_t i = 0; i < f.size(); ++i) {
+        if (f[i] != '\\' || i + 1 == f.size()) {
+          text.push_back(f[i]);
+          continue;
+        }
+        const char e = f[++i];
+        text.push_back(e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e);
+      }
+      fields.emplace_back(std::move(text));
+    }
+    if (tab == line.size()) return fields;
+    pos = tab + 1;
+  }
+}
+
+// A few changes: one parameterized statement per field set and one for the deletions, straight
+// against the table.
+absl::Status WriteFew(Transaction& tx, const TableRef& t, const Rendering& rendering,
+                      const Writes& writes) {
+  auto line_fields = [&](size_t k) {
+    const Line& line = rendering.lines[k];
+    return LineFields(
+        std::string_view(rendering.buf).substr(line.begin, line.body_end - line.begin));
+  };
+  std::map<int, std::vector<size_t>> by_group;
+  for (const auto* list : {&writes.fresh, &writes.upserts}) {
+    for (size_t k : *list) by_group[rendering.lines[k].group].push_back(k);
+  }
+  for (const auto& [mask, group] : rendering.groups) {
+    auto it = by_group.find(group);
+    if (it == by_group.end()) continue;
+    postgres::Params params = {t.object};
+    std::string rows, names = "id, _modstamp_ms";
+    for (size_t col = 0; col < t.columns.size(); ++col) {
+      if (mask[col] == '1') StrAppend(&names, ", ", t.qcolumns[col]);
+    }
+    for (size_t k : it->second) {
+      std::vector<postgres::Value> fields = line_fields(k);
+      StrAppend(&rows, rows.empty() ? "(" : ", (");
+      for (size_t f = 0; f < fields.size(); ++f) {
+        if (f >= 2 && mask[f - 2] != '1') continue;
+        params.push_back(std::move(fields[f]));
+        const std::string& type = f == 0 ? "text" : f == 1 ? "bigint" : t.columns[f - 2].base_type;
+        StrAppend(&rows, f == 0 ? "$" : ", $", std::to_string(params.size()), "::", type);
+      }
+      rows.push_back(')');
+    }
+    auto r =
+        tx.Exec(UpsertSql(t, mask, StrCat("(VALUES ", rows, ") AS s(", names, ")"), ""), params);
+    if (!r.ok()) return r.status();
+    if (absl::Status s = CheckUpserted(r->affected_rows, static_cast<int64_t>(it->second.size()));
+        !s.ok()) {
+      return s;
     }
   }
-  // In index order (for C-like collations), so that the lookups walk the index forward.
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  Rendering rendering;
-  std::thread renderer([&] { rendering = Render(changes, indexes, columns, by_field, object); });
-  auto probed = Probe(tx, qtable, qtomb, object, ids);
-  renderer.join();
-  if (!probed.ok()) return probed.status();
-  const std::unordered_map<std::string, Stored>& stored = *probed;
-  for (auto& [k, reason] : rendering.parked) park(indexes[k], std::move(reason));
-  const std::string& buf = rendering.buf;
-  const std::vector<Line>& lines = rendering.lines;
-  const std::vector<bool>& valid = rendering.valid;
-  const std::map<std::string, int>& groups = rendering.groups;
+  if (!writes.deletes.empty()) {
+    postgres::Params params = {t.object};
+    std::string rows;
+    for (size_t k : writes.deletes) {
+      std::vector<postgres::Value> fields = line_fields(k);
+      params.push_back(std::move(fields[0]));
+      params.push_back(std::move(fields[1]));
+      StrAppend(&rows, rows.empty() ? "" : ", ", "($", std::to_string(params.size() - 1),
+                "::text, $", std::to_string(params.size()), "::bigint)");
+    }
+    const std::string source = StrCat("(VALUES ", rows, ") AS s(id, _modstamp_ms)");
+    if (absl::Status s = tx.Exec(DeleteSql(t, source, ""), params).status(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
 
-  // The newest version of each record: highest modstamp, then a deletion, then the later one.
-  std::unordered_map<std::string_view, size_t> winner_of;
-  winner_of.reserve(indexes.size());
+// Many changes: new rows COPYed straight into the table, the rest through a TEMP staging table.
+absl::Status WriteMany(Transaction& tx, const TableRef& t, Rendering& rendering,
+                       const Writes& writes) {
+  const std::string& buf = rendering.buf;
+  std::string fresh, staged;
+  for (size_t k : writes.fresh) {
+    const Line& line = rendering.lines[k];
+    fresh.append(buf, line.begin, line.body_end - line.begin);
+    fresh.push_back('\n');
+  }
+  std::set<int> staged_groups;
+  for (const auto* list : {&writes.upserts, &writes.deletes}) {
+    for (size_t k : *list) {
+      const Line& line = rendering.lines[k];
+      staged.append(buf, line.begin, line.end - line.begin);
+      if (line.group >= 0) staged_groups.insert(line.group);
+    }
+  }
+  std::string().swap(rendering.buf);  // the lines now live in `fresh` and `staged`
+
+  std::vector<std::string> table_columns = {"id", "_modstamp_ms"};
+  for (const Column& col : t.columns) table_columns.push_back(tx.QuoteName(col.name));
+  if (!fresh.empty()) {
+    // No row and no tombstone at or after this version: a plain COPY is exactly the insert.
+    if (absl::Status s = tx.CopyIn(t.qtable, table_columns, fresh); !s.ok()) return s;
+  }
+  if (staged.empty()) return absl::OkStatus();
+  // Staging: a TEMP table of the table's layout, one per layout and connection.
+  std::string layout = t.qtable;
+  for (const Column& col : t.columns) StrAppend(&layout, "|", col.name, " ", col.type);
+  const std::string stage =
+      StrCat("pg_temp.", tx.QuoteName("sfbridge_stage_" + StableHash(layout)));
+  // CREATE TEMP TABLE IF NOT EXISTS would otherwise send a NOTICE every batch.
+  std::string ddl = StrCat(
+      "SET LOCAL client_min_messages = warning; CREATE TEMP TABLE IF NOT "
+      "EXISTS ",
+      stage, " (id text, _modstamp_ms bigint");
+  for (const Column& col : t.columns) StrAppend(&ddl, ", ", tx.QuoteName(col.name), " ", col.type);
+  StrAppend(&ddl, ", _deleted boolean, _group integer) ON COMMIT DELETE ROWS; TRUNCATE ", stage);
+  if (absl::Status s = tx.Exec(ddl).status(); !s.ok()) return s;
+  std::vector<std::string> stage_columns = table_columns;
+  stage_columns.push_back("_deleted");
+  stage_columns.push_back("_group");
+  if (absl::Status s = tx.CopyIn(stage, stage_columns, staged); !s.ok()) return s;
+
+  // The version guards are repeated in SQL, so the statements are right on their own.
+  const std::string source = StrCat(stage, " s");
+  int64_t upserted = 0;
+  for (const auto& [mask, group] : rendering.groups) {
+    if (!staged_groups.contains(group)) continue;
+    auto r =
+        tx.Exec(UpsertSql(t, mask, source, StrCat("s._group = ", std::to_string(group), " AND ")),
+                {t.object});
+    if (!r.ok()) return r.status();
+    upserted += r->affected_rows;
+  }
+  if (absl::Status s = CheckUpserted(upserted, static_cast<int64_t>(writes.upserts.size()));
+      !s.ok()) {
+    return s;
+  }
+  if (writes.deletes.empty()) return absl::OkStatus();
+  return tx.Exec(DeleteSql(t, source, "s._deleted AND "), {t.object}).status();
+}
+
+// The newest version of each record: highest modstamp, then a deletion, then the later one.
+struct Winners {
+  std::unordered_map<std::string_view, size_t> of;  // record id -> position of its winner
+  std::vector<size_t> list;                         // positions, in order
+};
+
+Winners ChooseWinners(const ChangeList& changes, const std::vector<size_t>& indexes,
+                      const std::vector<bool>& valid) {
+  Winners w;
+  w.of.reserve(indexes.size());
   for (size_t k = 0; k < indexes.size(); ++k) {
     if (!valid[k]) continue;
     const v1::RecordChange& c = changes[indexes[k]];
-    auto [it, inserted] = winner_of.try_emplace(c.record_id(), k);
+    auto [it, inserted] = w.of.try_emplace(c.record_id(), k);
     if (inserted) continue;
-    const v1::RecordChange& w = changes[indexes[it->second]];
+    const v1::RecordChange& best = changes[indexes[it->second]];
     if (std::make_pair(c.system_modstamp_ms(), c.deleted()) >=
-        std::make_pair(w.system_modstamp_ms(), w.deleted())) {
+        std::make_pair(best.system_modstamp_ms(), best.deleted())) {
       it->second = k;
     }
   }
-  std::vector<size_t> winners;
-  winners.reserve(winner_of.size());
+  w.list.reserve(w.of.size());
   for (size_t k = 0; k < indexes.size(); ++k) {
-    if (valid[k] && winner_of[changes[indexes[k]].record_id()] == k) winners.push_back(k);
+    if (valid[k] && w.of.at(changes[indexes[k]].record_id()) == k) w.list.push_back(k);
   }
-  if (winners.empty()) return absl::OkStatus();
+  return w;
+}
 
-  // Decide each winner from what is stored: new rows are COPYed straight into the table, newer
-  // versions of stored rows and deletions go through staging, the rest is stale.
-  std::string fresh, staged;
-  int64_t fresh_rows = 0, staged_upserts = 0, staged_deletes = 0;
-  std::set<int> staged_groups;
-  for (size_t k : winners) {
+// Decides each winner from what is stored (its outcome, counted in `os`): new rows, newer
+// versions of stored rows and deletions are to be written, the rest is stale.
+Writes Decide(const ChangeList& changes, const std::vector<size_t>& indexes, const Winners& winners,
+              const std::unordered_map<std::string, Stored>& stored, ApplyStats& stats,
+              ObjectStats& os) {
+  Writes writes;
+  for (size_t k : winners.list) {
     const v1::RecordChange& c = changes[indexes[k]];
     const int64_t ms = c.system_modstamp_ms();
     RecordOutcome& out = stats.outcomes[indexes[k]];
-    const Line& line = lines[k];
     auto it = stored.find(c.record_id());
     const Stored s = it == stored.end() ? Stored{} : it->second;
     if (c.deleted()) {
@@ -360,8 +560,7 @@ absl::Status ApplyObject(Transaction& tx, const std::string& schema, const Chang
       }
       // A stale deletion still records its tombstone (it never moves one back): Salesforce did
       // delete the record at that version.
-      staged.append(buf, line.begin, line.end - line.begin);
-      ++staged_deletes;
+      writes.deletes.push_back(k);
       continue;
     }
     if ((s.row_ms && *s.row_ms > ms) || (s.tomb_ms && *s.tomb_ms >= ms)) {
@@ -371,102 +570,129 @@ absl::Status ApplyObject(Transaction& tx, const std::string& schema, const Chang
     }
     out = RecordOutcome{Outcome::kApplied, ms, ""};
     ++os.applied;
-    if (s.row_ms) {
-      staged.append(buf, line.begin, line.end - line.begin);
-      staged_groups.insert(line.group);
-      ++staged_upserts;
-    } else {
-      fresh.append(buf, line.begin, line.body_end - line.begin);
-      fresh.push_back('\n');
-      ++fresh_rows;
-    }
+    (s.row_ms ? writes.upserts : writes.fresh).push_back(k);
   }
-  std::string().swap(rendering.buf);  // the lines now live in `fresh` and `staged`
+  return writes;
+}
 
-  std::vector<std::string> table_columns = {"id", "_modstamp_ms"};
-  for (const Column& col : columns) table_columns.push_back(tx.QuoteName(col.name));
-  if (fresh_rows > 0) {
-    // No row and no tombstone at or after this version: a plain COPY is exactly the insert.
-    if (absl::Status s = tx.CopyIn(qtable, table_columns, fresh); !s.ok()) return s;
-  }
-  if (!staged.empty()) {
-    // Staging: a TEMP table of the table's layout, one per layout and connection.
-    std::string layout = qtable;
-    for (const Column& col : columns) StrAppend(&layout, "|", col.name, " ", col.type);
-    const std::string stage =
-        StrCat("pg_temp.", tx.QuoteName("sfbridge_stage_" + StableHash(layout)));
-    std::string ddl =
-        StrCat("CREATE TEMP TABLE IF NOT EXISTS ", stage, " (id text, _modstamp_ms bigint");
-    for (const Column& col : columns) StrAppend(&ddl, ", ", tx.QuoteName(col.name), " ", col.type);
-    StrAppend(&ddl, ", _deleted boolean, _group integer) ON COMMIT DELETE ROWS; TRUNCATE ", stage);
-    if (absl::Status s = tx.Exec(ddl).status(); !s.ok()) return s;
-    std::vector<std::string> stage_columns = table_columns;
-    stage_columns.push_back("_deleted");
-    stage_columns.push_back("_group");
-    if (absl::Status s = tx.CopyIn(stage, stage_columns, staged); !s.ok()) return s;
-
-    // The version guards are repeated in SQL, so the statements are right on their own.
-    int64_t upserted = 0;
-    for (const auto& [mask, group] : groups) {
-      if (!staged_groups.contains(group)) continue;
-      std::string names, values, sets;
-      for (size_t col = 0; col < columns.size(); ++col) {
-        if (mask[col] != '1') continue;
-        const std::string q = tx.QuoteName(columns[col].name);
-        StrAppend(&names, ", ", q);
-        StrAppend(&values, ", s.", q);
-        StrAppend(&sets, ", ", q, " = excluded.", q);
-      }
-      auto r = tx.Exec(
-          StrCat("INSERT INTO ", qtable, " AS t (id, _modstamp_ms", names, ") ",
-                 "SELECT s.id, s._modstamp_ms", values, " FROM ", stage,
-                 " s WHERE s._group = ", group, " AND NOT EXISTS (SELECT 1 FROM ", qtomb,
-                 " tb WHERE tb.object = $1 AND tb.id = s.id AND tb.modstamp_ms >= s._modstamp_ms) ",
-                 "ON CONFLICT (id) DO UPDATE SET _modstamp_ms = excluded._modstamp_ms, "
-                 "_synced_at = now()",
-                 sets, " WHERE excluded._modstamp_ms >= t._modstamp_ms"),
-          {object});
-      if (!r.ok()) return r.status();
-      upserted += r->affected_rows;
-    }
-    if (upserted != staged_upserts) {
-      return absl::AbortedError(StrCat("expected to update ", staged_upserts, " rows, updated ",
-                                       upserted, ": the table changed under the batch; retry"));
-    }
-    if (staged_deletes > 0) {
-      auto r = tx.Exec(StrCat("WITH gone AS (DELETE FROM ", qtable, " t USING ", stage,
-                              " s WHERE s._deleted AND t.id = s.id "
-                              "AND t._modstamp_ms <= s._modstamp_ms RETURNING t.id) ",
-                              "INSERT INTO ", qtomb, " AS tb (object, id, modstamp_ms) ",
-                              "SELECT $1, s.id, s._modstamp_ms FROM ", stage,
-                              " s WHERE s._deleted ON CONFLICT (object, id) DO UPDATE SET "
-                              "modstamp_ms = excluded.modstamp_ms, deleted_at = now() "
-                              "WHERE excluded.modstamp_ms > tb.modstamp_ms"),
-                       {object});
-      if (!r.ok()) return r.status();
-    }
-  }
-
+// Versions that lost to a newer one of the same call are stale at what their winner left.
+void MarkLosers(const ChangeList& changes, const std::vector<size_t>& indexes,
+                const std::vector<bool>& valid, const Winners& winners, ApplyStats& stats,
+                ObjectStats& os) {
   for (size_t k = 0; k < indexes.size(); ++k) {
     if (!valid[k]) continue;
-    const size_t w = winner_of[changes[indexes[k]].record_id()];
+    const size_t w = winners.of.at(changes[indexes[k]].record_id());
     if (w == k) continue;
     stats.outcomes[indexes[k]] =
         RecordOutcome{Outcome::kStale, stats.outcomes[indexes[w]].stored_modstamp_ms, ""};
     ++os.stale;
   }
+}
+
+// Applies the changes at `indexes` (all of one org and object) and fills in their outcomes.
+absl::Status ApplyObject(Transaction& tx, const std::string& schema, const ChangeList& changes,
+                         const std::vector<size_t>& indexes, const ApplyOptions& options,
+                         ApplyStats& stats) {
+  const std::string& org_id = changes[indexes[0]].org_id();
+  const std::string& object = changes[indexes[0]].object_name();
+  ObjectStats& os = stats.objects[object];
+  auto park = [&](size_t i, std::string reason) {
+    stats.outcomes[i] = RecordOutcome{Outcome::kParked, 0, std::move(reason)};
+    stats.parked.push_back(i);
+    ++os.parked;
+  };
+
+  const std::string key = StrCat(schema, "\n", org_id, "\n", object);
+  std::optional<LayoutCache::Entry> cached;
+  if (options.layouts != nullptr) cached = options.layouts->Get(key);
+  std::string table;
+  if (cached) {
+    table = cached->table;
+  } else {
+    auto name = SyncedTableName(tx, schema, org_id, object);
+    if (!name.ok()) return name.status();
+    if (!*name) {
+      for (size_t i : indexes) {
+        park(i, StrCat("unknown object ", object, ": no table in schema ", schema, " for org ",
+                       org_id));
+      }
+      return absl::OkStatus();
+    }
+    table = **name;
+  }
+  const std::string qtable = StrCat(tx.QuoteName(schema), ".", tx.QuoteName(table));
+  const std::string qtomb = StrCat(tx.QuoteName(schema), ".", tx.QuoteName(kTombstones));
+
+  std::vector<std::string_view> ids;
+  ids.reserve(indexes.size());
+  for (size_t i : indexes) {
+    if (!changes[i].record_id().empty() && changes[i].system_modstamp_ms() > 0) {
+      ids.push_back(changes[i].record_id());
+    }
+  }
+  // In index order (for C-like collations), so that the lookups walk the index forward.
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+
+  // Many changes are rendered on a helper thread while the server takes the locks and looks up
+  // what is stored, with the cached layout when there is one (rendered again in the rare case
+  // that it turns out to be stale); a few are rendered in place.
+  std::shared_ptr<const TableMapping> mapping = cached ? cached->mapping : nullptr;
+  std::optional<Layout> layout;
+  if (mapping) layout.emplace(*mapping);
+  Rendering rendering;
+  bool rendered = false;
+  std::thread renderer;
+  if (layout && !IsSmall(options, indexes.size(), layout->columns.size())) {
+    rendered = true;
+    renderer = std::thread(
+        [&] { rendering = Render(changes, indexes, layout->columns, layout->by_field, object); });
+  }
+  absl::StatusOr<Probed> probed =
+      LockAndProbe(tx, qtable, qtomb, schema, table, org_id, object, ids);
+  if (renderer.joinable()) renderer.join();
+  if (!probed.ok()) return probed.status();
+  if (!probed->version) {
+    return absl::AbortedError(
+        StrCat("table ", qtable, " is no longer registered for ", object, "; retry"));
+  }
+  if (!cached || cached->version != *probed->version) {
+    auto loaded = LoadTableMapping(tx, schema, table, org_id, object);
+    if (!loaded.ok()) return loaded.status();
+    mapping = std::make_shared<const TableMapping>(*std::move(loaded));
+    layout.emplace(*mapping);
+    rendered = false;
+    if (options.layouts != nullptr) {
+      options.layouts->Put(key, LayoutCache::Entry{table, *probed->version, mapping});
+    }
+  }
+  const std::vector<Column>& columns = layout->columns;
+  const bool small = IsSmall(options, indexes.size(), columns.size());
+  if (!rendered) {
+    rendering = Render(changes, indexes, columns, layout->by_field, object);
+  }
+  const std::unordered_map<std::string, Stored>& stored = probed->stored;
+  for (auto& [k, reason] : rendering.parked) park(indexes[k], std::move(reason));
+  const std::vector<bool>& valid = rendering.valid;
+
+  const Winners winners = ChooseWinners(changes, indexes, valid);
+  if (winners.list.empty()) return absl::OkStatus();
+  const Writes writes = Decide(changes, indexes, winners, stored, stats, os);
+  TableRef target{qtable, qtomb, object, "$1", columns, {}};
+  for (const Column& col : columns) target.qcolumns.push_back(tx.QuoteName(col.name));
+  absl::Status written =
+      small ? WriteFew(tx, target, rendering, writes) : WriteMany(tx, target, rendering, writes);
+  if (!written.ok()) return written;
+
+  MarkLosers(changes, indexes, valid, winners, stats, os);
   return absl::OkStatus();
 }
 
 absl::StatusOr<ApplyStats> ApplyList(Transaction& tx, const std::string& schema,
-                                     const ChangeList& changes) {
+                                     const ChangeList& changes, const ApplyOptions& options) {
   ApplyStats stats;
   stats.outcomes.resize(changes.size());
   if (changes.empty()) return stats;
-  // CREATE TEMP TABLE IF NOT EXISTS would otherwise send a NOTICE every batch.
-  if (absl::Status s = tx.Exec("SET LOCAL client_min_messages = warning").status(); !s.ok()) {
-    return s;
-  }
   // Objects in order of first appearance, so that locks are taken in a predictable order.
   std::vector<std::vector<size_t>> objects;
   std::map<std::pair<std::string_view, std::string_view>, size_t> object_of;
@@ -477,8 +703,13 @@ absl::StatusOr<ApplyStats> ApplyList(Transaction& tx, const std::string& schema,
     objects[it->second].push_back(i);
   }
   for (const auto& indexes : objects) {
-    absl::Status s = ApplyObject(tx, schema, changes, indexes, stats);
+    absl::Status s = ApplyObject(tx, schema, changes, indexes, options, stats);
     if (!s.ok()) {
+      // Perhaps the layout changed in a way its version does not show: read it afresh next time.
+      if (options.layouts != nullptr) {
+        options.layouts->Forget(StrCat(schema, "\n", changes[indexes[0]].org_id(), "\n",
+                                       changes[indexes[0]].object_name()));
+      }
       return core::Annotate(s, StrCat("apply ", changes[indexes[0]].object_name()));
     }
   }
@@ -488,22 +719,149 @@ absl::StatusOr<ApplyStats> ApplyList(Transaction& tx, const std::string& schema,
 
 }  // namespace
 
-absl::StatusOr<ApplyStats> ApplyChanges(Transaction& tx, const std::string& schema,
-                                        const std::vector<v1::RecordChange>& changes) {
-  return ApplyList(tx, schema, ChangeList(changes));
+std::optional<LayoutCache::Entry> LayoutCache::Get(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+void LayoutCache::Put(const std::string& key, Entry entry) {
+  std::lock_guard lock(mu_);
+  entries_.insert_or_assign(key, std::move(entry));
+}
+
+void LayoutCache::Forget(const std::string& key) {
+  std::lock_guard lock(mu_);
+  entries_.erase(key);
 }
 
 absl::StatusOr<ApplyStats> ApplyChanges(Transaction& tx, const std::string& schema,
-                                        const std::vector<const v1::RecordChange*>& changes) {
-  return ApplyList(tx, schema, ChangeList(changes));
+                                        const std::vector<v1::RecordChange>& changes,
+                                        const ApplyOptions& options) {
+  return ApplyList(tx, schema, ChangeList(changes), options);
+}
+
+absl::StatusOr<ApplyStats> ApplyChanges(Transaction& tx, const std::string& schema,
+                                        const std::vector<const v1::RecordChange*>& changes,
+                                        const ApplyOptions& options) {
+  return ApplyList(tx, schema, ChangeList(changes), options);
+}
+
+std::optional<ApplyStats> ApplyInOneRoundTrip(postgres::Connection& conn, const std::string& schema,
+                                              const std::vector<v1::RecordChange>& changes,
+                                              LayoutCache& layouts, const ApplyOptions& options) {
+  if (changes.empty() || changes.size() > options.few_changes) return std::nullopt;
+  const std::string& org_id = changes[0].org_id();
+  const std::string& object = changes[0].object_name();
+  for (const v1::RecordChange& c : changes) {
+    if (c.org_id() != org_id || c.object_name() != object) return std::nullopt;
+  }
+  const std::string key = StrCat(schema, "\n", org_id, "\n", object);
+  std::optional<LayoutCache::Entry> cached = layouts.Get(key);
+  if (!cached) return std::nullopt;
+  const Layout layout(*cached->mapping);
+  if (!IsSmall(options, changes.size(), layout.columns.size())) return std::nullopt;
+  const ChangeList list(changes);
+  std::vector<size_t> indexes(changes.size());
+  for (size_t i = 0; i < indexes.size(); ++i) indexes[i] = i;
+  const Rendering rendering = Render(list, indexes, layout.columns, layout.by_field, object);
+  if (!rendering.parked.empty()) return std::nullopt;
+  const Winners winners = ChooseWinners(list, indexes, rendering.valid);
+  const bool deletions = changes[winners.list[0]].deleted();
+  const int group = rendering.lines[winners.list[0]].group;
+  for (size_t k : winners.list) {
+    if (changes[k].deleted() != deletions || rendering.lines[k].group != group) return std::nullopt;
+  }
+
+  const std::string qtable =
+      StrCat(conn.QuoteName(schema), ".", conn.QuoteName(cached->mapping->table));
+  const std::string qtomb = StrCat(conn.QuoteName(schema), ".", conn.QuoteName(kTombstones));
+  TableRef target{qtable, qtomb, object, conn.QuoteLiteral(object), layout.columns, {}};
+  for (const Column& col : layout.columns) target.qcolumns.push_back(conn.QuoteName(col.name));
+  std::string mask;
+  for (const auto& [m, g] : rendering.groups) {
+    if (g == group) mask = m;
+  }
+
+  // The winners as literals: s(id, _modstamp_ms[, the field set's columns]).
+  std::string rows, names = "id, _modstamp_ms";
+  for (size_t col = 0; !deletions && col < layout.columns.size(); ++col) {
+    if (mask[col] == '1') StrAppend(&names, ", ", target.qcolumns[col]);
+  }
+  for (size_t k : winners.list) {
+    const Line& line = rendering.lines[k];
+    const std::vector<postgres::Value> fields =
+        LineFields(std::string_view(rendering.buf).substr(line.begin, line.body_end - line.begin));
+    StrAppend(&rows, rows.empty() ? "(" : ", (");
+    for (size_t f = 0; f < fields.size(); ++f) {
+      if (f >= 2 && (deletions || mask[f - 2] != '1')) continue;
+      const std::string& type = f == 0   ? "text"
+                                : f == 1 ? "bigint"
+                                         : layout.columns[f - 2].base_type;
+      StrAppend(&rows, f == 0 ? "" : ", ", fields[f] ? conn.QuoteLiteral(*fields[f]) : "NULL",
+                "::", type);
+    }
+    rows.push_back(')');
+  }
+  // Every write is conditioned on the layout's version (v); what was stored is read from the
+  // statement's snapshot, before its own writes.
+  const std::string current = "EXISTS (SELECT 1 FROM v) AND ";
+  std::string sql = StrCat(
+      "LOCK TABLE ", qtable,
+      " IN ROW EXCLUSIVE MODE; SELECT pg_advisory_xact_lock(hashtextextended(",
+      conn.QuoteLiteral(qtable), ", ", std::to_string(kApplyLockSeed), ")); ",
+      "WITH v AS (SELECT 1 FROM sfbridge.synced_tables st WHERE st.org_id = ",
+      conn.QuoteLiteral(org_id), " AND st.object_name = ", target.object_sql,
+      " AND st.schema_name = ", conn.QuoteLiteral(schema),
+      " AND st.table_name = ", conn.QuoteLiteral(cached->mapping->table),
+      " AND st.xmin::text = ", conn.QuoteLiteral(cached->version), "), s(", names, ") AS (VALUES ",
+      rows, "), before AS (SELECT s.id, (SELECT t._modstamp_ms FROM ", qtable,
+      " t WHERE t.id = s.id) AS row_ms, (SELECT tb.modstamp_ms FROM ", qtomb,
+      " tb WHERE tb.object = ", target.object_sql, " AND tb.id = s.id) AS tomb_ms FROM s), ");
+  if (deletions) {
+    StrAppend(&sql, "gone AS (", DeleteRowsSql(target, "s", current), "), w AS (",
+              TombstonesSql(target, "s", current), " RETURNING 1) ");
+  } else {
+    StrAppend(&sql, "w AS (", UpsertSql(target, mask, "s", current), " RETURNING 1) ");
+  }
+  StrAppend(&sql,
+            "SELECT b.id, b.row_ms, b.tomb_ms, EXISTS (SELECT 1 FROM v), "
+            "(SELECT count(*) FROM w) FROM before b");
+  auto r = conn.Exec(sql);
+  if (!r.ok() || r->rows.empty() || r->rows[0][3] != "t") {
+    layouts.Forget(key);
+    return std::nullopt;
+  }
+
+  std::unordered_map<std::string, Stored> stored;
+  for (const auto& row : r->rows) {
+    Stored& st = stored[*row[0]];
+    if (row[1]) st.row_ms = std::stoll(*row[1]);
+    if (row[2]) st.tomb_ms = std::stoll(*row[2]);
+  }
+  ApplyStats stats;
+  stats.outcomes.resize(changes.size());
+  ObjectStats& os = stats.objects[object];
+  const Writes writes = Decide(list, indexes, winners, stored, stats, os);
+  MarkLosers(list, indexes, rendering.valid, winners, stats, os);
+  const size_t written = std::stoull(*r->rows[0][4]);
+  const size_t expected = deletions ? written : writes.fresh.size() + writes.upserts.size();
+  if (written != expected) {
+    // Cannot happen under the locks: the guards in SQL and Decide read the same snapshot.
+    core::Logger("writer")->error("{} {}: wrote {} rows where {} were expected", org_id, object,
+                                  written, expected);
+  }
+  return stats;
 }
 
 absl::StatusOr<ApplyStats> ApplyBatch(postgres::Connection& conn, const std::string& schema,
                                       const std::vector<v1::RecordChange>& changes,
-                                      const std::vector<OffsetUpdate>& offsets) {
+                                      const std::vector<OffsetUpdate>& offsets,
+                                      const ApplyOptions& options) {
   ApplyStats stats;
   absl::Status s = conn.InTransaction([&](Transaction& tx) -> absl::Status {
-    auto applied = ApplyChanges(tx, schema, changes);
+    auto applied = ApplyChanges(tx, schema, changes, options);
     if (!applied.ok()) return applied.status();
     stats = *std::move(applied);
     return StoreOffsets(tx, offsets);

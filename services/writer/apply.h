@@ -18,17 +18,21 @@
 // sorting the losers).
 //
 // Mechanics, per object, in the caller's transaction:
-//   1. the table is locked (ROW EXCLUSIVE, before its layout is read, so a concurrent
-//      EnsureTable waits for the batch) and writers of the table take turns through a
-//      transaction-level advisory lock (hashtextextended(<schema>.<table>, kApplyLockSeed)):
-//      what step 3 reads stays true until commit, which keeps the guard exact when the Kafka
-//      stream and the proxy's Apply race on the same record;
-//   2. every change is rendered once into COPY text, on a short-lived helper thread while the
-//      server runs step 3; then the newest version per record is chosen;
-//   3. one probe reads the stored modstamp and tombstone of those records (index lookups);
-//   4. records with neither a row nor a tombstone at or after their version are COPYed straight
+//   1. the object's table is looked up (or taken from the LayoutCache);
+//   2. one round trip locks the table (ROW EXCLUSIVE, before its layout is trusted, so a
+//      concurrent EnsureTable waits for the batch), makes writers of the table take turns
+//      through a transaction-level advisory lock (hashtextextended(<schema>.<table>,
+//      kApplyLockSeed)): what it reads next stays true until commit, which keeps the guard exact
+//      when the Kafka stream and the proxy's Apply race on the same record), and reads the
+//      layout's version and, with index lookups, the stored modstamp and tombstone of the
+//      records; the layout is read (again) only when the cache has none or an older one;
+//   3. every change is rendered once into COPY text (for more than ApplyOptions::few_changes
+//      with a cached layout, on a short-lived helper thread during step 2); then the newest
+//      version per record is chosen;
+//   4. up to few_changes changes are written with plain statements (values as parameters). More:
+//      records with neither a row nor a tombstone at or after their version are COPYed straight
 //      into the table (a backfill is nothing else, so it runs at COPY speed);
-//   5. newer versions of stored rows and all deletions are COPYed into a TEMP staging table
+//   5. and newer versions of stored rows and all deletions are COPYed into a TEMP staging table
 //      typed like the target (created once per layout and connection, ON COMMIT DELETE ROWS,
 //      truncated before use), then applied by one INSERT ... ON CONFLICT (id) DO UPDATE ...
 //      WHERE excluded._modstamp_ms >= t._modstamp_ms per distinct set of present fields, and
@@ -59,8 +63,12 @@
 // Thread-safety: none; one connection per thread (the helper thread never touches the
 // connection). Needs EnsureTable to have created the tables.
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +76,7 @@
 #include "common/postgres/connection.h"
 #include "sfbridge/v1/record.pb.h"
 #include "writer/offsets.h"
+#include "writer/table_schema.h"
 
 namespace sfbridge::writer {
 
@@ -102,19 +111,68 @@ struct ApplyStats {
   std::vector<size_t> parked;                  // indexes into `changes` of the kParked ones
 };
 
+// What ApplyChanges may remember between calls: each object's table, and its mapping together
+// with the version of the synced_tables row it was read under (the row's xmin: EnsureTable
+// rewrites that row in every transaction that changes the table or its mapping). A call checks
+// the version under its table lock, in the round trip that takes the locks and probes, and
+// reloads the mapping when it differs; so the cache saves two round trips and the catalog join
+// without ever applying to a stale layout. A change made by hand outside EnsureTable (a column
+// dropped, say) makes the call fail; the entry is then forgotten and the retry reads afresh.
+// Thread-safe; share one per process.
+class LayoutCache {
+ public:
+  struct Entry {
+    std::string table;
+    std::string version;
+    std::shared_ptr<const TableMapping> mapping;
+  };
+  std::optional<Entry> Get(const std::string& key) const;
+  void Put(const std::string& key, Entry entry);
+  void Forget(const std::string& key);
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> entries_;
+};
+
+struct ApplyOptions {
+  // Up to this many changes of one object are written with plain statements (the rendered
+  // values as parameters of one INSERT ... ON CONFLICT per field set and one DELETE): fewer
+  // round trips, no helper thread, no staging table, so a single record (the proxy's Apply) is
+  // quick. More go through COPY and staging as above. Same guards, same outcomes either way.
+  size_t few_changes = 32;
+  LayoutCache* layouts = nullptr;  // none: every call reads the layout afresh
+};
+
 // Applies `changes` within the caller's transaction `tx` (rules above). On an error the caller
 // must roll back: part of the batch may have been written.
 absl::StatusOr<ApplyStats> ApplyChanges(postgres::Transaction& tx, const std::string& schema,
-                                        const std::vector<v1::RecordChange>& changes);
+                                        const std::vector<v1::RecordChange>& changes,
+                                        const ApplyOptions& options = {});
 // The same over changes held elsewhere (in a protobuf Arena, say); none may be null.
 absl::StatusOr<ApplyStats> ApplyChanges(postgres::Transaction& tx, const std::string& schema,
-                                        const std::vector<const v1::RecordChange*>& changes);
+                                        const std::vector<const v1::RecordChange*>& changes,
+                                        const ApplyOptions& options = {});
+
+// The same rules in ONE round trip, for a call the size of the proxy's Apply: every change of
+// one object, at most options.few_changes of them, all deletions or all versions of one field
+// set, none to be parked, and that object's layout in `layouts`. One simple query (an implicit
+// transaction) takes the locks, checks the cached layout's version, reads what is stored and
+// writes, all guarded as above. nullopt when the call does not qualify, the cached layout turned
+// out stale (the entry is forgotten; nothing was written) or the query failed (the entry is
+// forgotten too): then use ApplyChanges in a transaction, which reports any error and fills the
+// cache for the next call.
+std::optional<ApplyStats> ApplyInOneRoundTrip(postgres::Connection& conn, const std::string& schema,
+                                              const std::vector<v1::RecordChange>& changes,
+                                              LayoutCache& layouts,
+                                              const ApplyOptions& options = {});
 
 // ApplyChanges and StoreOffsets(offsets) in ONE transaction (invariant 4): either the rows and
 // the offsets are stored, or neither. Errors: SQL errors as the wrapper returns them
 // (core::IsRetryable tells whether to retry the same batch); parked changes are not errors.
 absl::StatusOr<ApplyStats> ApplyBatch(postgres::Connection& conn, const std::string& schema,
                                       const std::vector<v1::RecordChange>& changes,
-                                      const std::vector<OffsetUpdate>& offsets);
+                                      const std::vector<OffsetUpdate>& offsets,
+                                      const ApplyOptions& options = {});
 
 }  // namespace sfbridge::writer

@@ -359,7 +359,8 @@ absl::Status ConsumerLoop::Apply(Batch& batch, const std::stop_token& stop) {
     }
     if (s.ok()) {
       s = apply_conn_->InTransaction([&](postgres::Transaction& tx) -> absl::Status {
-        absl::StatusOr<ApplyStats> applied = ApplyChanges(tx, options_.schema, batch.changes);
+        absl::StatusOr<ApplyStats> applied =
+            ApplyChanges(tx, options_.schema, batch.changes, ApplyOptions{.layouts = &layouts_});
         if (!applied.ok()) return applied.status();
         batch.stats = *std::move(applied);
         batch.letters = batch.undecodable;

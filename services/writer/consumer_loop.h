@@ -128,6 +128,7 @@ class ConsumerLoop {
 
   ConsumerLoopOptions options_;
   WriterMetrics& metrics_;
+  LayoutCache layouts_;  // tables and their layouts, checked by every batch
   const std::string records_topic_;
   const std::string schemas_topic_;
   const std::string group_;

@@ -105,18 +105,27 @@ grpc::Status WriterGrpcService::Apply(grpc::ServerContext*, const v1::ApplyReque
     }
     ApplyStats stats;
     std::string parked;
-    absl::Status s = (*conn)->InTransaction([&](postgres::Transaction& tx) -> absl::Status {
-      absl::StatusOr<ApplyStats> applied = ApplyChanges(tx, schema_, changes);
-      if (!applied.ok()) return applied.status();
-      stats = *std::move(applied);
-      if (!stats.parked.empty()) {
-        const size_t i = stats.parked.front();
-        parked = StrCat("record ", changes[i].record_id(), " of ", changes[i].object_name(),
-                        " cannot be applied: ", stats.outcomes[i].reason);
-        return absl::InvalidArgumentError(parked);  // rolls the request back
-      }
-      return absl::OkStatus();
-    });
+    // The common case in one round trip; anything else (and the first call for an object, which
+    // fills the layout cache) in a transaction.
+    std::optional<ApplyStats> quick = ApplyInOneRoundTrip(**conn, schema_, changes, layouts_);
+    if (quick) stats = *std::move(quick);
+    absl::Status s =
+        quick ? absl::OkStatus()
+              : (*conn)->InTransactionBegunByFirstStatement(
+                    [&](postgres::Transaction& tx) -> absl::Status {
+                      absl::StatusOr<ApplyStats> applied =
+                          ApplyChanges(tx, schema_, changes, ApplyOptions{.layouts = &layouts_});
+                      if (!applied.ok()) return applied.status();
+                      stats = *std::move(applied);
+                      if (!stats.parked.empty()) {
+                        const size_t i = stats.parked.front();
+                        parked = StrCat("record ", changes[i].record_id(), " of ",
+                                        changes[i].object_name(),
+                                        " cannot be applied: ", stats.outcomes[i].reason);
+                        return absl::InvalidArgumentError(parked);  // rolls the request back
+                      }
+                      return absl::OkStatus();
+                    });
     if (!parked.empty()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, parked);
     }

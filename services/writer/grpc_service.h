@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "common/postgres/connection.h"
 #include "sfbridge/v1/writer.grpc.pb.h"
+#include "writer/apply.h"
 #include "writer/writer_metrics.h"
 
 namespace sfbridge::writer {
@@ -74,6 +75,7 @@ class WriterGrpcService final : public v1::Writer::Service {
   ConnectionPool pool_;
   const std::string schema_;
   WriterMetrics* const metrics_;
+  LayoutCache layouts_;
 };
 
 }  // namespace sfbridge::writer

@@ -328,36 +328,34 @@ absl::Status EnsureTable(postgres::Connection& conn, const std::string& schema,
   return s.ok() ? s : core::Annotate(s, StrCat("ensure table for ", object.name()));
 }
 
-absl::StatusOr<std::optional<TableMapping>> LoadTableMapping(Transaction& tx,
-                                                             const std::string& schema,
-                                                             const std::string& org_id,
-                                                             const std::string& object_name) {
-  auto table = OneValue(tx,
-                        "SELECT table_name FROM sfbridge.synced_tables "
-                        "WHERE org_id = $1 AND object_name = $2 AND schema_name = $3",
-                        {org_id, object_name, schema});
-  if (!table.ok()) return table.status();
-  if (!*table) return std::optional<TableMapping>();
-  // The lock the writes take anyway, taken before the layout is read: a concurrent EnsureTable
-  // (ACCESS EXCLUSIVE) either finished before or waits until this transaction ends.
-  absl::Status locked = tx.Exec(StrCat("LOCK TABLE ", tx.QuoteName(schema), ".",
-                                       tx.QuoteName(**table), " IN ROW EXCLUSIVE MODE"))
-                            .status();
-  if (!locked.ok()) return locked;
+absl::StatusOr<std::optional<std::string>> SyncedTableName(Transaction& tx,
+                                                           const std::string& schema,
+                                                           const std::string& org_id,
+                                                           const std::string& object_name) {
+  return OneValue(tx,
+                  "SELECT table_name FROM sfbridge.synced_tables "
+                  "WHERE org_id = $1 AND object_name = $2 AND schema_name = $3",
+                  {org_id, object_name, schema});
+}
+
+absl::StatusOr<TableMapping> LoadTableMapping(Transaction& tx, const std::string& schema,
+                                              const std::string& table, const std::string& org_id,
+                                              const std::string& object_name) {
   auto r = tx.Exec(
-      "SELECT f.field_name, f.column_name, format_type(a.atttypid, a.atttypmod) "
+      "SELECT f.field_name, f.column_name, format_type(a.atttypid, a.atttypmod), "
+      "format_type(a.atttypid, NULL) "
       "FROM sfbridge.field_mappings f "
       "JOIN pg_namespace n ON n.nspname = $3 "
       "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = $4 "
       "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = f.column_name "
       "  AND a.attnum > 0 AND NOT a.attisdropped "
       "WHERE f.org_id = $1 AND f.object_name = $2",
-      {org_id, object_name, schema, **table});
+      {org_id, object_name, schema, table});
   if (!r.ok()) return r.status();
   TableMapping mapping;
-  mapping.table = **table;
-  for (const auto& row : r->rows) mapping.fields[*row[0]] = ColumnInfo{*row[1], *row[2]};
-  return std::optional<TableMapping>(std::move(mapping));
+  mapping.table = table;
+  for (const auto& row : r->rows) mapping.fields[*row[0]] = ColumnInfo{*row[1], *row[2], *row[3]};
+  return mapping;
 }
 
 }  // namespace sfbridge::writer

@@ -109,20 +109,26 @@ absl::Status EnsureTable(postgres::Connection& conn, const std::string& schema,
 
 // The stored mapping of one object, as the writer uses it to apply records.
 struct ColumnInfo {
-  std::string column;  // unquoted
-  std::string type;    // the table column's current type (format_type spelling)
+  std::string column;     // unquoted
+  std::string type;       // the table column's current type (format_type spelling)
+  std::string base_type;  // the same without a type modifier ("numeric", not "numeric(18,2)")
 };
 struct TableMapping {
   std::string table;                         // unquoted, in the schema it was looked up in
   std::map<std::string, ColumnInfo> fields;  // API field name -> column
 };
 
-// The mapping of `object_name` of `org_id` in `schema`; nullopt when EnsureTable never created
-// it there. Reads the column types from the table itself, after locking the table in ROW
-// EXCLUSIVE mode (held until `tx` ends), so the layout cannot change under the caller's writes.
-absl::StatusOr<std::optional<TableMapping>> LoadTableMapping(postgres::Transaction& tx,
-                                                             const std::string& schema,
-                                                             const std::string& org_id,
-                                                             const std::string& object_name);
+// The table EnsureTable created for `object_name` of `org_id` in `schema`; nullopt when none.
+absl::StatusOr<std::optional<std::string>> SyncedTableName(postgres::Transaction& tx,
+                                                           const std::string& schema,
+                                                           const std::string& org_id,
+                                                           const std::string& object_name);
+
+// The mapping of the object's `table` (from SyncedTableName), with the column types read from
+// the table itself. The caller holds a lock on the table (ROW EXCLUSIVE, say), taken before, so
+// the layout cannot change under its writes.
+absl::StatusOr<TableMapping> LoadTableMapping(postgres::Transaction& tx, const std::string& schema,
+                                              const std::string& table, const std::string& org_id,
+                                              const std::string& object_name);
 
 }  // namespace sfbridge::writer

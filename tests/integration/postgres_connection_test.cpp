@@ -76,6 +76,63 @@ TEST_F(PostgresTest, TransactionCommitsOnOkAndRollsBackOnError) {
   EXPECT_EQ(Count(), 1);
 }
 
+TEST_F(PostgresTest, ATransactionBegunByItsFirstStatementIsStillOneTransaction) {
+  // BEGIN rides on the first simple query; the body's statements commit together.
+  auto in_tx = [](Transaction& tx) -> absl::StatusOr<std::string> {
+    auto r = tx.Exec("SELECT (now() = statement_timestamp())::text");
+    if (!r.ok()) return r.status();
+    return *r->rows[0][0];
+  };
+  std::string later;
+  ASSERT_TRUE(conn_
+                  ->InTransactionBegunByFirstStatement([&](Transaction& tx) -> absl::Status {
+                    auto r = tx.Exec("INSERT INTO contact (id) VALUES ('a'); SELECT 1");
+                    if (!r.ok()) return r.status();
+                    auto p = tx.Exec("INSERT INTO contact (id) VALUES ($1)", {"b"});
+                    if (!p.ok()) return p.status();
+                    auto later_r = in_tx(tx);  // inside a block, now() is the block's start
+                    if (!later_r.ok()) return later_r.status();
+                    later = *later_r;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(later, "false");
+  EXPECT_EQ(Count(), 2);
+  // A first statement with parameters sends BEGIN on its own: still one transaction.
+  absl::Status aborted = conn_->InTransactionBegunByFirstStatement([](Transaction& tx) {
+    auto p = tx.Exec("INSERT INTO contact (id) VALUES ($1)", {"c"});
+    if (!p.ok()) return p.status();
+    return absl::AbortedError("changed my mind");
+  });
+  EXPECT_EQ(aborted.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Count(), 2);
+  // A failing statement (in the first simple query, after BEGIN) rolls everything back, and
+  // the connection is usable and outside any transaction afterwards.
+  absl::Status dup = conn_->InTransactionBegunByFirstStatement([](Transaction& tx) {
+    return tx.Exec("INSERT INTO contact (id) VALUES ('d'); INSERT INTO contact (id) VALUES ('a')")
+        .status();
+  });
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Count(), 2);
+  // COPY as the first statement.
+  ASSERT_TRUE(conn_
+                  ->InTransactionBegunByFirstStatement(
+                      [](Transaction& tx) { return tx.CopyIn("contact", {"id"}, "e\n"); })
+                  .ok());
+  EXPECT_EQ(Count(), 3);
+  // A body that fails its own way after a statement failed inside still rolls back.
+  absl::Status swallowed = conn_->InTransactionBegunByFirstStatement([](Transaction& tx) {
+    tx.Exec("INSERT INTO contact (id) VALUES ('f')").IgnoreError();
+    tx.Exec("INSERT INTO contact (id) VALUES ('a')").IgnoreError();
+    return absl::OkStatus();  // wrongly: COMMIT then says ROLLBACK
+  });
+  EXPECT_EQ(swallowed.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Count(), 3);
+  auto outside = conn_->Exec("SELECT (now() = statement_timestamp())::text");
+  ASSERT_TRUE(outside.ok()) << outside.status();
+  EXPECT_EQ(*outside->rows[0][0], "true");
+}
+
 TEST_F(PostgresTest, CopyInRoundTripsAwkwardValuesExactly) {
   std::vector<std::vector<Value>> rows;
   for (int i = 0; i < 20000; ++i) {

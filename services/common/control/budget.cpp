@@ -101,10 +101,10 @@ absl::StatusOr<Grant> RateBudget::TryTake(std::string_view org_id, Lane lane, in
   const postgres::Params params = {std::string(org_id), std::to_string(now_ms),
                                    std::to_string(tokens),
                                    lane == Lane::kPriority ? "true" : "false"};
-  auto r = conn_.Exec(kTakeSql, params);
+  auto r = conn_.ExecPrepared(std::string(kTakeSql), params);
   if (r.ok() && r->rows.empty()) {
     if (absl::Status s = CreateBucket(org_id, now_ms); !s.ok()) return s;
-    r = conn_.Exec(kTakeSql, params);
+    r = conn_.ExecPrepared(std::string(kTakeSql), params);
   }
   if (!r.ok()) return core::Annotate(r.status(), StrCat("rate budget of org ", org_id));
   if (r->rows.empty()) return UnknownOrg(org_id);  // the org was deleted in between

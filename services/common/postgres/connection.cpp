@@ -1,5 +1,6 @@
 #include "common/postgres/connection.h"
 
+#include <map>
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
 #include <regex>
@@ -76,8 +77,29 @@ pqxx::result Run(pqxx::transaction_base& tx, std::string_view sql, const Params&
 
 }  // namespace
 
+std::string Transaction::Begin(std::string_view sql) {
+  if (!begin_) return std::string(sql);
+  begin_ = false;
+  if (!sql.empty()) return core::StrCat("BEGIN; ", sql);
+  tx_.exec("BEGIN");
+  return "";
+}
+
 absl::StatusOr<QueryResult> Transaction::Exec(std::string_view sql, const Params& params) {
+  absl::StatusOr<QueryResult> r = Send(sql, params);
+  if (!r.ok()) failed_ = true;
+  return r;
+}
+
+absl::StatusOr<QueryResult> Transaction::Send(std::string_view sql, const Params& params) {
   try {
+    if (begin_) {
+      if (!params.empty()) {
+        Begin("");
+      } else {
+        return ToResult(Run(tx_, Begin(sql), params));
+      }
+    }
     return ToResult(Run(tx_, sql, params));
   } catch (const std::exception& e) {
     return FromException(e, "query");
@@ -94,6 +116,7 @@ absl::Status Transaction::CopyIn(const std::string& table, const std::vector<std
   try {
     // tablewriter sends each raw line with PQputCopyData and appends the newline itself, so
     // passing several lines at once (minus the last newline) sends them in one chunk.
+    Begin("");
     pqxx::tablewriter writer(tx_, table, columns.begin(), columns.end());
     size_t pos = 0;
     while (pos < data.size()) {
@@ -105,6 +128,7 @@ absl::Status Transaction::CopyIn(const std::string& table, const std::vector<std
     writer.complete();
     return absl::OkStatus();
   } catch (const std::exception& e) {
+    failed_ = true;
     return FromException(e, core::StrCat("copy into ", table));
   }
 }
@@ -112,6 +136,10 @@ absl::Status Transaction::CopyIn(const std::string& table, const std::vector<std
 
 std::string Transaction::QuoteName(std::string_view identifier) const {
   return tx_.quote_name(std::string(identifier));
+}
+
+std::string Transaction::QuoteLiteral(std::string_view text) const {
+  return tx_.quote(std::string(text));
 }
 
 namespace {
@@ -132,6 +160,7 @@ class Receiver final : public pqxx::notification_receiver {
 
 struct Connection::Impl {
   pqxx::connection conn;
+  std::map<std::string, std::string> prepared = {};  // sql -> statement name
   std::vector<Notification> received = {};
   // After `conn`, so that they are destroyed (and unregistered) first.
   std::vector<std::unique_ptr<Receiver>> receivers = {};
@@ -168,10 +197,25 @@ absl::StatusOr<QueryResult> Connection::Exec(std::string_view sql, const Params&
   }
 }
 
+absl::StatusOr<QueryResult> Connection::ExecPrepared(const std::string& sql, const Params& params) {
+  try {
+    auto it = impl_->prepared.find(sql);
+    if (it == impl_->prepared.end()) {
+      std::string name = core::StrCat("sfbridge_", std::to_string(impl_->prepared.size() + 1));
+      impl_->conn.prepare(name, sql);
+      it = impl_->prepared.emplace(sql, std::move(name)).first;
+    }
+    pqxx::nontransaction tx(impl_->conn);
+    return ToResult(tx.exec_prepared(it->second, pqxx::prepare::make_dynamic_params(params)));
+  } catch (const std::exception& e) {
+    return FromException(e, "query");
+  }
+}
+
 absl::Status Connection::InTransaction(const std::function<absl::Status(Transaction&)>& body) {
   try {
     pqxx::work tx(impl_->conn);
-    Transaction t(tx);
+    Transaction t(tx, /*begin_pending=*/false);
     absl::Status s = body(t);
     if (!s.ok()) {
       tx.abort();
@@ -179,6 +223,29 @@ absl::Status Connection::InTransaction(const std::function<absl::Status(Transact
     }
     tx.commit();
     return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return FromException(e, "transaction");
+  }
+}
+
+absl::Status Connection::InTransactionBegunByFirstStatement(
+    const std::function<absl::Status(Transaction&)>& body) {
+  try {
+    pqxx::nontransaction tx(impl_->conn);
+    Transaction t(tx, /*begin_pending=*/true);
+    absl::Status s;
+    try {
+      s = body(t);
+    } catch (const std::exception& e) {
+      s = FromException(e, "transaction");
+    }
+    if (t.begin_) return s;  // nothing was sent
+    // A statement failed inside and the body went on: the server would turn COMMIT into ROLLBACK.
+    if (s.ok() && t.failed_) {
+      s = absl::AbortedError("transaction: a statement in it failed, so it is rolled back");
+    }
+    tx.exec(s.ok() ? "COMMIT" : "ROLLBACK");
+    return s;
   } catch (const std::exception& e) {
     return FromException(e, "transaction");
   }
@@ -204,6 +271,14 @@ absl::StatusOr<std::vector<Notification>> Connection::WaitForNotifications(
   } catch (const std::exception& e) {
     return FromException(e, "wait for notifications");
   }
+}
+
+std::string Connection::QuoteName(std::string_view identifier) const {
+  return impl_->conn.quote_name(std::string(identifier));
+}
+
+std::string Connection::QuoteLiteral(std::string_view text) const {
+  return impl_->conn.quote(std::string(text));
 }
 
 int Connection::ServerVersion() const { return impl_->conn.server_version(); }

@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 
 namespace pqxx {
-class dbtransaction;
+class transaction_base;
 }  // namespace pqxx
 
 namespace sfbridge::postgres {
@@ -39,7 +39,8 @@ struct Notification {
 
 class Transaction {
  public:
-  // Runs one statement with parameters bound as text.
+  // Runs one statement with parameters bound as text. Without parameters `sql` goes as one
+  // simple query, which may hold several statements (one round trip; the last one's result).
   absl::StatusOr<QueryResult> Exec(std::string_view sql, const Params& params = {});
   // COPY `table` (`columns`) FROM STDIN in text format. `data` is whole lines, each ending in
   // '\n', built with AppendCopyField/EndCopyLine. Streams in ~8 KiB chunks.
@@ -47,11 +48,18 @@ class Transaction {
                       std::string_view data);
   // The identifier quoted for SQL ("Weird Name" -> "\"Weird Name\"").
   std::string QuoteName(std::string_view identifier) const;
+  // The text as a string literal for SQL, escaped for the connection's settings.
+  std::string QuoteLiteral(std::string_view text) const;
 
  private:
   friend class Connection;
-  explicit Transaction(pqxx::dbtransaction& tx) : tx_(tx) {}
-  pqxx::dbtransaction& tx_;
+  Transaction(pqxx::transaction_base& tx, bool begin_pending) : tx_(tx), begin_(begin_pending) {}
+  // Sends BEGIN if it is still pending: with `sql` (a simple query) when given, else alone.
+  std::string Begin(std::string_view sql);
+  absl::StatusOr<QueryResult> Send(std::string_view sql, const Params& params);
+  pqxx::transaction_base& tx_;
+  bool begin_;           // BEGIN not sent yet
+  bool failed_ = false;  // a statement failed (CopyIn included)
 };
 
 class Connection {
@@ -63,9 +71,17 @@ class Connection {
 
   // One statement in its own transaction.
   absl::StatusOr<QueryResult> Exec(std::string_view sql, const Params& params = {});
+  // The same through a statement prepared on this connection the first time `sql` is run, so
+  // that a statement run over and over is parsed and planned once (the server's plan cache).
+  absl::StatusOr<QueryResult> ExecPrepared(const std::string& sql, const Params& params);
   // Runs `body` in a transaction: committed when `body` returns OK, rolled back otherwise (and
   // when anything in it throws). The status of `body` or of the commit comes back.
   absl::Status InTransaction(const std::function<absl::Status(Transaction&)>& body);
+  // The same, with BEGIN sent together with the body's first statement when that one has no
+  // parameters (one simple query), instead of on a round trip of its own: for short transactions
+  // where the round trip counts.
+  absl::Status InTransactionBegunByFirstStatement(
+      const std::function<absl::Status(Transaction&)>& body);
   // LISTEN `channel`; notifications sent on it from now on are kept for WaitForNotifications.
   // Not inside InTransaction.
   absl::Status Listen(const std::string& channel);
@@ -74,6 +90,9 @@ class Connection {
   absl::StatusOr<std::vector<Notification>> WaitForNotifications(std::chrono::milliseconds timeout);
   // Server version as a number, e.g. 150018.
   int ServerVersion() const;
+  // As Transaction's, for statements built outside a transaction.
+  std::string QuoteName(std::string_view identifier) const;
+  std::string QuoteLiteral(std::string_view text) const;
 
  private:
   struct Impl;  // keeps libpqxx's headers out of every includer

@@ -1,6 +1,7 @@
 // The guarded apply path against a real PostgreSQL: exact values, versions that only move
 // forward (shuffled, duplicated, deleted, partial), offsets in the same transaction, parking,
-// dead letters.
+// dead letters. Every case runs twice: through the plain statements a few changes take
+// ("Direct") and through COPY and staging ("Staged", as a large batch would).
 
 #include "writer/apply.h"
 
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <random>
+#include <tuple>
 
 #include "common/core/status.h"
 #include "tests/integration/writer/writer_test_db.h"
@@ -43,7 +45,8 @@ v1::FieldValue Multi(const std::string& s) {
   return v;
 }
 
-class ApplyTest : public WriterTest {
+// An Opportunity table and versions of it whose values all derive from the version.
+class OpportunityTest : public WriterTest {
  protected:
   void SetUp() override {
     WriterTest::SetUp();
@@ -55,9 +58,11 @@ class ApplyTest : public WriterTest {
                                                             {"IsWon", "boolean"}}));
     ASSERT_TRUE(s.ok()) << s;
   }
+  virtual ApplyOptions Options() { return ApplyOptions{.layouts = &layouts_}; }
+  LayoutCache layouts_;
   ApplyStats Apply(const std::vector<v1::RecordChange>& changes,
                    const std::vector<OffsetUpdate>& offsets = {}) {
-    auto r = ApplyBatch(*conn_, kSchema, changes, offsets);
+    auto r = ApplyBatch(*conn_, kSchema, changes, offsets, Options());
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : ApplyStats{};
   }
@@ -84,7 +89,14 @@ class ApplyTest : public WriterTest {
   }
 };
 
-TEST_F(ApplyTest, EveryTypeIsWrittenExactly) {
+class ApplyTest : public OpportunityTest, public ::testing::WithParamInterface<size_t> {
+ protected:
+  ApplyOptions Options() override {
+    return ApplyOptions{.few_changes = GetParam(), .layouts = &layouts_};
+  }
+};
+
+TEST_P(ApplyTest, EveryTypeIsWrittenExactly) {
   ASSERT_TRUE(EnsureTable(*conn_, kSchema,
                           MakeSchema("Exact__c", {{"Price__c", "currency"},
                                                   {"Ratio__c", "percent"},
@@ -141,7 +153,7 @@ TEST_F(ApplyTest, EveryTypeIsWrittenExactly) {
             "1705314030123");
 }
 
-TEST_F(ApplyTest, ShuffledAndDuplicatedVersionsEndAsTheNewest) {
+TEST_P(ApplyTest, ShuffledAndDuplicatedVersionsEndAsTheNewest) {
   std::vector<v1::RecordChange> all;
   for (const std::string id : {"006A", "006B", "006C"}) {
     for (int64_t v = 1; v <= 12; ++v) {
@@ -171,7 +183,7 @@ TEST_F(ApplyTest, ShuffledAndDuplicatedVersionsEndAsTheNewest) {
   }
 }
 
-TEST_F(ApplyTest, OnlyTheNewestVersionInABatchCounts) {
+TEST_P(ApplyTest, OnlyTheNewestVersionInABatchCounts) {
   Apply({Version("006A", 5)});
   auto stats = Apply({Version("006A", 7), Version("006A", 9), Version("006A", 3),
                       Version("006A", 9), Version("006B", 2)});
@@ -195,7 +207,7 @@ TEST_F(ApplyTest, OnlyTheNewestVersionInABatchCounts) {
   EXPECT_EQ(Opportunities()[0], Expected("006A", 9));
 }
 
-TEST_F(ApplyTest, ADeleteFollowedByALateOlderUpdateStaysDeleted) {
+TEST_P(ApplyTest, ADeleteFollowedByALateOlderUpdateStaysDeleted) {
   Apply({Version("006A", 20), Version("006B", 20)});
   auto stats = Apply({Deletion("Opportunity", "006A", 30)});
   EXPECT_EQ(stats.outcomes[0].outcome, Outcome::kApplied);
@@ -220,7 +232,7 @@ TEST_F(ApplyTest, ADeleteFollowedByALateOlderUpdateStaysDeleted) {
   EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006A", 40), Expected("006B", 20)}));
 }
 
-TEST_F(ApplyTest, DeletionsRaceUpdatesInOneBatch) {
+TEST_P(ApplyTest, DeletionsRaceUpdatesInOneBatch) {
   Apply({Version("006A", 10), Version("006B", 10), Version("006C", 10)});
   auto stats = Apply({
       Version("006A", 20), Deletion("Opportunity", "006A", 20),  // tie: the deletion wins
@@ -245,7 +257,7 @@ TEST_F(ApplyTest, DeletionsRaceUpdatesInOneBatch) {
   EXPECT_EQ(Opportunities().size(), 2u) << "the tombstone holds back the older version";
 }
 
-TEST_F(ApplyTest, APartialChangeLeavesOtherColumnsUntouched) {
+TEST_P(ApplyTest, APartialChangeLeavesOtherColumnsUntouched) {
   Apply({Version("006A", 10), Version("006B", 10)});
   auto stats = Apply({
       Change("Opportunity", "006A", 11, {{"Amount", Number("99.99")}}),
@@ -265,7 +277,7 @@ TEST_F(ApplyTest, APartialChangeLeavesOtherColumnsUntouched) {
   EXPECT_EQ(Opportunities()[0][1], "006A v10");
 }
 
-TEST_F(ApplyTest, OffsetsAreStoredWithTheRowsOrNotAtAll) {
+TEST_P(ApplyTest, OffsetsAreStoredWithTheRowsOrNotAtAll) {
   std::vector<OffsetUpdate> offsets = {{"writers", "sfbridge.org.records", 0, 100},
                                        {"writers", "sfbridge.org.records", 3, 7},
                                        {"writers", "sfbridge.org.records", 0, 120}};
@@ -279,7 +291,7 @@ TEST_F(ApplyTest, OffsetsAreStoredWithTheRowsOrNotAtAll) {
   ASSERT_TRUE(conn_->Exec("ALTER TABLE salesforce.opportunity ADD CHECK (amount < 1000)").ok());
   auto failed =
       ApplyBatch(*conn_, kSchema, {Version("006B", 1), Version("006C", 5000), Version("006A", 2)},
-                 {{"writers", "sfbridge.org.records", 0, 200}});
+                 {{"writers", "sfbridge.org.records", 0, 200}}, Options());
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(std::string(failed.status().message()), HasSubstr("23514"));
   EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006A", 1)}));
@@ -292,7 +304,7 @@ TEST_F(ApplyTest, OffsetsAreStoredWithTheRowsOrNotAtAll) {
   EXPECT_EQ(LoadOffsets(*conn_, "writers", "sfbridge.org.records")->at(0), 50);
 }
 
-TEST_F(ApplyTest, UnknownObjectsFieldsAndMisfitValuesAreParkedOthersApplied) {
+TEST_P(ApplyTest, UnknownObjectsFieldsAndMisfitValuesAreParkedOthersApplied) {
   v1::RecordChange no_kind = Version("006E", 1);
   (*no_kind.mutable_fields())["Name"] = v1::FieldValue();
   std::vector<v1::RecordChange> batch = {
@@ -353,18 +365,19 @@ TEST_F(ApplyTest, UnknownObjectsFieldsAndMisfitValuesAreParkedOthersApplied) {
               HasSubstr("Nope__c"));
 }
 
-TEST_F(ApplyTest, SeveralObjectsInOneBatchAndTwiceInOneTransaction) {
+TEST_P(ApplyTest, SeveralObjectsInOneBatchAndTwiceInOneTransaction) {
   ASSERT_TRUE(EnsureTable(*conn_, kSchema, MakeSchema("Account", {{"Name", "string"}})).ok());
   absl::Status s = conn_->InTransaction([&](postgres::Transaction& tx) -> absl::Status {
     auto first =
         ApplyChanges(tx, kSchema,
                      {Version("006A", 1), Change("Account", "001A", 1, {{"Name", Text("Acme")}}),
-                      Version("006B", 1)});
+                      Version("006B", 1)},
+                     Options());
     if (!first.ok()) return first.status();
     EXPECT_EQ(first->objects["Opportunity"].applied, 2);
     EXPECT_EQ(first->objects["Account"].applied, 1);
     // The same staging tables again in the same transaction start empty.
-    auto second = ApplyChanges(tx, kSchema, {Version("006C", 1)});
+    auto second = ApplyChanges(tx, kSchema, {Version("006C", 1)}, Options());
     if (!second.ok()) return second.status();
     EXPECT_EQ(second->objects["Opportunity"].applied, 1);
     return absl::OkStatus();
@@ -373,6 +386,155 @@ TEST_F(ApplyTest, SeveralObjectsInOneBatchAndTwiceInOneTransaction) {
   EXPECT_EQ(Opportunities().size(), 3u);
   EXPECT_EQ(Scalar("SELECT name FROM salesforce.account"), "Acme");
 }
+
+TEST_P(ApplyTest, ACachedLayoutFollowsEveryChangeEnsureTableMakes) {
+  Apply({Version("006A", 1)});
+  // A new field: the next call sees its column without being told.
+  ASSERT_TRUE(EnsureTable(*conn_, kSchema,
+                          MakeSchema("Opportunity", {{"Name", "string"},
+                                                     {"Amount", "currency"},
+                                                     {"StageName", "picklist"},
+                                                     {"IsWon", "boolean"},
+                                                     {"Probability", "percent"}}))
+                  .ok());
+  auto stats = Apply({Change("Opportunity", "006A", 2, {{"Probability", Number("37.5")}})});
+  ASSERT_TRUE(stats.parked.empty()) << stats.outcomes[0].reason;
+  EXPECT_EQ(Scalar("SELECT probability::text FROM salesforce.opportunity"), "37.5");
+  // A changed type (int -> text, say, when Salesforce widens a field): values now go as text.
+  ASSERT_TRUE(EnsureTable(*conn_, kSchema,
+                          MakeSchema("Opportunity", {{"Name", "string"},
+                                                     {"Amount", "currency"},
+                                                     {"StageName", "picklist"},
+                                                     {"IsWon", "boolean"},
+                                                     {"Probability", "string"}}))
+                  .ok());
+  stats = Apply({Change("Opportunity", "006A", 3, {{"Probability", Text("high")}})});
+  ASSERT_TRUE(stats.parked.empty()) << stats.outcomes[0].reason;
+  EXPECT_EQ(Scalar("SELECT probability FROM salesforce.opportunity"), "high");
+}
+
+TEST_P(ApplyTest, AColumnDroppedByHandFailsOneCallThenTheLayoutIsReadAfresh) {
+  Apply({Version("006A", 1)});
+  ASSERT_TRUE(conn_->Exec("ALTER TABLE salesforce.opportunity DROP COLUMN is_won").ok());
+  // The cached layout still names the column: the call fails and nothing is written ...
+  auto failed = ApplyBatch(*conn_, kSchema, {Version("006A", 2)}, {}, Options());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("is_won"));
+  EXPECT_EQ(Scalar("SELECT _modstamp_ms::text FROM salesforce.opportunity"), "1");
+  // ... and the retry reads the layout again: the field has no column now, so it is parked.
+  auto retried = ApplyBatch(*conn_, kSchema, {Version("006A", 2)}, {}, Options());
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_THAT(retried->outcomes[0].reason, HasSubstr("unknown field IsWon"));
+}
+
+// ApplyInOneRoundTrip: the same outcomes as ApplyChanges, and a clean refusal (nullopt, nothing
+// written) whenever it does not qualify.
+class OneRoundTripTest : public OpportunityTest {
+ protected:
+  std::optional<ApplyStats> Quick(const std::vector<v1::RecordChange>& changes) {
+    return ApplyInOneRoundTrip(*conn_, kSchema, changes, layouts_);
+  }
+  void Reset() {
+    ASSERT_TRUE(conn_->Exec("TRUNCATE salesforce.opportunity, salesforce._tombstones").ok());
+  }
+};
+
+TEST_F(OneRoundTripTest, GivesTheOutcomesAndRowsOfTheTransactionalPath) {
+  // Random calls of 1-4 changes (versions of one field set, or deletions) over a few records,
+  // run once in one round trip and once through ApplyChanges: same outcomes, same table.
+  std::mt19937 rng(7);
+  std::vector<std::vector<v1::RecordChange>> calls;
+  for (int i = 0; i < 120; ++i) {
+    std::vector<v1::RecordChange> call;
+    const bool deletions = rng() % 4 == 0;
+    for (size_t n = 1 + rng() % 4; n > 0; --n) {
+      const std::string id = "006" + std::string(1, static_cast<char>('A' + rng() % 5));
+      const int64_t v = 1 + static_cast<int64_t>(rng() % 40);
+      call.push_back(deletions ? Deletion("Opportunity", id, v) : Version(id, v));
+    }
+    calls.push_back(std::move(call));
+  }
+  auto run = [&](bool quick) {
+    std::vector<std::vector<std::pair<int, int64_t>>> outcomes;
+    int quick_calls = 0;
+    for (const auto& call : calls) {
+      std::optional<ApplyStats> stats;
+      if (quick) stats = Quick(call);
+      if (stats) {
+        ++quick_calls;
+      } else {
+        stats = Apply(call);  // also fills the cache
+      }
+      std::vector<std::pair<int, int64_t>> o;
+      for (const RecordOutcome& r : stats->outcomes) {
+        o.emplace_back(static_cast<int>(r.outcome), r.stored_modstamp_ms);
+      }
+      outcomes.push_back(std::move(o));
+    }
+    return std::make_tuple(outcomes, Opportunities(),
+                           Rows("SELECT id, modstamp_ms::text FROM salesforce._tombstones "
+                                "ORDER BY id"),
+                           quick_calls);
+  };
+  auto [quick_outcomes, quick_rows, quick_tombs, quick_calls] = run(true);
+  EXPECT_GE(quick_calls, 110) << "all but the first call (which fills the cache) qualify";
+  Reset();
+  auto [outcomes, rows, tombs, none] = run(false);
+  EXPECT_EQ(quick_outcomes, outcomes);
+  EXPECT_EQ(quick_rows, rows);
+  EXPECT_EQ(quick_tombs, tombs);
+  EXPECT_FALSE(rows.empty());
+  EXPECT_FALSE(tombs.empty());
+}
+
+TEST_F(OneRoundTripTest, DeclinesWhatItCannotDoAndWritesNothing) {
+  EXPECT_FALSE(Quick({Version("006A", 1)})) << "no cached layout yet";
+  Apply({Version("006A", 1)});
+  const auto before = Opportunities();
+  EXPECT_FALSE(Quick({Version("006B", 2), Deletion("Opportunity", "006A", 2)}))
+      << "deletions mixed with versions";
+  EXPECT_FALSE(Quick({Version("006B", 2), Change("Opportunity", "006C", 2, {{"Name", Text("c")}})}))
+      << "two field sets";
+  EXPECT_FALSE(Quick({Change("Opportunity", "006B", 2, {{"Color__c", Text("red")}})}))
+      << "a change to park";
+  ASSERT_TRUE(EnsureTable(*conn_, kSchema, MakeSchema("Account", {{"Name", "string"}})).ok());
+  EXPECT_FALSE(Quick({Version("006B", 2), Change("Account", "001A", 2, {{"Name", Text("a")}})}))
+      << "two objects";
+  std::vector<v1::RecordChange> many;
+  for (int i = 0; i < 40; ++i) many.push_back(Version("006M" + std::to_string(i), 2));
+  EXPECT_FALSE(Quick(many)) << "more than few_changes";
+  EXPECT_EQ(Opportunities(), before);
+  // It does qualify otherwise.
+  auto stats = Quick({Version("006B", 2)});
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->outcomes[0].outcome, Outcome::kApplied);
+}
+
+TEST_F(OneRoundTripTest, AStaleCachedLayoutIsNoticedUnderTheLockAndNothingIsWritten) {
+  Apply({Version("006A", 1)});
+  ASSERT_TRUE(Quick({Version("006A", 2)}));
+  // EnsureTable changes the layout (a new column): the cached version no longer matches.
+  ASSERT_TRUE(EnsureTable(*conn_, kSchema,
+                          MakeSchema("Opportunity", {{"Name", "string"},
+                                                     {"Amount", "currency"},
+                                                     {"StageName", "picklist"},
+                                                     {"IsWon", "boolean"},
+                                                     {"Probability", "percent"}}))
+                  .ok());
+  EXPECT_FALSE(Quick({Version("006A", 3)}));
+  EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006A", 2)}));
+  // The entry was forgotten: the next call goes the long way, which refills it.
+  EXPECT_FALSE(Quick({Version("006A", 3)}));
+  Apply({Change("Opportunity", "006A", 3, {{"Probability", Number("12.5")}})});
+  auto stats = Quick({Change("Opportunity", "006A", 4, {{"Probability", Number("50")}})});
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(Scalar("SELECT probability::text FROM salesforce.opportunity"), "50");
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, ApplyTest, ::testing::Values(ApplyOptions().few_changes, 0),
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return std::string(info.param == 0 ? "Staged" : "Direct");
+                         });
 
 }  // namespace
 }  // namespace sfbridge::writer
