@@ -157,4 +157,34 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
+std::string FindProgram(std::string_view name) {
+  const char* env = getenv("PATH");
+  const std::string path = env != nullptr ? env : "/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    const std::filesystem::path candidate =
+        std::filesystem::path(path.substr(start, end - start)) / name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    start = end + 1;
+  }
+  return StrCat("/usr/bin/", name);
+}
+
+TempDir::TempDir(std::string_view prefix) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / StrCat(prefix, "_XXXXXX")).string();
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+  namespace fs = std::filesystem;
+  fs::permissions(path_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string TempDir::Path(std::string_view name) const { return StrCat(path_, "/", name); }
+
 }  // namespace sfbridge::testing

@@ -61,4 +61,25 @@ std::string SourceDir();
 // A free TCP port on 127.0.0.1 (free when this returns; good enough for a test).
 int FreePort();
 
+// The full path of program `name` found on PATH (RunCommand and ChildProcess do not search
+// PATH); "/usr/bin/<name>" when PATH has none.
+std::string FindProgram(std::string_view name);
+
+// A temporary directory, traversable by every user (a test cluster in it runs as the postgres
+// user), removed with its content on destruction.
+class TempDir {
+ public:
+  explicit TempDir(std::string_view prefix = "sfbridge_test");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // `name` inside the directory.
+  std::string Path(std::string_view name) const;
+
+ private:
+  std::string path_;
+};
+
 }  // namespace sfbridge::testing

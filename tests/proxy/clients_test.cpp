@@ -22,44 +22,14 @@
 namespace sfbridge::proxy::testing {
 namespace {
 
-namespace fs = std::filesystem;
 using sfbridge::testing::ChildProcess;
 using sfbridge::testing::CommandResult;
+using sfbridge::testing::FindProgram;
 using sfbridge::testing::RunCommand;
 using sfbridge::testing::TempDatabase;
-
-// A temporary directory removed on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sfbridge_proxy_XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-    // Traversable: a test cluster in here runs as the postgres user.
-    fs::permissions(path_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string Path(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using sfbridge::testing::TempDir;
 
 void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-// The full path of a program on PATH (RunCommand does not search PATH).
-std::string Tool(const std::string& name) {
-  std::string path = getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    fs::path candidate = fs::path(path.substr(start, end - start)) / name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    start = end + 1;
-  }
-  return "/usr/bin/" + name;
-}
 
 // The proxy binary in front of `upstream_url`, on a free port.
 class ProxyProcess {
@@ -109,16 +79,17 @@ class ClientsTest : public ::testing::Test {
 };
 
 TEST_F(ClientsTest, PsqlSimpleMultiStatementAndCopy) {
-  CommandResult r = RunCommand({Tool("psql"), "-X", "-v", "ON_ERROR_STOP=1", "-At", url_, "-c",
-                                "CREATE TABLE t(id int, name text); INSERT INTO t VALUES (1, "
-                                "'one'), (2, 'two'); SELECT count(*) FROM t"});
+  CommandResult r =
+      RunCommand({FindProgram("psql"), "-X", "-v", "ON_ERROR_STOP=1", "-At", url_, "-c",
+                  "CREATE TABLE t(id int, name text); INSERT INTO t VALUES (1, "
+                  "'one'), (2, 'two'); SELECT count(*) FROM t"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "CREATE TABLE\nINSERT 0 2\n2\n");  // psql 15 shows every result
   std::string in = dir_.Path("in.tsv"), out = dir_.Path("out.tsv");
   std::string rows;
   for (int i = 3; i <= 2002; ++i) rows += std::to_string(i) + "\trow" + std::to_string(i) + "\n";
   WriteFile(in, rows);
-  r = RunCommand({Tool("psql"), "-X", "-v", "ON_ERROR_STOP=1", "-At", url_, "-c",
+  r = RunCommand({FindProgram("psql"), "-X", "-v", "ON_ERROR_STOP=1", "-At", url_, "-c",
                   "\\copy t from '" + in + "'", "-c",
                   "\\copy (SELECT * FROM t ORDER BY id) to '" + out + "'", "-c",
                   "SELECT count(*), sum(id) FROM t"});
@@ -128,7 +99,7 @@ TEST_F(ClientsTest, PsqlSimpleMultiStatementAndCopy) {
   std::string all((std::istreambuf_iterator<char>(copied)), std::istreambuf_iterator<char>());
   EXPECT_EQ(all, "1\tone\n2\ttwo\n" + rows);
   // An error in a transaction, then the session goes on after ROLLBACK.
-  r = RunCommand({Tool("psql"), "-X", "-At", url_, "-c", "BEGIN", "-c", "SELECT 1/0", "-c",
+  r = RunCommand({FindProgram("psql"), "-X", "-At", url_, "-c", "BEGIN", "-c", "SELECT 1/0", "-c",
                   "SELECT 1", "-c", "ROLLBACK", "-c", "SELECT 'after'"});
   EXPECT_NE(r.output.find("division by zero"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("current transaction is aborted"), std::string::npos) << r.output;
@@ -136,14 +107,14 @@ TEST_F(ClientsTest, PsqlSimpleMultiStatementAndCopy) {
 }
 
 TEST_F(ClientsTest, PgbenchEveryProtocolKeepsTheBooksBalanced) {
-  CommandResult init =
-      RunCommand({Tool("pgbench"), "-i", "-s", "1", "-q", url_}, {}, std::chrono::seconds(120));
+  CommandResult init = RunCommand({FindProgram("pgbench"), "-i", "-s", "1", "-q", url_}, {},
+                                  std::chrono::seconds(120));
   ASSERT_EQ(init.exit_code, 0) << init.output;
   for (std::string protocol : {"simple", "extended", "prepared"}) {
     // -n: no VACUUM, which would also empty pgbench_history before each run.
-    CommandResult run =
-        RunCommand({Tool("pgbench"), "-n", "-M", protocol, "-c", "4", "-j", "2", "-T", "3", url_},
-                   {}, std::chrono::seconds(120));
+    CommandResult run = RunCommand(
+        {FindProgram("pgbench"), "-n", "-M", protocol, "-c", "4", "-j", "2", "-T", "3", url_}, {},
+        std::chrono::seconds(120));
     ASSERT_EQ(run.exit_code, 0) << protocol << ": " << run.output;
     std::smatch m;
     ASSERT_TRUE(std::regex_search(run.output, m,
@@ -251,14 +222,14 @@ public class ProxyClient {
 )JAVA");
   std::string jar = "/usr/share/java/postgresql.jar";
   CommandResult compile =
-      RunCommand({Tool("javac"), "-d", dir_.path(), java}, {}, std::chrono::seconds(180));
+      RunCommand({FindProgram("javac"), "-d", dir_.path(), java}, {}, std::chrono::seconds(180));
   ASSERT_EQ(compile.exit_code, 0) << compile.output;
   // No user in the URL: the driver takes the user.name property (the program adds parameters).
   std::string jdbc =
       "jdbc:postgresql://127.0.0.1:" + std::to_string(proxy_->port()) + "/" + db_.name();
-  CommandResult run = RunCommand(
-      {Tool("java"), "-Duser.name=postgres", "-cp", dir_.path() + ":" + jar, "ProxyClient", jdbc},
-      {}, std::chrono::seconds(180));
+  CommandResult run = RunCommand({FindProgram("java"), "-Duser.name=postgres", "-cp",
+                                  dir_.path() + ":" + jar, "ProxyClient", jdbc},
+                                 {}, std::chrono::seconds(180));
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("pgjdbc ok"), std::string::npos) << run.output;
 }
@@ -302,14 +273,14 @@ TEST_F(ClientsTest, TwoHundredConcurrentClients) {
 
 TEST_F(ClientsTest, ReadyAndStopsCleanlyOnSigterm) {
   CommandResult ready =
-      RunCommand({Tool("curl"), "-s", "-o", "/dev/null", "-w", "%{http_code}",
+      RunCommand({FindProgram("curl"), "-s", "-o", "/dev/null", "-w", "%{http_code}",
                   "http://127.0.0.1:" + std::to_string(proxy_->admin_port()) + "/readyz"});
   EXPECT_EQ(ready.output, "200");
   PgConn open = Connect("host=127.0.0.1 port=" + std::to_string(proxy_->port()) +
                         " user=postgres dbname=" + db_.name());
   ASSERT_TRUE(open);
   CommandResult metrics =
-      RunCommand({Tool("curl"), "-s",
+      RunCommand({FindProgram("curl"), "-s",
                   "http://127.0.0.1:" + std::to_string(proxy_->admin_port()) + "/metrics"});
   EXPECT_NE(metrics.output.find("sfbridge_proxy_connections 1"), std::string::npos)
       << metrics.output;
@@ -366,7 +337,7 @@ class AuthTest : public ::testing::Test {
                   rest);
     EXPECT_EQ(Scalar(admin.get(), "SELECT pg_reload_conf()"), "t");
     // A self-signed certificate for the proxy.
-    CommandResult cert = RunCommand({Tool("openssl"), "req", "-x509", "-newkey", "rsa:2048",
+    CommandResult cert = RunCommand({FindProgram("openssl"), "req", "-x509", "-newkey", "rsa:2048",
                                      "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout",
                                      dir_->Path("key.pem"), "-out", dir_->Path("cert.pem")});
     ASSERT_EQ(cert.exit_code, 0) << cert.output;
@@ -412,9 +383,9 @@ TEST_F(AuthTest, Md5AndScramPasswordsAreJudgedByPostgres) {
 }
 
 TEST_F(AuthTest, TlsToTheProxyWithPsqlAndScram) {
-  CommandResult r =
-      RunCommand({Tool("psql"), "-X", "-At", ConnInfo("scram_user", "scram-secret", "require"),
-                  "-c", "\\conninfo", "-c", "SELECT 'over tls'"});
+  CommandResult r = RunCommand({FindProgram("psql"), "-X", "-At",
+                                ConnInfo("scram_user", "scram-secret", "require"), "-c",
+                                "\\conninfo", "-c", "SELECT 'over tls'"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("SSL connection (protocol: TLS"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("over tls"), std::string::npos);
