@@ -51,12 +51,16 @@ class OpportunityTest : public WriterTest {
   void SetUp() override {
     WriterTest::SetUp();
     if (HasFatalFailure()) return;
-    absl::Status s = EnsureTable(*conn_, kSchema,
-                                 MakeSchema("Opportunity", {{"Name", "string"},
-                                                            {"Amount", "currency"},
-                                                            {"StageName", "picklist"},
-                                                            {"IsWon", "boolean"}}));
-    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_TRUE(EnsureOpportunity().ok());
+  }
+  // (Re)creates the Opportunity table with its four fields and, when given, a fifth.
+  absl::Status EnsureOpportunity(const std::string& fifth = "", const std::string& type = "") {
+    std::vector<std::pair<std::string, std::string>> fields = {{"Name", "string"},
+                                                               {"Amount", "currency"},
+                                                               {"StageName", "picklist"},
+                                                               {"IsWon", "boolean"}};
+    if (!fifth.empty()) fields.emplace_back(fifth, type);
+    return EnsureTable(*conn_, kSchema, MakeSchema("Opportunity", fields));
   }
   virtual ApplyOptions Options() { return ApplyOptions{.layouts = &layouts_}; }
   LayoutCache layouts_;
@@ -390,24 +394,12 @@ TEST_P(ApplyTest, SeveralObjectsInOneBatchAndTwiceInOneTransaction) {
 TEST_P(ApplyTest, ACachedLayoutFollowsEveryChangeEnsureTableMakes) {
   Apply({Version("006A", 1)});
   // A new field: the next call sees its column without being told.
-  ASSERT_TRUE(EnsureTable(*conn_, kSchema,
-                          MakeSchema("Opportunity", {{"Name", "string"},
-                                                     {"Amount", "currency"},
-                                                     {"StageName", "picklist"},
-                                                     {"IsWon", "boolean"},
-                                                     {"Probability", "percent"}}))
-                  .ok());
+  ASSERT_TRUE(EnsureOpportunity("Probability", "percent").ok());
   auto stats = Apply({Change("Opportunity", "006A", 2, {{"Probability", Number("37.5")}})});
   ASSERT_TRUE(stats.parked.empty()) << stats.outcomes[0].reason;
   EXPECT_EQ(Scalar("SELECT probability::text FROM salesforce.opportunity"), "37.5");
   // A changed type (int -> text, say, when Salesforce widens a field): values now go as text.
-  ASSERT_TRUE(EnsureTable(*conn_, kSchema,
-                          MakeSchema("Opportunity", {{"Name", "string"},
-                                                     {"Amount", "currency"},
-                                                     {"StageName", "picklist"},
-                                                     {"IsWon", "boolean"},
-                                                     {"Probability", "string"}}))
-                  .ok());
+  ASSERT_TRUE(EnsureOpportunity("Probability", "string").ok());
   stats = Apply({Change("Opportunity", "006A", 3, {{"Probability", Text("high")}})});
   ASSERT_TRUE(stats.parked.empty()) << stats.outcomes[0].reason;
   EXPECT_EQ(Scalar("SELECT probability FROM salesforce.opportunity"), "high");
@@ -514,13 +506,7 @@ TEST_F(OneRoundTripTest, AStaleCachedLayoutIsNoticedUnderTheLockAndNothingIsWrit
   Apply({Version("006A", 1)});
   ASSERT_TRUE(Quick({Version("006A", 2)}));
   // EnsureTable changes the layout (a new column): the cached version no longer matches.
-  ASSERT_TRUE(EnsureTable(*conn_, kSchema,
-                          MakeSchema("Opportunity", {{"Name", "string"},
-                                                     {"Amount", "currency"},
-                                                     {"StageName", "picklist"},
-                                                     {"IsWon", "boolean"},
-                                                     {"Probability", "percent"}}))
-                  .ok());
+  ASSERT_TRUE(EnsureOpportunity("Probability", "percent").ok());
   EXPECT_FALSE(Quick({Version("006A", 3)}));
   EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006A", 2)}));
   // The entry was forgotten: the next call goes the long way, which refills it.
