@@ -115,10 +115,11 @@ CONF
   local java_opts=(-Xms256m -Xmx768m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
     "-Dlog4j.configuration=file:$dir/log4j.properties")
   if [ ! -f "$dir/data/meta.properties" ]; then
-    # A cluster id is 16 random bytes, base64url without padding.
+    # A cluster id is 16 random bytes, base64url without padding. Given as --cluster-id=ID: an id
+    # may start with '-', which would otherwise read as an option.
     local id
     id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-    java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$id" \
+    java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format --cluster-id="$id" \
       -c "$dir/server.properties" >"$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; die "formatting Kafka storage failed"; }
   fi
   nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \

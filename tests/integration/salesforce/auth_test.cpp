@@ -99,7 +99,9 @@ class AuthTest : public ::testing::Test {
     for (const std::string& secret :
          {credentials.password, credentials.client_secret, credentials.refresh_token,
           std::string(kPassword), std::string(kClientSecret), std::string(kRefreshToken)}) {
-      if (!secret.empty()) EXPECT_THAT(message, Not(HasSubstr(secret)));
+      if (!secret.empty()) {
+        EXPECT_THAT(message, Not(HasSubstr(secret)));
+      }
     }
     EXPECT_THAT(message, Not(HasSubstr("PRIVATE KEY")));
     // The first API call reports the same refusal instead of sending anything.
