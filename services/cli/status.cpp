@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_keys.h"
 #include "common/control/budget.h"
 #include "common/control/names.h"
 #include "common/control/org_settings.h"
@@ -264,12 +265,7 @@ void AddWatermarks(const std::string& brokers, const std::string& topic, OrgRepo
 }  // namespace
 
 void AddStatusKeys(core::ConfigSchema& schema) {
-  schema
-      .Add({.name = "postgres.url",
-            .help = "PostgreSQL connection URI or libpq string of the database sfbridge syncs "
-                    "into.",
-            .required = true,
-            .secret = true})
+  schema.Add(PostgresUrlKey())
       .Add({.name = "org.id", .help = "Show only this org; empty: every org."})
       .Add({.name = "kafka.brokers",
             .help = "Kafka bootstrap servers host:port,...; when set, the writer's consumer lag "

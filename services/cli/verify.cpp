@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/cli_keys.h"
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
 #include "common/core/strings.h"
@@ -335,12 +336,7 @@ absl::StatusOr<std::unique_ptr<Source>> MakeSource(const core::Config& c) {
 }  // namespace
 
 void AddVerifyKeys(core::ConfigSchema& schema) {
-  schema
-      .Add({.name = "postgres.url",
-            .help = "PostgreSQL connection URI or libpq string of the database sfbridge syncs "
-                    "into.",
-            .required = true,
-            .secret = true})
+  schema.Add(PostgresUrlKey())
       .Add({.name = "org.id", .help = "The org whose synced tables to check.", .required = true})
       .Add({.name = "objects",
             .help = "Comma-separated API names to check; empty: every object of the org in "

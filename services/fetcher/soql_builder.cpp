@@ -1,6 +1,7 @@
 #include "fetcher/soql_builder.h"
 
 #include "absl/status/status.h"
+#include "common/core/json_escape.h"
 #include "common/core/strings.h"
 #include "common/salesforce/url_encoding.h"
 #include "fetcher/datetime.h"
@@ -37,21 +38,6 @@ std::string QuoteSoqlString(std::string_view text) {
       case '\'':
         out += "\\'";
         break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
       case '\b':
         out += "\\b";
         break;
@@ -59,7 +45,11 @@ std::string QuoteSoqlString(std::string_view text) {
         out += "\\f";
         break;
       default:
-        out.push_back(c);
+        if (std::string_view e = core::BackslashEscape(c); !e.empty()) {
+          out += e;
+        } else {
+          out.push_back(c);
+        }
     }
   }
   out.push_back('\'');

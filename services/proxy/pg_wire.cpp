@@ -17,6 +17,39 @@ absl::Status Malformed(std::string_view what) {
   return absl::InvalidArgumentError(std::string("malformed ") + std::string(what) + " message");
 }
 
+// `value` when `r` read its whole body without running short; otherwise the malformed `what`.
+template <typename T>
+absl::StatusOr<T> Complete(const Reader& r, std::string_view what, T value) {
+  if (!r.ok() || !r.AtEnd()) return Malformed(what);
+  return value;
+}
+
+// An Int16 count of items of at least `item_size` bytes each; -1 when it is negative or more
+// than the rest of the body can hold (`exact`: when the items would not fill it exactly).
+int ReadCount(Reader& r, size_t item_size, bool exact = false) {
+  const int16_t n = r.Int16();
+  if (!r.ok() || n < 0) return -1;
+  const size_t size = static_cast<size_t>(n) * item_size;
+  if (exact ? r.remaining() != size : r.remaining() < size) return -1;
+  return n;
+}
+
+std::vector<int16_t> ReadInt16s(Reader& r, int n) {
+  std::vector<int16_t> values;
+  values.reserve(n);
+  for (int i = 0; i < n; ++i) values.push_back(r.Int16());
+  return values;
+}
+
+// A value after its Int32 length (-1: NULL); the malformed `what` when it runs past the body.
+absl::StatusOr<std::optional<std::string_view>> ReadValue(Reader& r, std::string_view what) {
+  const int32_t len = r.Int32();
+  if (len == -1) return std::optional<std::string_view>();
+  std::string_view v = r.Bytes(len < 0 ? SIZE_MAX : static_cast<size_t>(len));
+  if (!r.ok()) return Malformed(what);
+  return std::optional<std::string_view>(v);
+}
+
 }  // namespace
 
 DecodeResult DecodeFrame(std::string_view data, size_t max_size, Frame* frame) {
@@ -83,32 +116,29 @@ absl::StatusOr<StartupPacket> ParseStartup(std::string_view body) {
   return packet;
 }
 
-int16_t Reader::Int16() {
-  if (!ok_ || remaining() < 2) {
+const char* Reader::Take(size_t n) {
+  if (!ok_ || remaining() < n) {
     ok_ = false;
-    return 0;
+    return nullptr;
   }
-  const auto* u = reinterpret_cast<const unsigned char*>(data_.data() + pos_);
-  pos_ += 2;
-  return static_cast<int16_t>((u[0] << 8) | u[1]);
+  const char* p = data_.data() + pos_;
+  pos_ += n;
+  return p;
+}
+
+int16_t Reader::Int16() {
+  const auto* u = reinterpret_cast<const unsigned char*>(Take(2));
+  return u == nullptr ? 0 : static_cast<int16_t>((u[0] << 8) | u[1]);
 }
 
 int32_t Reader::Int32() {
-  if (!ok_ || remaining() < 4) {
-    ok_ = false;
-    return 0;
-  }
-  int32_t v = LoadInt32(data_.data() + pos_);
-  pos_ += 4;
-  return v;
+  const char* p = Take(4);
+  return p == nullptr ? 0 : LoadInt32(p);
 }
 
 char Reader::Byte() {
-  if (!ok_ || remaining() < 1) {
-    ok_ = false;
-    return 0;
-  }
-  return data_[pos_++];
+  const char* p = Take(1);
+  return p == nullptr ? 0 : *p;
 }
 
 std::string_view Reader::CString() {
@@ -124,13 +154,8 @@ std::string_view Reader::CString() {
 }
 
 std::string_view Reader::Bytes(size_t n) {
-  if (!ok_ || remaining() < n) {
-    ok_ = false;
-    return {};
-  }
-  std::string_view s = data_.substr(pos_, n);
-  pos_ += n;
-  return s;
+  const char* p = Take(n);
+  return p == nullptr ? std::string_view() : std::string_view(p, n);
 }
 
 absl::StatusOr<ParseMsg> ReadParse(std::string_view body) {
@@ -138,8 +163,8 @@ absl::StatusOr<ParseMsg> ReadParse(std::string_view body) {
   ParseMsg m;
   m.statement = r.CString();
   m.query = r.CString();
-  int16_t n = r.Int16();
-  if (!r.ok() || n < 0 || r.remaining() != static_cast<size_t>(n) * 4) return Malformed("Parse");
+  const int n = ReadCount(r, 4, /*exact=*/true);
+  if (n < 0) return Malformed("Parse");
   m.param_types.reserve(n);
   for (int i = 0; i < n; ++i) m.param_types.push_back(static_cast<uint32_t>(r.Int32()));
   return m;
@@ -150,35 +175,21 @@ absl::StatusOr<BindMsg> ReadBind(std::string_view body) {
   BindMsg m;
   m.portal = r.CString();
   m.statement = r.CString();
-  int16_t nformats = r.Int16();
-  if (!r.ok() || nformats < 0 || r.remaining() < static_cast<size_t>(nformats) * 2) {
-    return Malformed("Bind");
-  }
-  m.param_formats.reserve(nformats);
-  for (int i = 0; i < nformats; ++i) m.param_formats.push_back(r.Int16());
-  int16_t nvalues = r.Int16();
+  const int nformats = ReadCount(r, 2);
+  if (nformats < 0) return Malformed("Bind");
+  m.param_formats = ReadInt16s(r, nformats);
   // Each value takes at least its 4-byte length: bound the reservation by what is there.
-  if (!r.ok() || nvalues < 0 || r.remaining() < static_cast<size_t>(nvalues) * 4) {
-    return Malformed("Bind");
-  }
+  const int nvalues = ReadCount(r, 4);
+  if (nvalues < 0) return Malformed("Bind");
   m.values.reserve(nvalues);
   for (int i = 0; i < nvalues; ++i) {
-    int32_t len = r.Int32();
-    if (len == -1) {
-      m.values.emplace_back(std::nullopt);
-      continue;
-    }
-    if (len < 0) return Malformed("Bind");
-    std::string_view v = r.Bytes(static_cast<size_t>(len));
-    if (!r.ok()) return Malformed("Bind");
-    m.values.emplace_back(v);
+    absl::StatusOr<std::optional<std::string_view>> v = ReadValue(r, "Bind");
+    if (!v.ok()) return v.status();
+    m.values.push_back(*v);
   }
-  int16_t nresults = r.Int16();
-  if (!r.ok() || nresults < 0 || r.remaining() != static_cast<size_t>(nresults) * 2) {
-    return Malformed("Bind");
-  }
-  m.result_formats.reserve(nresults);
-  for (int i = 0; i < nresults; ++i) m.result_formats.push_back(r.Int16());
+  const int nresults = ReadCount(r, 2, /*exact=*/true);
+  if (nresults < 0) return Malformed("Bind");
+  m.result_formats = ReadInt16s(r, nresults);
   return m;
 }
 
@@ -187,8 +198,8 @@ absl::StatusOr<DescribeMsg> ReadDescribe(std::string_view body) {
   DescribeMsg m;
   m.kind = r.Byte();
   m.name = r.CString();
-  if (!r.ok() || !r.AtEnd() || (m.kind != 'S' && m.kind != 'P')) return Malformed("Describe");
-  return m;
+  if (m.kind != 'S' && m.kind != 'P') return Malformed("Describe");
+  return Complete(r, "Describe", m);
 }
 
 absl::StatusOr<ExecuteMsg> ReadExecute(std::string_view body) {
@@ -196,23 +207,18 @@ absl::StatusOr<ExecuteMsg> ReadExecute(std::string_view body) {
   ExecuteMsg m;
   m.portal = r.CString();
   m.max_rows = r.Int32();
-  if (!r.ok() || !r.AtEnd()) return Malformed("Execute");
-  return m;
+  return Complete(r, "Execute", m);
 }
 
 absl::StatusOr<std::string_view> ReadQuery(std::string_view body) {
   Reader r(body);
-  std::string_view q = r.CString();
-  if (!r.ok() || !r.AtEnd()) return Malformed("Query");
-  return q;
+  return Complete(r, "Query", r.CString());
 }
 
 absl::StatusOr<std::vector<FieldDescription>> ReadRowDescription(std::string_view body) {
   Reader r(body);
-  int16_t n = r.Int16();
-  if (!r.ok() || n < 0 || r.remaining() < static_cast<size_t>(n) * 19) {
-    return Malformed("RowDescription");
-  }
+  const int n = ReadCount(r, 19);
+  if (n < 0) return Malformed("RowDescription");
   std::vector<FieldDescription> fields(n);
   for (auto& f : fields) {
     f.name = std::string(r.CString());
@@ -223,35 +229,26 @@ absl::StatusOr<std::vector<FieldDescription>> ReadRowDescription(std::string_vie
     f.type_modifier = r.Int32();
     f.format = r.Int16();
   }
-  if (!r.ok() || !r.AtEnd()) return Malformed("RowDescription");
-  return fields;
+  return Complete(r, "RowDescription", std::move(fields));
 }
 
 absl::StatusOr<std::vector<std::optional<std::string>>> ReadDataRow(std::string_view body) {
   Reader r(body);
-  int16_t n = r.Int16();
-  if (!r.ok() || n < 0 || r.remaining() < static_cast<size_t>(n) * 4) return Malformed("DataRow");
+  const int n = ReadCount(r, 4);
+  if (n < 0) return Malformed("DataRow");
   std::vector<std::optional<std::string>> values;
   values.reserve(n);
   for (int i = 0; i < n; ++i) {
-    int32_t len = r.Int32();
-    if (len == -1) {
-      values.emplace_back(std::nullopt);
-      continue;
-    }
-    std::string_view v = r.Bytes(len < 0 ? SIZE_MAX : static_cast<size_t>(len));
-    if (!r.ok()) return Malformed("DataRow");
-    values.emplace_back(std::string(v));
+    absl::StatusOr<std::optional<std::string_view>> v = ReadValue(r, "DataRow");
+    if (!v.ok()) return v.status();
+    values.emplace_back(*v ? std::optional<std::string>(std::string(**v)) : std::nullopt);
   }
-  if (!r.AtEnd()) return Malformed("DataRow");
-  return values;
+  return Complete(r, "DataRow", std::move(values));
 }
 
 absl::StatusOr<std::string_view> ReadCommandComplete(std::string_view body) {
   Reader r(body);
-  std::string_view tag = r.CString();
-  if (!r.ok() || !r.AtEnd()) return Malformed("CommandComplete");
-  return tag;
+  return Complete(r, "CommandComplete", r.CString());
 }
 
 absl::StatusOr<char> ReadReadyForQuery(std::string_view body) {
@@ -334,8 +331,7 @@ absl::StatusOr<BackendKey> ReadBackendKeyData(std::string_view body) {
   BackendKey k;
   k.pid = r.Int32();
   k.secret = r.Int32();
-  if (!r.ok() || !r.AtEnd()) return Malformed("BackendKeyData");
-  return k;
+  return Complete(r, "BackendKeyData", k);
 }
 
 Writer& Writer::Begin(char type) {

@@ -69,6 +69,9 @@ class Reader {
   size_t remaining() const { return data_.size() - pos_; }
 
  private:
+  // The next `n` bytes, consumed; nullptr (and not ok() from then on) when fewer remain.
+  const char* Take(size_t n);
+
   std::string_view data_;
   size_t pos_ = 0;
   bool ok_ = true;

@@ -41,6 +41,7 @@ constexpr std::string_view kClientId = "3MVG9cliSyncConsumerKey";
 constexpr std::string_view kClientSecret = "cli-sync-client-secret-2b9e";
 constexpr std::string_view kUsername = "cli@sfbridge.example";
 constexpr std::string_view kPassword = "cli-sync-pass-word-token-9Qz";
+constexpr testing::SimLogin kLogin = {kClientId, kClientSecret, kUsername, kPassword};
 
 testing::CommandResult Cli(std::vector<std::string> args) {
   args.insert(args.begin(), SFBRIDGE_CLI);
@@ -70,26 +71,14 @@ class CliSyncTest : public ::testing::Test {
   }
 
   std::map<std::string, int64_t> Stored(const std::string& object) {
-    std::map<std::string, int64_t> out;
-    auto t = conn_->Exec(
-        "SELECT schema_name, table_name FROM sfbridge.synced_tables "
-        "WHERE org_id = $1 AND object_name = $2",
-        {org_id_, object});
-    if (!t.ok() || t->rows.empty()) return out;
-    auto rows = conn_->Exec(StrCat("SELECT id, _modstamp_ms FROM ", Table(object)));
-    if (!rows.ok()) return out;
-    for (const auto& r : rows->rows) out[*r[0]] = std::stoll(*r[1]);
-    return out;
+    auto stored = testing::StoredModstamps(*conn_, org_id_, object);
+    return stored.ok() ? *std::move(stored) : std::map<std::string, int64_t>{};
   }
 
   std::string Table(const std::string& object) {
-    auto t = conn_->Exec(
-        "SELECT schema_name, table_name FROM sfbridge.synced_tables "
-        "WHERE org_id = $1 AND object_name = $2",
-        {org_id_, object});
-    EXPECT_TRUE(t.ok() && !t->rows.empty());
-    if (!t.ok() || t->rows.empty()) return "";
-    return StrCat("\"", *t->rows[0][0], "\".\"", *t->rows[0][1], "\"");
+    auto t = testing::SyncedTableName(*conn_, org_id_, object);
+    EXPECT_TRUE(t.ok() && !t->empty());
+    return t.ok() ? *t : "";
   }
 
   testing::TempDatabase db_;
@@ -98,17 +87,8 @@ class CliSyncTest : public ::testing::Test {
 };
 
 sfsim::SimulatorOptions OrgOptions() {
-  sfsim::SimulatorOptions o;
-  o.org.seed = 23;
-  o.org.counts = {{"User", 5}, {"Account", 300}, {"Contact", 2000}};
-  o.org.burst_size = 200;
-  o.admin_enabled = true;
-  o.server.threads = 4;
-  o.oauth.client_id = std::string(kClientId);
-  o.oauth.client_secret = std::string(kClientSecret);
-  o.oauth.username = std::string(kUsername);
-  o.oauth.password = std::string(kPassword);
-  return o;
+  return testing::SimOrgOptions(23, {{"User", 5}, {"Account", 300}, {"Contact", 2000}}, 200,
+                                kLogin);
 }
 
 TEST_F(CliSyncTest, VerifyAndStatusOnSyncedThenBrokenTables) {
@@ -116,25 +96,10 @@ TEST_F(CliSyncTest, VerifyAndStatusOnSyncedThenBrokenTables) {
   auto sim = sfsim::Simulator::Start(OrgOptions(), core::SystemClock::Instance());
   ASSERT_TRUE(sim.ok()) << sim.status();
 
-  writer::WriterOptions w;
-  w.postgres_url = db_.url();
-  w.kafka_brokers = testing::KafkaBrokers();
-  w.org_id = org_id_;
-  w.grpc_port = 0;
-  w.grpc_host = "127.0.0.1";
-  w.metrics_port = 0;
-  w.metrics_host = "127.0.0.1";
+  const writer::WriterOptions w = testing::WriterOptionsFor(db_.url(), org_id_);
 
-  fetcher::FetcherOptions f;
-  f.postgres_url = db_.url();
-  f.kafka_brokers = testing::KafkaBrokers();
-  f.org_id = org_id_;
-  f.credentials.flow = salesforce::AuthFlow::kPassword;
-  f.credentials.login_url = (*sim)->base_url();
-  f.credentials.client_id = std::string(kClientId);
-  f.credentials.client_secret = std::string(kClientSecret);
-  f.credentials.username = std::string(kUsername);
-  f.credentials.password = std::string(kPassword);
+  fetcher::FetcherOptions f =
+      testing::FetcherOptionsFor(db_.url(), org_id_, (*sim)->base_url(), kLogin);
   f.objects = objects;
   f.poll_interval = milliseconds(300);
   f.metrics_port = -1;
@@ -144,11 +109,7 @@ TEST_F(CliSyncTest, VerifyAndStatusOnSyncedThenBrokenTables) {
   f.initial_backoff = milliseconds(50);
 
   auto all_live = [&]() {
-    auto rows = control::LoadObjects(*conn_, org_id_);
-    if (!rows.ok()) return false;
-    int live = 0;
-    for (const auto& o : *rows) live += o.state == control::ObjectState::kLive ? 1 : 0;
-    return live == static_cast<int>(objects.size());
+    return testing::ObjectsLive(*conn_, org_id_, static_cast<int>(objects.size()));
   };
   auto converged = [&]() {
     for (const std::string& object : objects) {

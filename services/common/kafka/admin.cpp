@@ -51,11 +51,11 @@ absl::Status EnsureTopic(const std::string& brokers, const TopicSpec& spec, int 
   return absl::OkStatus();
 }
 
-}  // namespace sfbridge::kafka
+namespace {
 
-namespace sfbridge::kafka {
-
-absl::StatusOr<ClusterInfo> DescribeCluster(const std::string& brokers, int timeout_ms) {
+// A client handle for the metadata and offset queries below; a connection attempt to a broker
+// gives up after 5 s.
+absl::StatusOr<KafkaHandle> QueryHandle(const std::string& brokers) {
   absl::StatusOr<KafkaConf> conf =
       MakeConf({{"bootstrap.servers", brokers}, {"socket.connection.setup.timeout.ms", "5000"}});
   if (!conf.ok()) return conf.status();
@@ -63,15 +63,26 @@ absl::StatusOr<ClusterInfo> DescribeCluster(const std::string& brokers, int time
   KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err));
   if (!rk) return absl::InvalidArgumentError(core::StrCat("kafka: ", err));
   conf->release();
+  return rk;
+}
+
+absl::Status NoBrokerAnswered(const std::string& brokers, int timeout_ms) {
+  return absl::UnavailableError(
+      core::StrCat("no Kafka broker answered at ", brokers, " within ", timeout_ms, " ms"));
+}
+
+}  // namespace
+
+absl::StatusOr<ClusterInfo> DescribeCluster(const std::string& brokers, int timeout_ms) {
+  absl::StatusOr<KafkaHandle> rk = QueryHandle(brokers);
+  if (!rk.ok()) return rk.status();
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t e = rd_kafka_metadata(rk.get(), 1, nullptr, &md, timeout_ms);
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk->get(), 1, nullptr, &md, timeout_ms);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    absl::Status s = StatusFromKafkaError(e, core::StrCat("kafka at ", brokers));
     if (e == RD_KAFKA_RESP_ERR__TIMED_OUT || e == RD_KAFKA_RESP_ERR__TRANSPORT) {
-      return absl::UnavailableError(
-          core::StrCat("no Kafka broker answered at ", brokers, " within ", timeout_ms, " ms"));
+      return NoBrokerAnswered(brokers, timeout_ms);
     }
-    return s;
+    return StatusFromKafkaError(e, core::StrCat("kafka at ", brokers));
   }
   ClusterInfo info;
   info.brokers = md->broker_cnt;
@@ -83,28 +94,18 @@ absl::StatusOr<ClusterInfo> DescribeCluster(const std::string& brokers, int time
   return info;
 }
 
-}  // namespace sfbridge::kafka
-
-namespace sfbridge::kafka {
-
 absl::StatusOr<std::vector<PartitionWatermarks>> TopicWatermarks(const std::string& brokers,
                                                                  const std::string& topic,
                                                                  int timeout_ms) {
-  absl::StatusOr<KafkaConf> conf =
-      MakeConf({{"bootstrap.servers", brokers}, {"socket.connection.setup.timeout.ms", "5000"}});
-  if (!conf.ok()) return conf.status();
-  char err[512];
-  KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err));
-  if (!rk) return absl::InvalidArgumentError(core::StrCat("kafka: ", err));
-  conf->release();
+  absl::StatusOr<KafkaHandle> rk = QueryHandle(brokers);
+  if (!rk.ok()) return rk.status();
   // Metadata of all topics: asking for one by name may make a broker create it.
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t e = rd_kafka_metadata(rk.get(), 1, nullptr, &md, timeout_ms);
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk->get(), 1, nullptr, &md, timeout_ms);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (e == RD_KAFKA_RESP_ERR__TIMED_OUT || e == RD_KAFKA_RESP_ERR__TRANSPORT ||
         e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-      return absl::UnavailableError(
-          core::StrCat("no Kafka broker answered at ", brokers, " within ", timeout_ms, " ms"));
+      return NoBrokerAnswered(brokers, timeout_ms);
     }
     return StatusFromKafkaError(e, core::StrCat("metadata of ", topic));
   }
@@ -128,7 +129,7 @@ absl::StatusOr<std::vector<PartitionWatermarks>> TopicWatermarks(const std::stri
   std::vector<PartitionWatermarks> out;
   for (int p : partitions) {
     PartitionWatermarks w{.partition = p};
-    e = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &w.low, &w.high, timeout_ms);
+    e = rd_kafka_query_watermark_offsets(rk->get(), topic.c_str(), p, &w.low, &w.high, timeout_ms);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return StatusFromKafkaError(e, core::StrCat("watermarks of ", topic, "[", p, "]"));
     }

@@ -1,9 +1,11 @@
 #include "proxy/writes/error_mapping.h"
 
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "common/core/strings.h"
+#include "proxy/writes/priority_budget_gate.h"
 
 namespace sfbridge::proxy::writes {
 
@@ -76,6 +78,39 @@ PgError SalesforceRejection(const salesforce::ApiError& error, const SyncedTable
     }
   }
   return e;
+}
+
+CallFailure MapCallFailure(const absl::Status& status, Operation operation,
+                           const SyncedTable& table, size_t accepted_before) {
+  if (PriorityBudgetGate::IsBudgetRefusal(status)) {
+    return {.error = TableError("53400", core::ToString(status.message()), table,
+                                accepted_before == 0 ? "Nothing was sent to Salesforce." : "",
+                                "Retry later, or raise the org's rate in sfbridge.orgs."),
+            .outcome = "unavailable",
+            .code = "BUDGET_EXHAUSTED"};
+  }
+  if (std::optional<salesforce::ApiError> api = salesforce::GetApiError(status)) {
+    return {.error = SalesforceRejection(*api, table, operation, accepted_before),
+            .outcome = "salesforce_error",
+            .code = api->error_code.empty() ? "UNKNOWN" : api->error_code};
+  }
+  if (operation == Operation::kInsert && (status.code() == absl::StatusCode::kUnavailable ||
+                                          status.code() == absl::StatusCode::kDeadlineExceeded)) {
+    return {.error = TableError(
+                "40003", StrCat("Salesforce did not confirm the insert: ", status.message()), table,
+                "The records may or may not have been created in Salesforce; if they were, they "
+                "reach the table through the sync.",
+                "Check before inserting again."),
+            .outcome = "unavailable",
+            .code = "UNREACHABLE"};
+  }
+  return {
+      .error = TableError("08001", StrCat("Salesforce is unreachable: ", status.message()), table,
+                          "The change was not confirmed by Salesforce; if it was applied, "
+                          "it reaches the table through the sync.",
+                          "Retry later."),
+      .outcome = "unavailable",
+      .code = "UNREACHABLE"};
 }
 
 }  // namespace sfbridge::proxy::writes

@@ -44,4 +44,18 @@ PgError SalesforceRejection(const salesforce::ApiError& error, const SyncedTable
 PgError TableError(std::string_view sqlstate, std::string message, const SyncedTable& table,
                    std::string detail = {}, std::string hint = {});
 
+// A failed Salesforce call of a write as the client sees it, and as it is counted.
+struct CallFailure {
+  PgError error;
+  std::string outcome;  // sfbridge_proxy_mutations_total: salesforce_error or unavailable
+  std::string code;     // sfbridge_proxy_salesforce_errors_total: Salesforce's error code,
+                        // BUDGET_EXHAUSTED, UNREACHABLE or UNKNOWN
+};
+
+// The failure of a call of `operation` on `table` that ended in `status` (an ApiError of
+// Salesforce's, the budget gate's refusal, or a transport failure), `accepted_before` records
+// of the statement having been accepted in earlier calls.
+CallFailure MapCallFailure(const absl::Status& status, Operation operation,
+                           const SyncedTable& table, size_t accepted_before);
+
 }  // namespace sfbridge::proxy::writes

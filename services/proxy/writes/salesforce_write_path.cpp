@@ -6,21 +6,18 @@
 #include <utility>
 
 #include "common/core/logging.h"
-#include "common/core/status.h"
 #include "common/core/strings.h"
-#include "common/salesforce/api_error.h"
 #include "common/salesforce/client.h"
 #include "common/salesforce/poco_transport.h"
-#include "fetcher/record_mapping.h"
-#include "fetcher/schema_mapping.h"
 #include "proxy/writes/catalog.h"
 #include "proxy/writes/derived_query.h"
 #include "proxy/writes/error_mapping.h"
 #include "proxy/writes/priority_budget_gate.h"
+#include "proxy/writes/salesforce_calls.h"
 #include "proxy/writes/sql_tree.h"
 #include "proxy/writes/statement_analysis.h"
-#include "proxy/writes/value_conversion.h"
 #include "proxy/writes/write_checks.h"
+#include "proxy/writes/write_reply.h"
 #include "proxy/writes/writer_client.h"
 
 namespace sfbridge::proxy {
@@ -31,8 +28,6 @@ using writes::AnalyzedWrite;
 using writes::Operation;
 using writes::SyncedField;
 using writes::SyncedTable;
-
-constexpr size_t kChunk = salesforce::kMaxCollectionRecords;
 
 struct PlannedWrite final : Mutation {
   std::shared_ptr<const AnalyzedWrite> write;
@@ -87,24 +82,6 @@ PgError ServerFailure(const absl::Status& s) {
   return PlainError("08006", StrCat("the server connection failed: ", s.message()));
 }
 
-bool IsSalesforceId(std::string_view id) {
-  return (id.size() == 15 || id.size() == 18) && std::all_of(id.begin(), id.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c));
-         });
-}
-
-std::string CommandTag(Operation op, size_t n) {
-  switch (op) {
-    case Operation::kInsert:
-      return StrCat("INSERT 0 ", n);
-    case Operation::kUpdate:
-      return StrCat("UPDATE ", n);
-    case Operation::kDelete:
-      return StrCat("DELETE ", n);
-  }
-  return "";
-}
-
 // True when a text mentions one of the names, ignoring case: a statement that does not cannot
 // write a synced table (the parser is not needed to know).
 bool MentionsAny(std::string_view sql, const std::vector<std::string>& names) {
@@ -127,6 +104,7 @@ class SalesforceWritePath final : public WritePath {
         client_(ClientOptionsFrom(options_),
                 options_.transport != nullptr ? *options_.transport : *owned_transport_, clock_,
                 &gate_),
+        calls_(client_, clock_, options_.org_id),
         writer_(options_.writer_address, options_.writer_timeout) {}
 
   absl::StatusOr<std::vector<std::string>> Split(std::string_view sql) override {
@@ -283,7 +261,7 @@ class SalesforceWritePath final : public WritePath {
           "A statement of up to 200 rows is one all-or-none Salesforce call; nothing was changed.",
           "Change fewer rows per statement (e.g. add a condition on id)."));
     }
-    if (rows.rows.empty()) return Answer(write, table, params, {}, rows);
+    if (rows.rows.empty()) return writes::BuildReply(write, table, params, {}, rows);
     return SendToSalesforce(write, table, params, rows, run);
   }
 
@@ -297,136 +275,31 @@ class SalesforceWritePath final : public WritePath {
     rows.rows = std::move(kept);
   }
 
-  // The Salesforce records of the derived rows: the fields of `write.columns`, and the Id
-  // (updates); for deletes only the ids.
-  absl::StatusOr<std::vector<salesforce::Fields>> ToRecords(const AnalyzedWrite& write,
-                                                            const SyncedTable& table,
-                                                            const ServerQuerier::Rows& rows) {
-    std::vector<const SyncedField*> fields;
-    for (const std::string& column : write.columns) fields.push_back(table.FindColumn(column));
-    const size_t offset = write.operation == Operation::kInsert ? 0 : 1;
-    std::vector<salesforce::Fields> records;
-    for (const auto& row : rows.rows) {
-      salesforce::Fields record;
-      if (write.operation != Operation::kInsert) {
-        if (!row[0] || !IsSalesforceId(*row[0])) {
-          return absl::InvalidArgumentError(
-              StrCat("row with id \"", row[0].value_or("NULL"), "\" is not a Salesforce record"));
-        }
-        record.emplace_back("Id", salesforce::FieldValue::String(*row[0]));
-      }
-      if (write.operation != Operation::kDelete) {
-        for (size_t i = 0; i < fields.size(); ++i) {
-          absl::StatusOr<salesforce::FieldValue> v =
-              writes::ToSalesforceValue(row.at(offset + i), *fields[i]);
-          if (!v.ok()) return v.status();
-          record.emplace_back(fields[i]->field, *std::move(v));
-        }
-      }
-      records.push_back(std::move(record));
-    }
-    return records;
-  }
-
-  // Runs `call` and adds its time, without budget waits, to run.salesforce.
-  template <typename Call>
-  auto Timed(Run& run, const Call& call) {
-    writes::PriorityBudgetGate::ResetWaited();
-    const auto start = clock_.Monotonic();
-    auto result = call();
-    run.salesforce += clock_.Monotonic() - start - writes::PriorityBudgetGate::WaitedThisThread();
-    return result;
-  }
-
   PgError CallFailure(const absl::Status& s, const AnalyzedWrite& write, const SyncedTable& table,
                       size_t accepted_before, Run& run) {
-    if (writes::PriorityBudgetGate::IsBudgetRefusal(s)) {
-      run.outcome = "unavailable";
-      metrics_.salesforce_errors.WithLabels({"BUDGET_EXHAUSTED"}).Increment();
-      return writes::TableError("53400", core::ToString(s.message()), table,
-                                accepted_before == 0 ? "Nothing was sent to Salesforce." : "",
-                                "Retry later, or raise the org's rate in sfbridge.orgs.");
-    }
-    if (std::optional<salesforce::ApiError> api = salesforce::GetApiError(s)) {
-      run.outcome = "salesforce_error";
-      metrics_.salesforce_errors.WithLabels({api->error_code.empty() ? "UNKNOWN" : api->error_code})
-          .Increment();
-      return writes::SalesforceRejection(*api, table, write.operation, accepted_before);
-    }
-    run.outcome = "unavailable";
-    metrics_.salesforce_errors.WithLabels({"UNREACHABLE"}).Increment();
-    if (write.operation == Operation::kInsert &&
-        (s.code() == absl::StatusCode::kUnavailable ||
-         s.code() == absl::StatusCode::kDeadlineExceeded)) {
-      return writes::TableError(
-          "40003", StrCat("Salesforce did not confirm the insert: ", s.message()), table,
-          "The records may or may not have been created in Salesforce; if they were, they "
-          "reach the table through the sync.",
-          "Check before inserting again.");
-    }
-    return writes::TableError("08001", StrCat("Salesforce is unreachable: ", s.message()), table,
-                              "The change was not confirmed by Salesforce; if it was applied, "
-                              "it reaches the table through the sync.",
-                              "Retry later.");
+    writes::CallFailure f = writes::MapCallFailure(s, write.operation, table, accepted_before);
+    run.outcome = std::move(f.outcome);
+    metrics_.salesforce_errors.WithLabels({f.code}).Increment();
+    return std::move(f.error);
   }
 
   MutationOutcome SendToSalesforce(const AnalyzedWrite& write, const SyncedTable& table,
                                    const BoundParams& params, const ServerQuerier::Rows& rows,
                                    Run& run) {
-    absl::StatusOr<std::vector<salesforce::Fields>> records = ToRecords(write, table, rows);
+    absl::StatusOr<std::vector<salesforce::Fields>> records = writes::ToRecords(write, table, rows);
     if (!records.ok()) {
       run.outcome = "refused";
       return Failure(
           writes::TableError("22023", core::ToString(records.status().message()), table));
     }
-    std::vector<std::string> accepted;  // record ids, in row order
-    std::optional<PgError> failure;
     // Each chunk is two calls: the write and its read-back. Their tokens in one take.
-    const size_t chunks = (records->size() + kChunk - 1) / kChunk;
+    const size_t chunks = (records->size() + writes::kRecordsPerCall - 1) / writes::kRecordsPerCall;
     writes::PriorityBudgetGate::Prepay(static_cast<int>(2 * chunks));
-    for (size_t begin = 0; begin < records->size() && !failure; begin += kChunk) {
-      const size_t end = std::min(records->size(), begin + kChunk);
-      std::vector<salesforce::Fields> chunk(records->begin() + begin, records->begin() + end);
-      absl::StatusOr<std::vector<salesforce::SaveResult>> results = Timed(run, [&] {
-        switch (write.operation) {
-          case Operation::kInsert:
-            return client_.CreateRecords(table.object, chunk, true);
-          case Operation::kUpdate:
-            return client_.UpdateRecords(table.object, chunk, true);
-          case Operation::kDelete: {
-            std::vector<std::string> ids;
-            for (const auto& r : chunk) ids.push_back(r.front().second.text);
-            return client_.DeleteRecords(ids, true);
-          }
-        }
-        return absl::StatusOr<std::vector<salesforce::SaveResult>>(
-            absl::InternalError("unknown operation"));
-      });
-      if (!results.ok()) {
-        failure = CallFailure(results.status(), write, table, accepted.size(), run);
-        break;
-      }
-      // allOrNone: either all succeeded, or the first real error explains the refusal.
-      const salesforce::SaveResult* refused = nullptr;
-      for (const salesforce::SaveResult& r : *results) {
-        if (r.success) continue;
-        const bool rolled_back =
-            !r.errors.empty() && r.errors[0].status_code == "ALL_OR_NONE_OPERATION_ROLLED_BACK";
-        if (refused == nullptr ||
-            (!rolled_back && refused->errors.size() > 0 &&
-             refused->errors[0].status_code == "ALL_OR_NONE_OPERATION_ROLLED_BACK")) {
-          refused = &r;
-        }
-      }
-      if (refused != nullptr) {
-        failure =
-            CallFailure(salesforce::SaveResultStatus(*refused), write, table, accepted.size(), run);
-        break;
-      }
-      for (size_t i = 0; i < results->size(); ++i) {
-        accepted.push_back(write.operation == Operation::kInsert ? (*results)[i].id
-                                                                 : chunk[i].front().second.text);
-      }
+    writes::SalesforceCalls::Sent sent = calls_.Send(write, table, *records, &run.salesforce);
+    const std::vector<std::string>& accepted = sent.accepted;  // record ids, in row order
+    std::optional<PgError> failure;
+    if (!sent.failure.ok()) {
+      failure = CallFailure(sent.failure, write, table, accepted.size(), run);
     }
     if (accepted.empty()) {
       writes::PriorityBudgetGate::Forfeit();
@@ -434,7 +307,8 @@ class SalesforceWritePath final : public WritePath {
     }
 
     // Salesforce holds the change now: read the confirmed versions and apply them.
-    absl::StatusOr<std::vector<v1::RecordChange>> changes = ReadBack(write, table, accepted, run);
+    absl::StatusOr<std::vector<v1::RecordChange>> changes =
+        calls_.ReadBack(write, table, accepted, &run.salesforce);
     writes::PriorityBudgetGate::Forfeit();
     absl::Status applied = changes.ok() ? ApplyThroughWriter(*changes) : changes.status();
     if (!applied.ok()) {
@@ -456,102 +330,12 @@ class SalesforceWritePath final : public WritePath {
           "Do not repeat the statement."));
     }
     if (failure) return Failure(*std::move(failure));
-    return Answer(write, table, params, *changes, rows, accepted);
-  }
-
-  absl::StatusOr<std::vector<v1::RecordChange>> ReadBack(const AnalyzedWrite& write,
-                                                         const SyncedTable& table,
-                                                         const std::vector<std::string>& ids,
-                                                         Run& run) {
-    fetcher::FieldPlan plan;
-    plan.object_name = table.object;
-    plan.schema_fingerprint = table.schema_fingerprint;
-    for (const SyncedField& f : table.fields) {
-      plan.fields.push_back({f.field, f.salesforce_type, fetcher::ValueKindOf(f.salesforce_type)});
-    }
-    plan.Reindex();
-    const std::string select = StrCat("SELECT ", core::StrJoin(plan.FieldNames(), ", "), " FROM ",
-                                      table.object, " WHERE Id IN ('");
-    const int64_t now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
-            .count();
-    std::vector<v1::RecordChange> changes;
-    for (size_t begin = 0; begin < ids.size(); begin += kChunk) {
-      const size_t end = std::min(ids.size(), begin + kChunk);
-      std::vector<std::string> chunk(ids.begin() + begin, ids.begin() + end);
-      const std::string soql = StrCat(select, core::StrJoin(chunk, "','"), "')");
-      absl::StatusOr<salesforce::QueryPage> page =
-          Timed(run, [&] { return client_.QueryAll(soql, 0, salesforce::Priority::kHigh); });
-      if (!page.ok()) return core::Annotate(page.status(), "reading the confirmed records back");
-      for (const salesforce::Record& record : page->records) {
-        absl::StatusOr<v1::RecordChange> change =
-            fetcher::ToRecordChange(options_.org_id, plan, record, v1::CHANGE_SOURCE_PROXY, now_ms);
-        if (!change.ok()) return change.status();
-        if (write.operation == Operation::kDelete) change->set_deleted(true);
-        changes.push_back(*std::move(change));
-      }
-    }
-    return changes;
+    return writes::BuildReply(write, table, params, *changes, rows, accepted);
   }
 
   absl::Status ApplyThroughWriter(const std::vector<v1::RecordChange>& changes) {
     if (changes.empty()) return absl::OkStatus();
     return writer_.Apply(options_.org_id, changes).status();
-  }
-
-  // The reply: the command tag, and RETURNING's query over the confirmed rows.
-  MutationOutcome Answer(const AnalyzedWrite& write, const SyncedTable& table,
-                         const BoundParams& params, const std::vector<v1::RecordChange>& changes,
-                         const ServerQuerier::Rows& rows,
-                         const std::vector<std::string>& order = {}) {
-    MutationOutcome out;
-    out.command_tag = CommandTag(write.operation, rows.rows.size());
-    if (!write.returning) return out;
-    std::string json = "[";
-    if (write.operation == Operation::kDelete) {
-      // The rows as they were before the delete (the derived query's second column).
-      for (size_t i = 0; i < rows.rows.size(); ++i) {
-        if (i > 0) json.push_back(',');
-        json.append(rows.rows[i].size() > 1 && rows.rows[i][1] ? *rows.rows[i][1] : "{}");
-      }
-    } else {
-      std::map<std::string, const v1::RecordChange*> by_id;
-      for (const v1::RecordChange& c : changes) by_id[c.record_id()] = &c;
-      bool first = true;
-      for (const std::string& id : order) {
-        auto it = by_id.find(id);
-        if (it == by_id.end()) continue;
-        if (!first) json.push_back(',');
-        first = false;
-        AppendRowJson(json, table, *it->second);
-      }
-    }
-    json.push_back(']');
-    absl::StatusOr<writes::DerivedQuery> q =
-        writes::BuildReturningQuery(write, table, params, std::move(json));
-    if (!q.ok()) {
-      // Cannot happen for a statement that was analysed; say so rather than answer wrongly.
-      return Failure(writes::TableError("XX000", core::ToString(q.status().message()), table));
-    }
-    out.returning_sql = std::move(q->sql);
-    out.returning_params = std::move(q->params);
-    return out;
-  }
-
-  static void AppendRowJson(std::string& json, const SyncedTable& table,
-                            const v1::RecordChange& change) {
-    json.append("{\"id\":");
-    salesforce::AppendJsonString(&json, change.record_id());
-    core::StrAppend(&json, ",\"_modstamp_ms\":", change.system_modstamp_ms());
-    for (const auto& [name, value] : change.fields()) {
-      const SyncedField* f = table.FindField(name);
-      if (f == nullptr || f->column == "id") continue;
-      json.push_back(',');
-      salesforce::AppendJsonString(&json, f->column);
-      json.push_back(':');
-      writes::AppendColumnJson(&json, value);
-    }
-    json.append(",\"_synced_at\":\"now\"}");
   }
 
   const WritePathOptions options_;
@@ -561,6 +345,7 @@ class SalesforceWritePath final : public WritePath {
   writes::Catalog catalog_;
   writes::PriorityBudgetGate gate_;
   salesforce::Client client_;
+  writes::SalesforceCalls calls_;
   writes::WriterClient writer_;
 };
 

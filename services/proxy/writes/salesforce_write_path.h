@@ -17,11 +17,12 @@
 //      go in calls of 200 in order, and a call Salesforce refuses leaves the earlier calls'
 //      records changed (the error says how many): such a statement is not atomic;
 //   5. reads the confirmed versions back (one queryAll by Ids per 200 records, from the budget
-//      too): Id, SystemModstamp, formula and default values, as the fetcher maps them;
+//      too): Id, SystemModstamp, formula and default values, as the fetcher maps them (both
+//      steps' calls: salesforce_calls.h);
 //   6. applies them through the writer's gRPC Writer.Apply (deletes as tombstones);
-//   7. answers: "INSERT 0 n" / "UPDATE n" / "DELETE n", RETURNING through the session (the
-//      confirmed rows, derived_query.h BuildReturningQuery), and inside an explicit transaction
-//      a NOTICE that the Salesforce change is committed and cannot be rolled back.
+//   7. answers (write_reply.h): "INSERT 0 n" / "UPDATE n" / "DELETE n", RETURNING through the
+//      session (the confirmed rows, derived_query.h BuildReturningQuery), and inside an explicit
+//      transaction a NOTICE that the Salesforce change is committed and cannot be rolled back.
 // Failures become PgErrors (error_mapping.h); after Salesforce accepted a change, a failure to
 // read it back or to reach the writer is SQLSTATE 58000 saying the change IS in Salesforce and
 // reaches the table through the sync.

@@ -93,10 +93,14 @@ std::optional<Analysis> CheckWith(const pg_query::WithClause& with, bool in_sync
   return std::nullopt;
 }
 
-std::shared_ptr<AnalyzedWrite> NewWrite(Operation op, const pg_query::RangeVar& rel,
+// The write of INSERT, UPDATE or DELETE `stmt` (`statement` its node), before its columns.
+template <typename Stmt>
+std::shared_ptr<AnalyzedWrite> NewWrite(Operation op, const Stmt& stmt,
                                         const pg_query::Node& statement) {
+  const pg_query::RangeVar& rel = stmt.relation();
   auto w = std::make_shared<AnalyzedWrite>();
   w->operation = op;
+  w->returning = stmt.returning_list_size() > 0;
   w->schema = rel.schemaname();
   w->relation = rel.relname();
   w->alias = rel.has_alias() ? rel.alias().aliasname() : "";
@@ -133,22 +137,38 @@ std::optional<Analysis> CheckUpdateOrDelete(std::string_view verb, std::string_v
   return std::nullopt;
 }
 
+// What INSERT, UPDATE and DELETE (`Stmt`) check first: a data-modifying WITH query (CheckWith),
+// then whether the statement writes a synced table at all (if not, it passes through).
+// nullopt when the analysis goes on.
+template <typename Stmt>
+std::optional<Analysis> CheckTarget(const Stmt& stmt, const SyncedNameTest& may_be_synced) {
+  const bool synced = IsSynced(stmt.relation(), may_be_synced);
+  if (stmt.has_with_clause()) {
+    if (auto r = CheckWith(stmt.with_clause(), synced, may_be_synced)) return r;
+  }
+  if (!synced) return PassThrough();
+  return std::nullopt;
+}
+
+// The refusal of an INSERT whose rows have `expressions` values for `columns` target columns.
+Analysis ColumnCountMismatch(size_t expressions, size_t columns, const pg_query::RangeVar& rel) {
+  return Refuse(kSyntaxError,
+                expressions > columns ? "INSERT has more expressions than target columns"
+                                      : "INSERT has more target columns than expressions",
+                {}, rel.relname());
+}
+
 Analysis AnalyzeInsert(const pg_query::Node& node, const SyncedNameTest& may_be_synced) {
   const pg_query::InsertStmt& stmt = node.insert_stmt();
   const pg_query::RangeVar& rel = stmt.relation();
-  const bool synced = IsSynced(rel, may_be_synced);
-  if (stmt.has_with_clause()) {
-    if (auto r = CheckWith(stmt.with_clause(), synced, may_be_synced)) return *r;
-  }
-  if (!synced) return PassThrough();
+  if (auto r = CheckTarget(stmt, may_be_synced)) return *r;
   const std::string name = Named(rel);
   if (stmt.has_on_conflict_clause()) {
     return Refuse(kFeatureNotSupported,
                   StrCat("INSERT ... ON CONFLICT on synced table ", name, " is not supported"),
                   "Insert, or update the existing row, in a statement of its own.", rel.relname());
   }
-  auto write = NewWrite(Operation::kInsert, rel, node);
-  write->returning = stmt.returning_list_size() > 0;
+  auto write = NewWrite(Operation::kInsert, stmt, node);
   if (!stmt.has_select_stmt()) {
     write->default_values = true;
     return Write(std::move(write));
@@ -175,11 +195,7 @@ Analysis AnalyzeInsert(const pg_query::Node& node, const SyncedNameTest& may_be_
     for (const pg_query::Node& row : select.values_lists()) {
       const auto& items = row.list().items();
       if (static_cast<size_t>(items.size()) != ncols) {
-        return Refuse(kSyntaxError,
-                      static_cast<size_t>(items.size()) > ncols
-                          ? "INSERT has more expressions than target columns"
-                          : "INSERT has more target columns than expressions",
-                      {}, rel.relname());
+        return ColumnCountMismatch(static_cast<size_t>(items.size()), ncols, rel);
       }
       for (const pg_query::Node& item : items) {
         if (item.has_set_to_default()) {
@@ -198,11 +214,7 @@ Analysis AnalyzeInsert(const pg_query::Node& node, const SyncedNameTest& may_be_
       star = star || ContainsNode(t.res_target().val(), pg_query::Node::kAStar);
     }
     if (!star && static_cast<size_t>(select.target_list_size()) != ncols) {
-      return Refuse(kSyntaxError,
-                    static_cast<size_t>(select.target_list_size()) > ncols
-                        ? "INSERT has more expressions than target columns"
-                        : "INSERT has more target columns than expressions",
-                    {}, rel.relname());
+      return ColumnCountMismatch(static_cast<size_t>(select.target_list_size()), ncols, rel);
     }
   }
   return Write(std::move(write));
@@ -211,14 +223,9 @@ Analysis AnalyzeInsert(const pg_query::Node& node, const SyncedNameTest& may_be_
 Analysis AnalyzeUpdate(const pg_query::Node& node, const SyncedNameTest& may_be_synced) {
   const pg_query::UpdateStmt& stmt = node.update_stmt();
   const pg_query::RangeVar& rel = stmt.relation();
-  const bool synced = IsSynced(rel, may_be_synced);
-  if (stmt.has_with_clause()) {
-    if (auto r = CheckWith(stmt.with_clause(), synced, may_be_synced)) return *r;
-  }
-  if (!synced) return PassThrough();
+  if (auto r = CheckTarget(stmt, may_be_synced)) return *r;
   const std::string name = Named(rel);
-  auto write = NewWrite(Operation::kUpdate, rel, node);
-  write->returning = stmt.returning_list_size() > 0;
+  auto write = NewWrite(Operation::kUpdate, stmt, node);
   for (const pg_query::Node& t : stmt.target_list()) {
     const pg_query::ResTarget& target = t.res_target();
     if (target.indirection_size() > 0) {
@@ -252,13 +259,8 @@ Analysis AnalyzeUpdate(const pg_query::Node& node, const SyncedNameTest& may_be_
 Analysis AnalyzeDelete(const pg_query::Node& node, const SyncedNameTest& may_be_synced) {
   const pg_query::DeleteStmt& stmt = node.delete_stmt();
   const pg_query::RangeVar& rel = stmt.relation();
-  const bool synced = IsSynced(rel, may_be_synced);
-  if (stmt.has_with_clause()) {
-    if (auto r = CheckWith(stmt.with_clause(), synced, may_be_synced)) return *r;
-  }
-  if (!synced) return PassThrough();
-  auto write = NewWrite(Operation::kDelete, rel, node);
-  write->returning = stmt.returning_list_size() > 0;
+  if (auto r = CheckTarget(stmt, may_be_synced)) return *r;
+  auto write = NewWrite(Operation::kDelete, stmt, node);
   if (auto r =
           CheckUpdateOrDelete("DELETE", "USING", rel, stmt.has_where_clause(), stmt.where_clause(),
                               stmt.using_clause_size() > 0, write->returning)) {

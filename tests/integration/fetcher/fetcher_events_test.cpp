@@ -136,16 +136,8 @@ class FetcherEventsTest : public ::testing::Test {
   }
 
   FetcherOptions Options() const {
-    FetcherOptions o;
-    o.postgres_url = db_.url();
-    o.kafka_brokers = testing::KafkaBrokers();
-    o.org_id = org_id_;
-    o.credentials.flow = salesforce::AuthFlow::kPassword;
-    o.credentials.login_url = sim_->base_url();
-    o.credentials.client_id = std::string(testing::kClientId);
-    o.credentials.client_secret = std::string(testing::kClientSecret);
-    o.credentials.username = std::string(testing::kUsername);
-    o.credentials.password = std::string(testing::kPassword);
+    FetcherOptions o =
+        testing::FetcherOptionsFor(db_.url(), org_id_, sim_->base_url(), testing::kLogin);
     o.objects = std::vector<std::string>{"Account", "Contact"};
     o.poll_interval = milliseconds(200);
     o.metrics_port = -1;
@@ -158,13 +150,7 @@ class FetcherEventsTest : public ::testing::Test {
     return o;
   }
 
-  bool AllLive() {
-    auto objects = control::LoadObjects(*conn_, org_id_);
-    if (!objects.ok()) return false;
-    int live = 0;
-    for (const auto& o : *objects) live += o.state == control::ObjectState::kLive ? 1 : 0;
-    return live == 2;
-  }
+  bool AllLive() { return testing::ObjectsLive(*conn_, org_id_, 2); }
 
   int CountEvents(std::string_view kind) {
     auto events = control::LoadEvents(*conn_, org_id_, 0, 1000);

@@ -70,16 +70,8 @@ class FetcherServiceTest : public ::testing::Test {
   }
 
   FetcherOptions Options(milliseconds poll_interval) const {
-    FetcherOptions o;
-    o.postgres_url = db_.url();
-    o.kafka_brokers = testing::KafkaBrokers();
-    o.org_id = org_id_;
-    o.credentials.flow = salesforce::AuthFlow::kPassword;
-    o.credentials.login_url = sim_->base_url();
-    o.credentials.client_id = std::string(testing::kClientId);
-    o.credentials.client_secret = std::string(testing::kClientSecret);
-    o.credentials.username = std::string(testing::kUsername);
-    o.credentials.password = std::string(testing::kPassword);
+    FetcherOptions o =
+        testing::FetcherOptionsFor(db_.url(), org_id_, sim_->base_url(), testing::kLogin);
     o.objects = kObjects;
     o.poll_interval = poll_interval;
     o.metrics_port = 0;
@@ -241,21 +233,10 @@ TEST_F(FetcherServiceTest, BackfillsEveryRecordThenFollowsChanges) {
 
 TEST_F(FetcherServiceTest, BinaryServesMetricsAndStopsOnSigterm) {
   const int port = testing::FreePort();
-  std::map<std::string, std::string> env = {
-      {"SFBRIDGE_POSTGRES_URL", db_.url()},
-      {"SFBRIDGE_KAFKA_BROKERS", testing::KafkaBrokers()},
-      {"SFBRIDGE_ORG_ID", org_id_},
-      {"SFBRIDGE_SALESFORCE_LOGIN_URL", sim_->base_url()},
-      {"SFBRIDGE_SALESFORCE_CLIENT_ID", std::string(testing::kClientId)},
-      {"SFBRIDGE_SALESFORCE_CLIENT_SECRET", std::string(testing::kClientSecret)},
-      {"SFBRIDGE_SALESFORCE_USERNAME", std::string(testing::kUsername)},
-      {"SFBRIDGE_SALESFORCE_PASSWORD", std::string(testing::kPassword)},
-      {"SFBRIDGE_FETCHER_OBJECTS", "User, Account,Contact,Opportunity,Invoice__c"},
-      {"SFBRIDGE_FETCHER_POLL_INTERVAL", "1s"},
-      {"SFBRIDGE_KAFKA_PARTITIONS", "3"},
-      {"SFBRIDGE_METRICS_PORT", std::to_string(port)},
-      {"SFBRIDGE_METRICS_HOST", "127.0.0.1"},
-  };
+  std::map<std::string, std::string> env = testing::FetcherEnv(
+      db_.url(), org_id_, sim_->base_url(), "User, Account,Contact,Opportunity,Invoice__c");
+  env["SFBRIDGE_FETCHER_POLL_INTERVAL"] = "1s";
+  env["SFBRIDGE_METRICS_PORT"] = std::to_string(port);
   auto child = testing::ChildProcess::Start({SFBRIDGE_FETCHER}, env);
   ASSERT_NE(child, nullptr);
   const auto give_up = std::chrono::steady_clock::now() + seconds(300);

@@ -67,16 +67,8 @@ class FetcherShowTest : public ::testing::Test {
   }
 
   FetcherOptions Options(std::vector<std::string> objects, milliseconds poll_interval) const {
-    FetcherOptions o;
-    o.postgres_url = db_.url();
-    o.kafka_brokers = testing::KafkaBrokers();
-    o.org_id = org_id_;
-    o.credentials.flow = salesforce::AuthFlow::kPassword;
-    o.credentials.login_url = sim_->base_url();
-    o.credentials.client_id = std::string(testing::kClientId);
-    o.credentials.client_secret = std::string(testing::kClientSecret);
-    o.credentials.username = std::string(testing::kUsername);
-    o.credentials.password = std::string(testing::kPassword);
+    FetcherOptions o =
+        testing::FetcherOptionsFor(db_.url(), org_id_, sim_->base_url(), testing::kLogin);
     o.objects = std::move(objects);
     o.poll_interval = poll_interval;
     o.metrics_port = -1;

@@ -22,6 +22,7 @@
 #include "sfbridge/v1/record.pb.h"
 #include "sfsim/simulator.h"
 #include "tests/harness/test_env.h"
+#include "tests/integration/sync_test_support.h"
 
 namespace sfbridge::testing {
 
@@ -32,21 +33,12 @@ inline constexpr std::string_view kClientId = "3MVG9fetcherIntegrationConsumerKe
 inline constexpr std::string_view kClientSecret = "fetcher-client-secret-2c4e6a8b";
 inline constexpr std::string_view kUsername = "fetcher@sfbridge.example";
 inline constexpr std::string_view kPassword = "fetcher-pass-word-token-9Zq";
+inline constexpr SimLogin kLogin = {kClientId, kClientSecret, kUsername, kPassword};
 
 // An sfsim org with the admin API and the credentials above; `counts` records per object.
 inline sfsim::SimulatorOptions SimOptions(std::map<std::string, int64_t> counts,
                                           int burst_size = 500) {
-  sfsim::SimulatorOptions o;
-  o.org.seed = 7;
-  o.org.counts = std::move(counts);
-  o.org.burst_size = burst_size;
-  o.admin_enabled = true;
-  o.server.threads = 4;
-  o.oauth.client_id = std::string(kClientId);
-  o.oauth.client_secret = std::string(kClientSecret);
-  o.oauth.username = std::string(kUsername);
-  o.oauth.password = std::string(kPassword);
-  return o;
+  return SimOrgOptions(7, std::move(counts), burst_size, kLogin);
 }
 
 // The environment of an sfbridge-fetcher binary reading `objects` of `sim` for `org_id`.

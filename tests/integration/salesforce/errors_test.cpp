@@ -15,15 +15,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-class ErrorsTest : public ::testing::Test {
+class ErrorsTest : public SmallOrgTest {
  protected:
-  static void SetUpTestSuite() { org_ = SfsimOrg::Start(SmallOrgOptions()); }
-  static void TearDownTestSuite() { org_.reset(); }
-  void SetUp() override {
-    ASSERT_NE(org_, nullptr);
-    client_ = org_->NewClient();
-  }
-
   // Creates one record of `object` alone and returns the error sfsim gave it.
   absl::Status CreateOne(std::string_view object, Fields fields) {
     absl::StatusOr<std::vector<SaveResult>> results =
@@ -47,12 +40,7 @@ class ErrorsTest : public ::testing::Test {
     EXPECT_TRUE(page.ok() && !page->records.empty());
     return page.ok() && !page->records.empty() ? page->records[0].id : "";
   }
-
-  static std::unique_ptr<SfsimOrg> org_;
-  std::unique_ptr<Client> client_;
 };
-
-std::unique_ptr<SfsimOrg> ErrorsTest::org_;
 
 TEST_F(ErrorsTest, RequiredFieldMissing) {
   absl::Status status = CreateOne("Contact", StringFields({{"FirstName", "Only"}}));

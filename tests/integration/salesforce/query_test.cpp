@@ -15,15 +15,8 @@ namespace {
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
-class QueryTest : public ::testing::Test {
+class QueryTest : public SmallOrgTest {
  protected:
-  static void SetUpTestSuite() { org_ = SfsimOrg::Start(SmallOrgOptions()); }
-  static void TearDownTestSuite() { org_.reset(); }
-  void SetUp() override {
-    ASSERT_NE(org_, nullptr);
-    client_ = org_->NewClient();
-  }
-
   // Every page of `soql`, following nextRecordsUrl; the number of pages in `pages`.
   std::vector<Record> QueryEverything(const std::string& soql, int batch_size, int* pages) {
     std::vector<Record> records;
@@ -42,12 +35,7 @@ class QueryTest : public ::testing::Test {
     }
     return records;
   }
-
-  static std::unique_ptr<SfsimOrg> org_;
-  std::unique_ptr<Client> client_;
 };
-
-std::unique_ptr<SfsimOrg> QueryTest::org_;
 
 TEST_F(QueryTest, VersionsListTheConfiguredVersions) {
   absl::StatusOr<std::vector<ApiVersion>> versions = client_->Versions();

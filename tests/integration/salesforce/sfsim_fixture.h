@@ -100,6 +100,21 @@ class SfsimOrg {
   std::string token_;
 };
 
+// A suite that shares one small org (SmallOrgOptions), started before its first test and
+// stopped after its last, and gives each test a fresh password-flow client of it.
+class SmallOrgTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { org_ = SfsimOrg::Start(SmallOrgOptions()); }
+  static void TearDownTestSuite() { org_.reset(); }
+  void SetUp() override {
+    ASSERT_NE(org_, nullptr);
+    client_ = org_->NewClient();
+  }
+
+  static inline std::unique_ptr<SfsimOrg> org_;
+  std::unique_ptr<Client> client_;
+};
+
 // The ApiError of a failed status; a test failure (and an empty ApiError) when it has none.
 ApiError ExpectApiError(const absl::Status& status);
 

@@ -11,15 +11,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class WritesTest : public ::testing::Test {
+class WritesTest : public SmallOrgTest {
  protected:
-  static void SetUpTestSuite() { org_ = SfsimOrg::Start(SmallOrgOptions()); }
-  static void TearDownTestSuite() { org_.reset(); }
-  void SetUp() override {
-    ASSERT_NE(org_, nullptr);
-    client_ = org_->NewClient();
-  }
-
   // The records of `soql` (one page).
   std::vector<Record> Rows(const std::string& soql) {
     absl::StatusOr<QueryPage> page = client_->Query(soql);
@@ -31,12 +24,7 @@ class WritesTest : public ::testing::Test {
     EXPECT_TRUE(page.ok()) << page.status();
     return page.ok() ? page->total_size : -1;
   }
-
-  static std::unique_ptr<SfsimOrg> org_;
-  std::unique_ptr<Client> client_;
 };
-
-std::unique_ptr<SfsimOrg> WritesTest::org_;
 
 TEST_F(WritesTest, CreateUpdateRetrieveDeleteThroughCollections) {
   absl::StatusOr<std::vector<SaveResult>> created = client_->CreateRecords(

@@ -20,7 +20,6 @@
 
 #include "common/control/names.h"
 #include "common/core/strings.h"
-#include "common/kafka/admin.h"
 #include "common/postgres/connection.h"
 #include "sfbridge/v1/record.pb.h"
 #include "sfbridge/v1/schema.pb.h"
@@ -88,14 +87,7 @@ class WriterCrashTest : public ::testing::Test {
     org_id_ = testing::UniqueName("writercrash");
     conn_ = testing::ConnectWithUnlimitedOrg(db_.url(), org_id_);
     ASSERT_NE(conn_, nullptr);
-    ASSERT_TRUE(kafka::EnsureTopic(testing::KafkaBrokers(), {.name = control::RecordsTopic(org_id_),
-                                                             .partitions = kPartitions})
-                    .ok());
-    ASSERT_TRUE(
-        kafka::EnsureTopic(testing::KafkaBrokers(), {.name = control::SchemasTopic(org_id_),
-                                                     .partitions = 1,
-                                                     .configs = {{"cleanup.policy", "compact"}}})
-            .ok());
+    ASSERT_TRUE(testing_support::CreateOrgTopics(org_id_, kPartitions).ok());
   }
 
   int64_t StoredOffsetSum() {
@@ -189,18 +181,11 @@ TEST_F(WriterCrashTest, KillNineLoopDuringABackfillConvergesAndNeverStepsBack) {
   produce_round(rounds++);
   produce_round(rounds++);
 
-  const std::map<std::string, std::string> env = {
-      {"SFBRIDGE_POSTGRES_URL", db_.url()},
-      {"SFBRIDGE_KAFKA_BROKERS", testing::KafkaBrokers()},
-      {"SFBRIDGE_ORG_ID", org_id_},
-      {"SFBRIDGE_GRPC_PORT", "0"},
-      {"SFBRIDGE_GRPC_HOST", "127.0.0.1"},
-      {"SFBRIDGE_METRICS_PORT", "0"},
-      {"SFBRIDGE_METRICS_HOST", "127.0.0.1"},
-      {"SFBRIDGE_WRITER_BATCH_SIZE", "1000"},
-      // The broker's shortest allowed session: a killed member's partitions move on after 6 s.
-      {"SFBRIDGE_KAFKA_SESSION_TIMEOUT", "6s"},
-  };
+  std::map<std::string, std::string> env =
+      testing_support::WriterEnv(db_.url(), org_id_, /*metrics_port=*/0);
+  env["SFBRIDGE_WRITER_BATCH_SIZE"] = "1000";
+  // The broker's shortest allowed session: a killed member's partitions move on after 6 s.
+  env["SFBRIDGE_KAFKA_SESSION_TIMEOUT"] = "6s";
   std::uniform_int_distribution<int> kill_after_ms(1000, 3000);
   int kills = 0;
   std::vector<std::string> log;

@@ -30,7 +30,6 @@
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
 #include "common/core/strings.h"
-#include "common/kafka/admin.h"
 #include "common/kafka/producer.h"
 #include "common/postgres/connection.h"
 #include "common/salesforce/poco_transport.h"
@@ -59,10 +58,12 @@ constexpr std::string_view kClientId = "3MVG9writerIntegrationConsumerKey";
 constexpr std::string_view kClientSecret = "writer-client-secret-7f1d3b5a";
 constexpr std::string_view kUsername = "writer@sfbridge.example";
 constexpr std::string_view kPassword = "writer-pass-word-token-4Kx";
+constexpr testing::SimLogin kLogin = {kClientId, kClientSecret, kUsername, kPassword};
 constexpr int kPartitions = 3;
 
 using RunningWriter = testing::RunningService<WriterService>;
 using sfbridge::testing::FreePort;
+using testing_support::CreateOrgTopics;
 using testing_support::Differences;
 using testing_support::EndOffsets;
 using testing_support::ProduceAll;
@@ -77,45 +78,19 @@ class WriterServiceTest : public ::testing::Test {
     ASSERT_TRUE(EnsureWriterTables(*conn_).ok());
   }
 
-  void CreateTopics() {
-    ASSERT_TRUE(kafka::EnsureTopic(testing::KafkaBrokers(), {.name = control::RecordsTopic(org_id_),
-                                                             .partitions = kPartitions})
-                    .ok());
-    ASSERT_TRUE(
-        kafka::EnsureTopic(testing::KafkaBrokers(), {.name = control::SchemasTopic(org_id_),
-                                                     .partitions = 1,
-                                                     .configs = {{"cleanup.policy", "compact"}}})
-            .ok());
-  }
+  void CreateTopics() { ASSERT_TRUE(CreateOrgTopics(org_id_, kPartitions).ok()); }
 
   WriterOptions Options(int batch_size = 5000) const {
-    WriterOptions o;
-    o.postgres_url = db_.url();
-    o.kafka_brokers = testing::KafkaBrokers();
-    o.org_id = org_id_;
+    WriterOptions o = testing::WriterOptionsFor(db_.url(), org_id_);
     o.batch_size = batch_size;
-    o.grpc_port = 0;
-    o.grpc_host = "127.0.0.1";
-    o.metrics_port = 0;
-    o.metrics_host = "127.0.0.1";
     return o;
   }
 
   // id -> _modstamp_ms of the object's synced table; empty when it has none yet.
   std::map<std::string, int64_t> Stored(const std::string& object) {
-    std::map<std::string, int64_t> out;
-    auto t = conn_->Exec(
-        "SELECT schema_name, table_name FROM sfbridge.synced_tables "
-        "WHERE org_id = $1 AND object_name = $2",
-        {org_id_, object});
-    EXPECT_TRUE(t.ok()) << t.status();
-    if (!t.ok() || t->rows.empty()) return out;
-    auto rows = conn_->Exec(StrCat("SELECT id, _modstamp_ms FROM ", "\"", *t->rows[0][0], "\"", ".",
-                                   "\"", *t->rows[0][1], "\""));
-    EXPECT_TRUE(rows.ok()) << rows.status();
-    if (!rows.ok()) return out;
-    for (const auto& r : rows->rows) out[*r[0]] = std::stoll(*r[1]);
-    return out;
+    auto stored = testing::StoredModstamps(*conn_, org_id_, object);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    return stored.ok() ? *std::move(stored) : std::map<std::string, int64_t>{};
   }
 
   // partition -> next offset stored by the writer's group for the records topic.
@@ -171,17 +146,8 @@ class WriterServiceTest : public ::testing::Test {
 };
 
 sfsim::SimulatorOptions OrgOptions() {
-  sfsim::SimulatorOptions o;
-  o.org.seed = 11;
-  o.org.counts = {{"User", 5}, {"Account", 2000}, {"Contact", 20000}, {"Opportunity", 3000}};
-  o.org.burst_size = 500;
-  o.admin_enabled = true;
-  o.server.threads = 4;
-  o.oauth.client_id = std::string(kClientId);
-  o.oauth.client_secret = std::string(kClientSecret);
-  o.oauth.username = std::string(kUsername);
-  o.oauth.password = std::string(kPassword);
-  return o;
+  return testing::SimOrgOptions(
+      11, {{"User", 5}, {"Account", 2000}, {"Contact", 20000}, {"Opportunity", 3000}}, 500, kLogin);
 }
 
 TEST_F(WriterServiceTest, EndToEndFromSfsimThroughTheFetcher) {
@@ -191,16 +157,8 @@ TEST_F(WriterServiceTest, EndToEndFromSfsimThroughTheFetcher) {
   int64_t total = 0;
   for (const std::string& object : objects) total += (*sim)->org().Count(object, true);
 
-  fetcher::FetcherOptions f;
-  f.postgres_url = db_.url();
-  f.kafka_brokers = testing::KafkaBrokers();
-  f.org_id = org_id_;
-  f.credentials.flow = salesforce::AuthFlow::kPassword;
-  f.credentials.login_url = (*sim)->base_url();
-  f.credentials.client_id = std::string(kClientId);
-  f.credentials.client_secret = std::string(kClientSecret);
-  f.credentials.username = std::string(kUsername);
-  f.credentials.password = std::string(kPassword);
+  fetcher::FetcherOptions f =
+      testing::FetcherOptionsFor(db_.url(), org_id_, (*sim)->base_url(), kLogin);
   f.objects = objects;
   f.poll_interval = milliseconds(300);
   f.metrics_port = -1;
@@ -216,11 +174,7 @@ TEST_F(WriterServiceTest, EndToEndFromSfsimThroughTheFetcher) {
     return true;
   };
   auto all_live = [&]() {
-    auto rows = control::LoadObjects(*conn_, org_id_);
-    if (!rows.ok()) return false;
-    int live = 0;
-    for (const auto& o : *rows) live += o.state == control::ObjectState::kLive ? 1 : 0;
-    return live == static_cast<int>(objects.size());
+    return testing::ObjectsLive(*conn_, org_id_, static_cast<int>(objects.size()));
   };
 
   const auto start = SteadyClock::now();
@@ -561,12 +515,8 @@ TEST_F(WriterServiceTest, BinaryAppliesParksServesMetricsAndStopsOnSigterm) {
   std::vector<int64_t> bad_offsets = ProduceAll(topic, bad);
 
   const int port = FreePort();
-  std::map<std::string, std::string> env = {
-      {"SFBRIDGE_POSTGRES_URL", db_.url()},   {"SFBRIDGE_KAFKA_BROKERS", testing::KafkaBrokers()},
-      {"SFBRIDGE_ORG_ID", org_id_},           {"SFBRIDGE_GRPC_PORT", "0"},
-      {"SFBRIDGE_GRPC_HOST", "127.0.0.1"},    {"SFBRIDGE_METRICS_PORT", std::to_string(port)},
-      {"SFBRIDGE_METRICS_HOST", "127.0.0.1"}, {"SFBRIDGE_LOG_FORMAT", "text"},
-  };
+  std::map<std::string, std::string> env = testing_support::WriterEnv(db_.url(), org_id_, port);
+  env["SFBRIDGE_LOG_FORMAT"] = "text";
   auto child = testing::ChildProcess::Start({SFBRIDGE_WRITER}, env);
   ASSERT_NE(child, nullptr);
   auto line = child->WaitForLine("writer gRPC listening on 127.0.0.1:", seconds(60));

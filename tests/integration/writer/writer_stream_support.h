@@ -1,8 +1,8 @@
 #pragma once
 
-// What the tests of the running writer share: producing to the test Kafka and reading back its
-// end offsets, comparing a table with the versions expected, scraping an admin server, and
-// reading a process's memory.
+// What the tests of the running writer share: an org's topics and the writer binary's
+// environment, producing to the test Kafka and reading back its end offsets, comparing a table with
+// the versions expected, scraping an admin server, and reading a process's memory.
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
@@ -18,11 +18,40 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "common/control/names.h"
 #include "common/core/strings.h"
+#include "common/kafka/admin.h"
 #include "common/kafka/producer.h"
 #include "tests/harness/test_env.h"
 
 namespace sfbridge::writer::testing_support {
+
+// Creates `org_id`'s records topic with `partitions` partitions and its compacted schemas topic
+// on the test Kafka (topics that exist already are kept).
+inline absl::Status CreateOrgTopics(const std::string& org_id, int partitions) {
+  absl::Status records = kafka::EnsureTopic(
+      testing::KafkaBrokers(), {.name = control::RecordsTopic(org_id), .partitions = partitions});
+  if (!records.ok()) return records;
+  return kafka::EnsureTopic(testing::KafkaBrokers(), {.name = control::SchemasTopic(org_id),
+                                                      .partitions = 1,
+                                                      .configs = {{"cleanup.policy", "compact"}}});
+}
+
+// The environment of an sfbridge-writer binary for `org_id`: `postgres_url`, the test Kafka, its
+// gRPC server on a port of 127.0.0.1 the system picks, its metrics on `metrics_port` (0: any).
+inline std::map<std::string, std::string> WriterEnv(const std::string& postgres_url,
+                                                    const std::string& org_id, int metrics_port) {
+  return {
+      {"SFBRIDGE_POSTGRES_URL", postgres_url},
+      {"SFBRIDGE_KAFKA_BROKERS", testing::KafkaBrokers()},
+      {"SFBRIDGE_ORG_ID", org_id},
+      {"SFBRIDGE_GRPC_PORT", "0"},
+      {"SFBRIDGE_GRPC_HOST", "127.0.0.1"},
+      {"SFBRIDGE_METRICS_PORT", std::to_string(metrics_port)},
+      {"SFBRIDGE_METRICS_HOST", "127.0.0.1"},
+  };
+}
 
 // Sends messages (key, value) and waits for every acknowledgement; returns their offsets in
 // order.
