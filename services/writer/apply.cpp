@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -23,21 +26,16 @@ using core::StrAppend;
 using core::StrCat;
 using postgres::Transaction;
 
-// The changes of one call, by index, whether the caller holds them by value or by pointer.
+// The changes of one call, by index, as views (record_view.h), whoever holds their bytes.
 class ChangeList {
  public:
-  explicit ChangeList(const std::vector<v1::RecordChange>& values) : values_(&values) {}
-  explicit ChangeList(const std::vector<const v1::RecordChange*>& pointers)
-      : pointers_(&pointers) {}
-  const v1::RecordChange& operator[](size_t i) const {
-    return values_ != nullptr ? (*values_)[i] : *(*pointers_)[i];
-  }
-  size_t size() const { return values_ != nullptr ? values_->size() : pointers_->size(); }
-  bool empty() const { return size() == 0; }
+  explicit ChangeList(const std::vector<ChangeView>& views) : views_(views) {}
+  const ChangeView& operator[](size_t i) const { return views_[i]; }
+  size_t size() const { return views_.size(); }
+  bool empty() const { return views_.empty(); }
 
  private:
-  const std::vector<v1::RecordChange>* values_ = nullptr;
-  const std::vector<const v1::RecordChange*>* pointers_ = nullptr;
+  const std::vector<ChangeView>& views_;
 };
 
 struct Column {
@@ -78,11 +76,11 @@ void AppendInt(std::string& out, int64_t v) {
   out.append(digits, end);
 }
 
-void AppendCopyText(std::string& out, const std::string& text) {
+void AppendCopyText(std::string& out, std::string_view text) {
   if (text.find_first_of("\\\t\n\r") == std::string::npos) {
     out.append(text);
   } else {
-    postgres::AppendCopyField(out, text);
+    postgres::AppendCopyField(out, std::string(text));
   }
 }
 
@@ -154,16 +152,16 @@ struct Rendering {
 // Touches nothing but its arguments and its result: safe on another thread.
 Rendering Render(const ChangeList& changes, const std::vector<size_t>& indexes,
                  const std::vector<Column>& columns, const FieldIndex& by_field,
-                 const std::string& object) {
+                 std::string_view object) {
   Rendering out;
   std::string& buf = out.buf;
   buf.reserve(indexes.size() * (32 + columns.size() * 12));
   out.lines.resize(indexes.size());
   out.valid.assign(indexes.size(), false);
   std::string mask;
-  std::vector<const v1::FieldValue*> slots(columns.size());
+  std::vector<const FieldView*> slots(columns.size());
   for (size_t k = 0; k < indexes.size(); ++k) {
-    const v1::RecordChange& c = changes[indexes[k]];
+    const ChangeView& c = changes[indexes[k]];
     if (c.record_id().empty()) {
       out.parked.emplace_back(k, "empty record_id");
       continue;
@@ -183,11 +181,12 @@ Rendering Render(const ChangeList& changes, const std::vector<size_t>& indexes,
     } else {
       mask.assign(columns.size(), '0');
       std::fill(slots.begin(), slots.end(), nullptr);
-      for (const auto& [name, value] : c.fields()) {
-        if (int col = by_field.Find(name); col >= 0) {
-          slots[col] = &value;
-        } else if (name != "Id") {
-          reason = StrCat("unknown field ", name, " of ", object);
+      // A name listed twice: the later entry counts, as in the map.
+      for (const FieldEntry& f : c.fields()) {
+        if (int col = by_field.Find(f.name); col >= 0) {
+          slots[col] = &f.value;
+        } else if (f.name != "Id") {
+          reason = StrCat("unknown field ", f.name, " of ", object);
           break;
         }
       }
@@ -230,6 +229,21 @@ struct Probed {
   std::unordered_map<std::string, Stored> stored;  // ids with neither row nor tombstone absent
 };
 
+// The query for what the table and the tombstones hold for `ids`: rows (id, row_ms, tomb_ms,
+// NULL), none for ids with neither. Correlated subqueries are always index lookups, one per id,
+// whatever the planner would guess about a join against the array (a sequential scan of the
+// table, at worst). The tombstones are only looked at when the object has any.
+std::string ProbeSql(const Transaction& tx, const std::string& qtable, const std::string& qtomb,
+                     std::string_view object, const std::vector<std::string_view>& ids) {
+  const std::string lobject = tx.QuoteLiteral(object);
+  return StrCat("SELECT id, row_ms, tomb_ms, NULL FROM (SELECT l.id, (SELECT t._modstamp_ms FROM ",
+                qtable, " t WHERE t.id = l.id) AS row_ms, CASE WHEN (SELECT EXISTS (SELECT 1 FROM ",
+                qtomb, " WHERE object = ", lobject, ")) THEN (SELECT tb.modstamp_ms FROM ", qtomb,
+                " tb WHERE tb.object = ", lobject, " AND tb.id = l.id) END AS tomb_ms FROM unnest(",
+                tx.QuoteLiteral(TextArray(ids)),
+                "::text[]) AS l(id) OFFSET 0) x WHERE row_ms IS NOT NULL OR tomb_ms IS NOT NULL");
+}
+
 // One simple query, so one round trip: takes the table lock the writes need anyway (ROW
 // EXCLUSIVE: a concurrent EnsureTable (ACCESS EXCLUSIVE) either finished before or waits until
 // this transaction ends) and the table's advisory lock (writers of one table take turns, so what
@@ -250,18 +264,7 @@ absl::StatusOr<Probed> LockAndProbe(Transaction& tx, const std::string& qtable,
       tx.QuoteLiteral(org_id), " AND st.object_name = ", lobject,
       " AND st.schema_name = ", tx.QuoteLiteral(schema),
       " AND st.table_name = ", tx.QuoteLiteral(table));
-  if (!ids.empty()) {
-    // Correlated subqueries are always index lookups, one per id, whatever the planner would
-    // guess about a join against the array (a sequential scan of the table, at worst). The
-    // tombstones are only looked at when the object has any.
-    StrAppend(&sql, " UNION ALL SELECT id, row_ms, tomb_ms, NULL FROM (SELECT l.id, (SELECT ",
-              "t._modstamp_ms FROM ", qtable,
-              " t WHERE t.id = l.id) AS row_ms, CASE WHEN (SELECT EXISTS (SELECT 1 FROM ", qtomb,
-              " WHERE object = ", lobject, ")) THEN (SELECT tb.modstamp_ms FROM ", qtomb,
-              " tb WHERE tb.object = ", lobject, " AND tb.id = l.id) END AS tomb_ms FROM unnest(",
-              tx.QuoteLiteral(TextArray(ids)),
-              "::text[]) AS l(id) OFFSET 0) x WHERE row_ms IS NOT NULL OR tomb_ms IS NOT NULL");
-  }
+  if (!ids.empty()) StrAppend(&sql, " UNION ALL ", ProbeSql(tx, qtable, qtomb, object, ids));
   auto r = tx.Exec(sql);
   if (!r.ok()) return r.status();
   Probed out;
@@ -275,6 +278,29 @@ absl::StatusOr<Probed> LockAndProbe(Transaction& tx, const std::string& qtable,
     if (row[2]) s.tomb_ms = std::stoll(*row[2]);
   }
   return out;
+}
+
+// The probe alone, under locks the caller already holds.
+absl::StatusOr<std::unordered_map<std::string, Stored>> ProbeStored(
+    Transaction& tx, const std::string& qtable, const std::string& qtomb, std::string_view object,
+    const std::vector<std::string_view>& ids) {
+  std::unordered_map<std::string, Stored> stored;
+  if (ids.empty()) return stored;
+  auto r = tx.Exec(ProbeSql(tx, qtable, qtomb, object, ids));
+  if (!r.ok()) return r.status();
+  for (const auto& row : r->rows) {
+    Stored& s = stored[*row[0]];
+    if (row[1]) s.row_ms = std::stoll(*row[1]);
+    if (row[2]) s.tomb_ms = std::stoll(*row[2]);
+  }
+  return stored;
+}
+
+std::vector<const v1::RecordChange*> Pointers(const std::vector<v1::RecordChange>& changes) {
+  std::vector<const v1::RecordChange*> pointers;
+  pointers.reserve(changes.size());
+  for (const v1::RecordChange& c : changes) pointers.push_back(&c);
+  return pointers;
 }
 
 // A table's columns as Render and the writes use them; refers into `mapping`.
@@ -519,10 +545,10 @@ Winners ChooseWinners(const ChangeList& changes, const std::vector<size_t>& inde
   w.of.reserve(indexes.size());
   for (size_t k = 0; k < indexes.size(); ++k) {
     if (!valid[k]) continue;
-    const v1::RecordChange& c = changes[indexes[k]];
+    const ChangeView& c = changes[indexes[k]];
     auto [it, inserted] = w.of.try_emplace(c.record_id(), k);
     if (inserted) continue;
-    const v1::RecordChange& best = changes[indexes[it->second]];
+    const ChangeView& best = changes[indexes[it->second]];
     if (std::make_pair(c.system_modstamp_ms(), c.deleted()) >=
         std::make_pair(best.system_modstamp_ms(), best.deleted())) {
       it->second = k;
@@ -542,10 +568,10 @@ Writes Decide(const ChangeList& changes, const std::vector<size_t>& indexes, con
               ObjectStats& os) {
   Writes writes;
   for (size_t k : winners.list) {
-    const v1::RecordChange& c = changes[indexes[k]];
+    const ChangeView& c = changes[indexes[k]];
     const int64_t ms = c.system_modstamp_ms();
     RecordOutcome& out = stats.outcomes[indexes[k]];
-    auto it = stored.find(c.record_id());
+    auto it = stored.find(std::string(c.record_id()));
     const Stored s = it == stored.end() ? Stored{} : it->second;
     if (c.deleted()) {
       if (s.row_ms && *s.row_ms > ms) {
@@ -589,12 +615,127 @@ void MarkLosers(const ChangeList& changes, const std::vector<size_t>& indexes,
   }
 }
 
+// Fresh-first. A backfill (and any batch of records new to the table) needs no probe: when the
+// object has no tombstone, a record with no row is simply inserted, so the batch can be COPYed
+// straight into the table under a savepoint, and the primary key tells whether any record did
+// have a row (unique_violation: the savepoint is rolled back and the batch takes the probe path).
+// Correctness never depends on choosing right; only the cost does. Tables whose fresh-first
+// COPY met a stored row probe first for their next kProbeFirstCalls calls, and a sample of the
+// batch's ids is looked up before trying (a replayed or updating batch mostly holds stored ids).
+constexpr int kProbeFirstCalls = 20;
+constexpr size_t kFreshSample = 16;
+
+// Per table (schema-qualified name): calls left that probe first. A hint shared by the process's
+// connections; thread-safe.
+class ProbeFirstHints {
+ public:
+  bool ProbeFirst(const std::string& qtable) {
+    std::lock_guard lock(mu_);
+    auto it = left_.find(qtable);
+    if (it == left_.end()) return false;
+    if (--it->second <= 0) left_.erase(it);
+    return true;
+  }
+  void Missed(const std::string& qtable) {
+    std::lock_guard lock(mu_);
+    left_[qtable] = kProbeFirstCalls;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, int> left_;
+};
+
+ProbeFirstHints& Hints() {
+  static ProbeFirstHints* hints = new ProbeFirstHints;
+  return *hints;
+}
+
+// True when the object has no tombstone and no id of `sample` has a row: worth trying
+// fresh-first.
+absl::StatusOr<bool> LooksFresh(Transaction& tx, const std::string& qtable,
+                                const std::string& qtomb, std::string_view object,
+                                const std::vector<std::string_view>& ids) {
+  std::vector<std::string_view> sample;
+  const size_t step = std::max<size_t>(1, ids.size() / kFreshSample);
+  for (size_t i = 0; i < ids.size(); i += step) sample.push_back(ids[i]);
+  if (!ids.empty() && sample.back() != ids.back()) sample.push_back(ids.back());
+  auto r = tx.Exec(StrCat("SELECT NOT EXISTS (SELECT 1 FROM ", qtomb,
+                          " WHERE object = $1) AND NOT EXISTS (SELECT 1 FROM ", qtable,
+                          " WHERE id = ANY ($2::text[]))"),
+                   {std::string(object), TextArray(sample)});
+  if (!r.ok()) return r.status();
+  return r->rows.at(0).at(0) == "t";
+}
+
+// Fresh-first: renders the changes at `indexes` (no deletion, no record twice) in chunks on a
+// helper thread and streams them, as they are made, into one COPY straight into the table under
+// a savepoint. `parked` gets the changes that cannot be applied (positions in `indexes`); every
+// other one is written. False, with the savepoint rolled back, when a record had a row after all.
+constexpr size_t kStreamChunk = 500;
+
+absl::StatusOr<bool> StreamFreshFirst(Transaction& tx, const std::string& qtable,
+                                      const std::vector<std::string>& table_columns,
+                                      const ChangeList& changes, const std::vector<size_t>& indexes,
+                                      const std::vector<Column>& columns,
+                                      const FieldIndex& by_field, std::string_view object,
+                                      std::vector<std::pair<size_t, std::string>>& parked) {
+  if (absl::Status s = tx.Exec("SAVEPOINT sfbridge_fresh_first").status(); !s.ok()) return s;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Rendering> ready;
+  bool finished = false;
+  std::thread renderer([&] {
+    std::vector<size_t> part;
+    for (size_t begin = 0; begin < indexes.size(); begin += kStreamChunk) {
+      const size_t end = std::min(indexes.size(), begin + kStreamChunk);
+      part.assign(indexes.begin() + begin, indexes.begin() + end);
+      Rendering r = Render(changes, part, columns, by_field, object);
+      for (auto& p : r.parked) p.first += begin;
+      std::lock_guard lock(mu);
+      ready.push_back(std::move(r));
+      cv.notify_one();
+    }
+    std::lock_guard lock(mu);
+    finished = true;
+    cv.notify_one();
+  });
+  absl::Status copied = tx.CopyIn(qtable, table_columns, [&](std::string& chunk) {
+    Rendering r;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !ready.empty() || finished; });
+      if (ready.empty()) return false;
+      r = std::move(ready.front());
+      ready.pop_front();
+    }
+    for (size_t k = 0; k < r.lines.size(); ++k) {
+      if (!r.valid[k]) continue;
+      chunk.append(r.buf, r.lines[k].begin, r.lines[k].body_end - r.lines[k].begin);
+      chunk.push_back('\n');
+    }
+    for (auto& p : r.parked) parked.push_back(std::move(p));
+    return true;
+  });
+  renderer.join();
+  if (copied.code() == absl::StatusCode::kAlreadyExists) {  // unique_violation
+    if (absl::Status s = tx.RollbackToSavepoint("sfbridge_fresh_first"); !s.ok()) return s;
+    parked.clear();
+    return false;
+  }
+  if (!copied.ok()) return copied;
+  if (absl::Status s = tx.Exec("RELEASE SAVEPOINT sfbridge_fresh_first").status(); !s.ok()) {
+    return s;
+  }
+  return true;
+}
+
 // Applies the changes at `indexes` (all of one org and object) and fills in their outcomes.
 absl::Status ApplyObject(Transaction& tx, const std::string& schema, const ChangeList& changes,
                          const std::vector<size_t>& indexes, const ApplyOptions& options,
                          ApplyStats& stats) {
-  const std::string& org_id = changes[indexes[0]].org_id();
-  const std::string& object = changes[indexes[0]].object_name();
+  const std::string org_id(changes[indexes[0]].org_id());
+  const std::string object(changes[indexes[0]].object_name());
   ObjectStats& os = stats.objects[object];
   auto park = [&](size_t i, std::string reason) {
     stats.outcomes[i] = RecordOutcome{Outcome::kParked, 0, std::move(reason)};
@@ -625,14 +766,22 @@ absl::Status ApplyObject(Transaction& tx, const std::string& schema, const Chang
 
   std::vector<std::string_view> ids;
   ids.reserve(indexes.size());
+  bool any_deletion = false;
   for (size_t i : indexes) {
     if (!changes[i].record_id().empty() && changes[i].system_modstamp_ms() > 0) {
       ids.push_back(changes[i].record_id());
+      any_deletion = any_deletion || changes[i].deleted();
     }
   }
+  const size_t versions = ids.size();
   // In index order (for C-like collations), so that the lookups walk the index forward.
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  // Fresh-first (apply.h) needs no choice between versions (each record once) and no stored
+  // state (deletions need it for their outcome and tombstone); the probe then waits for its
+  // guess to fail.
+  const bool fresh_first = indexes.size() > options.few_changes && !ids.empty() && !any_deletion &&
+                           ids.size() == versions && !Hints().ProbeFirst(qtable);
 
   // Many changes are rendered on a helper thread while the server takes the locks and looks up
   // what is stored, with the cached layout when there is one (rendered again in the rare case
@@ -643,13 +792,13 @@ absl::Status ApplyObject(Transaction& tx, const std::string& schema, const Chang
   Rendering rendering;
   bool rendered = false;
   std::thread renderer;
-  if (layout && !IsSmall(options, indexes.size(), layout->columns.size())) {
+  if (!fresh_first && layout && !IsSmall(options, indexes.size(), layout->columns.size())) {
     rendered = true;
     renderer = std::thread(
         [&] { rendering = Render(changes, indexes, layout->columns, layout->by_field, object); });
   }
-  absl::StatusOr<Probed> probed =
-      LockAndProbe(tx, qtable, qtomb, schema, table, org_id, object, ids);
+  absl::StatusOr<Probed> probed = LockAndProbe(tx, qtable, qtomb, schema, table, org_id, object,
+                                               fresh_first ? std::vector<std::string_view>{} : ids);
   if (renderer.joinable()) renderer.join();
   if (!probed.ok()) return probed.status();
   if (!probed->version) {
@@ -668,6 +817,38 @@ absl::Status ApplyObject(Transaction& tx, const std::string& schema, const Chang
   }
   const std::vector<Column>& columns = layout->columns;
   const bool small = IsSmall(options, indexes.size(), columns.size());
+  if (fresh_first) {
+    std::vector<std::string> table_columns = {"id", "_modstamp_ms"};
+    for (const Column& col : columns) table_columns.push_back(tx.QuoteName(col.name));
+    absl::StatusOr<bool> looks_fresh = LooksFresh(tx, qtable, qtomb, object, ids);
+    if (!looks_fresh.ok()) return looks_fresh.status();
+    if (*looks_fresh) {
+      // In id order, so that the primary key grows at its right end as in a sorted load.
+      std::vector<size_t> order = indexes;
+      std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return changes[a].record_id() < changes[b].record_id();
+      });
+      std::vector<std::pair<size_t, std::string>> parked;
+      absl::StatusOr<bool> copied = StreamFreshFirst(tx, qtable, table_columns, changes, order,
+                                                     columns, layout->by_field, object, parked);
+      if (!copied.ok()) return copied.status();
+      if (*copied) {
+        for (size_t i : indexes) {
+          stats.outcomes[i] = RecordOutcome{Outcome::kApplied, changes[i].system_modstamp_ms(), ""};
+          ++os.applied;
+        }
+        for (auto& [k, reason] : parked) {
+          --os.applied;
+          park(order[k], std::move(reason));
+        }
+        return absl::OkStatus();
+      }
+      Hints().Missed(qtable);
+    }
+    auto stored = ProbeStored(tx, qtable, qtomb, object, ids);
+    if (!stored.ok()) return stored.status();
+    probed->stored = *std::move(stored);
+  }
   if (!rendered) {
     rendering = Render(changes, indexes, columns, layout->by_field, object);
   }
@@ -739,11 +920,19 @@ void LayoutCache::Forget(const std::string& key) {
 absl::StatusOr<ApplyStats> ApplyChanges(Transaction& tx, const std::string& schema,
                                         const std::vector<v1::RecordChange>& changes,
                                         const ApplyOptions& options) {
-  return ApplyList(tx, schema, ChangeList(changes), options);
+  return ApplyChanges(tx, schema, Pointers(changes), options);
 }
 
 absl::StatusOr<ApplyStats> ApplyChanges(Transaction& tx, const std::string& schema,
                                         const std::vector<const v1::RecordChange*>& changes,
+                                        const ApplyOptions& options) {
+  std::vector<FieldEntry> fields;
+  const std::vector<ChangeView> views = ViewsOf(changes, fields);
+  return ApplyList(tx, schema, ChangeList(views), options);
+}
+
+absl::StatusOr<ApplyStats> ApplyChanges(Transaction& tx, const std::string& schema,
+                                        const std::vector<ChangeView>& changes,
                                         const ApplyOptions& options) {
   return ApplyList(tx, schema, ChangeList(changes), options);
 }
@@ -762,7 +951,9 @@ std::optional<ApplyStats> ApplyInOneRoundTrip(postgres::Connection& conn, const 
   if (!cached) return std::nullopt;
   const Layout layout(*cached->mapping);
   if (!IsSmall(options, changes.size(), layout.columns.size())) return std::nullopt;
-  const ChangeList list(changes);
+  std::vector<FieldEntry> fields;
+  const std::vector<ChangeView> views = ViewsOf(Pointers(changes), fields);
+  const ChangeList list(views);
   std::vector<size_t> indexes(changes.size());
   for (size_t i = 0; i < indexes.size(); ++i) indexes[i] = i;
   const Rendering rendering = Render(list, indexes, layout.columns, layout.by_field, object);

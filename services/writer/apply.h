@@ -31,7 +31,14 @@
 //      version per record is chosen;
 //   4. up to few_changes changes are written with plain statements (values as parameters). More:
 //      records with neither a row nor a tombstone at or after their version are COPYed straight
-//      into the table (a backfill is nothing else, so it runs at COPY speed);
+//      into the table (a backfill is nothing else, so it runs at COPY speed). Fresh-first: when
+//      a call of more than few_changes holds no deletion and no record twice, the object has no
+//      tombstone and a sample of the ids has no row, step 2 takes only the locks and the
+//      changes are rendered in chunks on the helper thread and streamed into one COPY straight
+//      into the table, under a savepoint, as they are made. Should any record have a row after
+//      all (unique_violation), the savepoint is rolled back and the call is probed and goes on
+//      as below (and the table probes first for its next calls). Only the cost depends on this
+//      guess, never the outcome;
 //   5. and newer versions of stored rows and all deletions are COPYed into a TEMP staging table
 //      typed like the target (created once per layout and connection, ON COMMIT DELETE ROWS,
 //      truncated before use), then applied by one INSERT ... ON CONFLICT (id) DO UPDATE ...
@@ -76,6 +83,7 @@
 #include "common/postgres/connection.h"
 #include "sfbridge/v1/record.pb.h"
 #include "writer/offsets.h"
+#include "writer/record_view.h"
 #include "writer/table_schema.h"
 
 namespace sfbridge::writer {
@@ -152,6 +160,10 @@ absl::StatusOr<ApplyStats> ApplyChanges(postgres::Transaction& tx, const std::st
 // The same over changes held elsewhere (in a protobuf Arena, say); none may be null.
 absl::StatusOr<ApplyStats> ApplyChanges(postgres::Transaction& tx, const std::string& schema,
                                         const std::vector<const v1::RecordChange*>& changes,
+                                        const ApplyOptions& options = {});
+// The same over views of changes (record_view.h), e.g. decoded straight from Kafka messages.
+absl::StatusOr<ApplyStats> ApplyChanges(postgres::Transaction& tx, const std::string& schema,
+                                        const std::vector<ChangeView>& changes,
                                         const ApplyOptions& options = {});
 
 // The same rules in ONE round trip, for a call the size of the proxy's Apply: every change of

@@ -1,6 +1,5 @@
 #include "writer/consumer_loop.h"
 
-#include <google/protobuf/arena.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -243,27 +242,23 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
   auto log = core::Logger("writer");
   if (pending_.empty()) return absl::OkStatus();
 
-  // Decode into an arena: the changes of a batch are made and freed together, in a few blocks
-  // instead of dozens of allocations per change. What cannot be decoded is parked with the batch.
+  // Decode in place: views into the messages, the fields of the whole batch in one list, no
+  // allocation per change or field. What cannot be decoded is parked with the batch.
   auto batch = std::make_unique<Batch>();
   batch->pending = std::move(pending_);
   pending_.clear();
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.start_block_size = 1 << 20;
-  arena_options.max_block_size = 8 << 20;
-  batch->arena = std::make_unique<google::protobuf::Arena>(arena_options);
-  std::vector<const v1::RecordChange*>& changes = batch->changes;
+  std::vector<ChangeView>& changes = batch->changes;
   changes.reserve(batch->pending.size());
   batch->source.reserve(batch->pending.size());
   for (size_t i = 0; i < batch->pending.size(); ++i) {
     const Pending& p = batch->pending[i];
-    auto* change = google::protobuf::Arena::CreateMessage<v1::RecordChange>(batch->arena.get());
-    if (!change->ParseFromString(p.value) || change->object_name().empty()) {
+    ChangeView change;
+    if (!DecodeRecordChange(p.value, batch->fields, change) || change.object_name().empty()) {
       batch->undecodable.push_back(
           {p.topic, p.partition, p.offset, "undecodable RecordChange", p.value});
       continue;
     }
-    if (change->org_id().empty()) change->set_org_id(options_.org_id);
+    if (change.org_id().empty()) change.set_org_id(options_.org_id);
     changes.push_back(change);
     batch->source.push_back(i);
   }
@@ -273,14 +268,16 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
   // until a newer schema of that object arrives.
   auto missing = [&](bool all) {
     std::set<std::string> out;
-    const std::string* last_object = nullptr;  // changes of one object mostly come together
+    bool first = true;
+    std::string object;       // changes of one object mostly come together
+    std::string fingerprint;  // the last one found among the object's schemas
     const std::unordered_set<std::string>* known = nullptr;
     const std::set<std::string>* fingerprints = nullptr;
-    for (const v1::RecordChange* change : changes) {
-      const v1::RecordChange& c = *change;
-      const std::string& object = c.object_name();
-      if (last_object == nullptr || *last_object != object) {
-        last_object = &object;
+    for (const ChangeView& c : changes) {
+      if (first || object != c.object_name()) {
+        first = false;
+        object = c.object_name();
+        fingerprint.clear();
         auto it = latest_.contains(object) ? fields_.find(object) : fields_.end();
         known = it == fields_.end() ? nullptr : &it->second;
         fingerprints = &fingerprints_[object];
@@ -288,12 +285,16 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
       if (known == nullptr) {
         if (!given_up_.contains(object)) out.insert(object);
       } else if (!c.schema_fingerprint().empty() &&
-                 fingerprints->contains(c.schema_fingerprint())) {
+                 (c.schema_fingerprint() == fingerprint ||
+                  fingerprints->contains(std::string(c.schema_fingerprint())))) {
         // Read with a schema received: every field it holds is known, no need to look.
+        fingerprint = c.schema_fingerprint();
         continue;
       } else {
-        for (const auto& [field, value] : c.fields()) {
-          if (known->contains(field) || field == "Id") continue;
+        for (const FieldEntry& f : c.fields()) {
+          if (f.name == "Id") continue;
+          std::string field(f.name);
+          if (known->contains(field)) continue;
           std::string name = StrCat(object, ".", field);
           if (!given_up_.contains(name)) out.insert(std::move(name));
         }
@@ -328,13 +329,15 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
     int64_t& n = batch->next[{p.topic, p.partition}];
     n = std::max(n, p.offset + 1);
   }
-  // One batch is applied while the next is read and decoded: wait for the one before, then hand
-  // this one over.
-  if (absl::Status s = Finish(); !s.ok()) return s;
+  // One batch is applied while the next is read and decoded: wait for the one before, hand this
+  // one over, then do what follows the commit of the one before (a Kafka round trip among it).
+  absl::StatusOr<std::unique_ptr<Batch>> before = WaitApplied();
+  if (!before.ok()) return before.status();
   Batch* handed = batch.get();
   in_flight_ = std::move(batch);
   in_flight_done_ =
       std::async(std::launch::async, [this, handed, stop] { return Apply(*handed, stop); });
+  AfterApplied(std::move(*before));
   return absl::OkStatus();
 }
 
@@ -393,11 +396,22 @@ absl::Status ConsumerLoop::Apply(Batch& batch, const std::stop_token& stop) {
 }
 
 absl::Status ConsumerLoop::Finish() {
-  if (in_flight_ == nullptr) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<Batch>> batch = WaitApplied();
+  if (!batch.ok()) return batch.status();
+  AfterApplied(std::move(*batch));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ConsumerLoop::Batch>> ConsumerLoop::WaitApplied() {
+  if (in_flight_ == nullptr) return nullptr;
   absl::Status s = in_flight_done_.get();
   std::unique_ptr<Batch> batch = std::move(in_flight_);
   if (!s.ok()) return s;
-  if (!batch->applied) return absl::OkStatus();  // stopped before it was stored: read again
+  return batch;
+}
+
+void ConsumerLoop::AfterApplied(std::unique_ptr<Batch> batch) {
+  if (batch == nullptr || !batch->applied) return;  // stopped before it was stored: read again
   auto log = core::Logger("writer");
   for (const auto& [object, o] : batch->stats.objects) {
     const double rows = static_cast<double>(o.applied + o.deleted);
@@ -413,13 +427,13 @@ absl::Status ConsumerLoop::Finish() {
     }
   }
   for (const auto& [tp, offset] : batch->next) positions_[tp] = offset;
+  UpdateLag();  // from the watermarks librdkafka already holds: no round trip
   messages_.fetch_add(static_cast<int64_t>(batch->pending.size()));
   batches_.fetch_add(1);
   // For lag tooling only: Postgres already holds these offsets.
   if (absl::Status c = records_->Commit(batch->next); !c.ok()) {
     log->debug("org={} kafka commit failed: {}", options_.org_id, std::string(c.message()));
   }
-  return absl::OkStatus();
 }
 
 absl::Status ConsumerLoop::Run(std::stop_token stop) {

@@ -43,11 +43,11 @@
 #include "absl/status/status.h"
 #include "common/kafka/consumer.h"
 #include "common/postgres/connection.h"
-#include "google/protobuf/arena.h"
 #include "sfbridge/v1/record.pb.h"
 #include "sfbridge/v1/schema.pb.h"
 #include "writer/apply.h"
 #include "writer/dead_letters.h"
+#include "writer/record_view.h"
 #include "writer/writer_metrics.h"
 
 namespace sfbridge::writer {
@@ -102,8 +102,9 @@ class ConsumerLoop {
   // one is read, Finish waits for it and does what follows a commit.
   struct Batch {
     std::vector<Pending> pending;
-    std::unique_ptr<google::protobuf::Arena> arena;  // owns `changes`
-    std::vector<const v1::RecordChange*> changes;
+    // Decoded in place (record_view.h): `changes` read from `pending` and `fields`.
+    std::vector<FieldEntry> fields;
+    std::vector<ChangeView> changes;
     std::vector<size_t> source;  // changes[i] came from pending[source[i]]
     std::vector<DeadLetter> undecodable;
     std::map<kafka::TopicPartition, int64_t> next;  // next offset per partition
@@ -120,6 +121,9 @@ class ConsumerLoop {
   absl::Status Apply(Batch& batch, const std::stop_token& stop);
   // Waits for the batch in flight, if any; then metrics, positions, the Kafka commit.
   absl::Status Finish();
+  // Finish in two: the batch in flight once done (null when none), and what follows its commit.
+  absl::StatusOr<std::unique_ptr<Batch>> WaitApplied();
+  void AfterApplied(std::unique_ptr<Batch> batch);
   std::map<kafka::TopicPartition, int64_t> OnAssign(
       const std::vector<kafka::TopicPartition>& assigned);
   void UpdateLag();

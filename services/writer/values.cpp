@@ -148,9 +148,9 @@ const char* ColumnName(ColumnKind kind) {
   return "other";
 }
 
-absl::Status WrongKind(const v1::FieldValue& value, ColumnKind kind) {
+absl::Status WrongKind(const FieldView& value, ColumnKind kind) {
   return absl::InvalidArgumentError(core::StrCat(
-      "a ", KindName(value.kind_case()), " value does not fit a ", ColumnName(kind), " column"));
+      "a ", KindName(value.kind), " value does not fit a ", ColumnName(kind), " column"));
 }
 
 }  // namespace
@@ -227,18 +227,17 @@ std::string FormatDatetimeMs(int64_t ms) {
   return out;
 }
 
-absl::Status AppendCopyValue(std::string& out, const v1::FieldValue& value, ColumnKind kind) {
+absl::Status AppendCopyValue(std::string& out, const FieldView& value, ColumnKind kind) {
   const bool any = kind == ColumnKind::kText || kind == ColumnKind::kOther;
-  switch (value.kind_case()) {
+  switch (value.kind) {
     case v1::FieldValue::kNull:
       out.append("\\N");
       return absl::OkStatus();
     case v1::FieldValue::kText:
     case v1::FieldValue::kMulti: {
       if (!any) return WrongKind(value, kind);
-      const std::string& text = value.has_text() ? value.text() : value.multi();
       const size_t size = out.size();
-      if (!AppendEscaped(out, text)) {
+      if (!AppendEscaped(out, value.text)) {
         out.resize(size);
         return absl::InvalidArgumentError("text contains a NUL character");
       }
@@ -246,10 +245,10 @@ absl::Status AppendCopyValue(std::string& out, const v1::FieldValue& value, Colu
     }
     case v1::FieldValue::kBoolean:
       if (!any && kind != ColumnKind::kBoolean) return WrongKind(value, kind);
-      out.append(value.boolean() ? (any ? "true" : "t") : (any ? "false" : "f"));
+      out.append(value.boolean ? (any ? "true" : "t") : (any ? "false" : "f"));
       return absl::OkStatus();
     case v1::FieldValue::kNumber: {
-      const std::string& n = value.number();
+      const std::string_view n = value.text;
       bool ok = false;
       switch (kind) {
         case ColumnKind::kInteger:
@@ -275,31 +274,69 @@ absl::Status AppendCopyValue(std::string& out, const v1::FieldValue& value, Colu
     }
     case v1::FieldValue::kDatetimeMs: {
       if (!any && kind != ColumnKind::kTimestamptz) return WrongKind(value, kind);
-      const int64_t days = FloorDiv(value.datetime_ms(), kMsPerDay);
+      const int64_t days = FloorDiv(value.integer, kMsPerDay);
       if (days < kMinDays || days > kMaxDays) {
         return absl::InvalidArgumentError("datetime outside years 1..9999");
       }
-      AppendDatetime(out, value.datetime_ms());
+      AppendDatetime(out, value.integer);
       return absl::OkStatus();
     }
     case v1::FieldValue::kDateDays:
       if (!any && kind != ColumnKind::kDate) return WrongKind(value, kind);
-      if (value.date_days() < kMinDays || value.date_days() > kMaxDays) {
+      if (value.integer < kMinDays || value.integer > kMaxDays) {
         return absl::InvalidArgumentError("date outside years 1..9999");
       }
-      AppendDate(out, value.date_days());
+      AppendDate(out, value.integer);
       return absl::OkStatus();
     case v1::FieldValue::kTimeMs:
       if (!any && kind != ColumnKind::kTime) return WrongKind(value, kind);
-      if (value.time_ms() < 0 || value.time_ms() >= kMsPerDay) {
+      if (value.integer < 0 || value.integer >= kMsPerDay) {
         return absl::InvalidArgumentError("time of day outside 00:00..24:00");
       }
-      AppendTime(out, value.time_ms());
+      AppendTime(out, value.integer);
       return absl::OkStatus();
     case v1::FieldValue::KIND_NOT_SET:
       break;
   }
   return absl::InvalidArgumentError("value has no kind set");
+}
+
+FieldView ViewOf(const v1::FieldValue& value) {
+  FieldView v;
+  v.kind = value.kind_case();
+  switch (v.kind) {
+    case v1::FieldValue::kNull:
+      v.boolean = value.null();
+      break;
+    case v1::FieldValue::kText:
+      v.text = value.text();
+      break;
+    case v1::FieldValue::kBoolean:
+      v.boolean = value.boolean();
+      break;
+    case v1::FieldValue::kNumber:
+      v.text = value.number();
+      break;
+    case v1::FieldValue::kDatetimeMs:
+      v.integer = value.datetime_ms();
+      break;
+    case v1::FieldValue::kDateDays:
+      v.integer = value.date_days();
+      break;
+    case v1::FieldValue::kTimeMs:
+      v.integer = value.time_ms();
+      break;
+    case v1::FieldValue::kMulti:
+      v.text = value.multi();
+      break;
+    case v1::FieldValue::KIND_NOT_SET:
+      break;
+  }
+  return v;
+}
+
+absl::Status AppendCopyValue(std::string& out, const v1::FieldValue& value, ColumnKind kind) {
+  return AppendCopyValue(out, ViewOf(value), kind);
 }
 
 }  // namespace sfbridge::writer

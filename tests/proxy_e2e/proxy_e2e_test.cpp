@@ -261,7 +261,8 @@ TEST_F(ProxyE2eTest, PgbenchUpdatesInEveryProtocolAgreeWithSalesforce) {
                   tag, "-%'"));
   ASSERT_EQ(records.size(), static_cast<size_t>(kRows));
   for (const auto& rec : records) {
-    EXPECT_EQ(Owner("SELECT number_of_employees || '|' || coalesce(billing_city, '<null>') "
+    EXPECT_EQ(Owner("SELECT coalesce(number_of_employees::text, '<null>') || '|' || "
+                    "coalesce(billing_city, '<null>') "
                     "FROM salesforce.account WHERE id = $1",
                     {rec.id}),
               StrCat(FieldText(rec, "NumberOfEmployees"), "|", FieldText(rec, "BillingCity")))

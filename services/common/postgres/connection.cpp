@@ -132,7 +132,36 @@ absl::Status Transaction::CopyIn(const std::string& table, const std::vector<std
     return FromException(e, core::StrCat("copy into ", table));
   }
 }
+
+absl::Status Transaction::CopyIn(const std::string& table, const std::vector<std::string>& columns,
+                                 const std::function<bool(std::string& chunk)>& next) {
+  try {
+    Begin("");
+    pqxx::tablewriter writer(tx_, table, columns.begin(), columns.end());
+    std::string chunk;
+    while (next(chunk)) {
+      if (chunk.empty()) continue;
+      if (chunk.back() == '\n') chunk.pop_back();
+      writer.write_raw_line(chunk);
+      chunk.clear();
+    }
+    writer.complete();
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    failed_ = true;
+    return FromException(e, core::StrCat("copy into ", table));
+  }
+}
 #pragma GCC diagnostic pop
+
+absl::Status Transaction::RollbackToSavepoint(std::string_view name) {
+  const std::string q = QuoteName(name);
+  absl::StatusOr<QueryResult> r =
+      Send(core::StrCat("ROLLBACK TO SAVEPOINT ", q, "; RELEASE SAVEPOINT ", q), {});
+  if (!r.ok()) return r.status();
+  failed_ = false;
+  return absl::OkStatus();
+}
 
 std::string Transaction::QuoteName(std::string_view identifier) const {
   return tx_.quote_name(std::string(identifier));

@@ -46,6 +46,14 @@ class Transaction {
   // '\n', built with AppendCopyField/EndCopyLine. Streams in ~8 KiB chunks.
   absl::Status CopyIn(const std::string& table, const std::vector<std::string>& columns,
                       std::string_view data);
+  // The same, streamed: `next` is called until it returns false, each time filling `chunk` with
+  // whole lines (the last newline may be left out; an empty chunk sends nothing), which are sent
+  // while the next ones are being made.
+  absl::Status CopyIn(const std::string& table, const std::vector<std::string>& columns,
+                      const std::function<bool(std::string& chunk)>& next);
+  // ROLLBACK TO SAVEPOINT `name`, then RELEASE it: what failed since the savepoint is undone, and
+  // the transaction is sound again.
+  absl::Status RollbackToSavepoint(std::string_view name);
   // The identifier quoted for SQL ("Weird Name" -> "\"Weird Name\"").
   std::string QuoteName(std::string_view identifier) const;
   // The text as a string literal for SQL, escaped for the connection's settings.
