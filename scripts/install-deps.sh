@@ -12,7 +12,7 @@ packages=(
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libabsl-dev
   librdkafka-dev libpqxx-dev libpq-dev libpoco-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libpg-query-dev libsimdjson-dev
-  postgresql-15 postgresql-client-15 postgresql-contrib
+  postgresql-15 postgresql-client-15 postgresql-contrib socat
   openjdk-17-jre-headless maven
   prometheus jq curl
   clang-14 libfuzzer-14-dev libclang-rt-14-dev openssl
