@@ -341,6 +341,18 @@ struct TableRef {
   std::vector<std::string> qcolumns;  // the columns' names quoted
 };
 
+// The table's own COPY layout: id, _modstamp_ms, then every column.
+std::vector<std::string> CopyColumns(const TableRef& t) {
+  std::vector<std::string> names = {"id", "_modstamp_ms"};
+  names.insert(names.end(), t.qcolumns.begin(), t.qcolumns.end());
+  return names;
+}
+
+// The LayoutCache key of an object.
+std::string LayoutKey(std::string_view schema, std::string_view org_id, std::string_view object) {
+  return StrCat(schema, "\n", org_id, "\n", object);
+}
+
 // INSERT ... ON CONFLICT of the rows `source` yields (columns id, _modstamp_ms and those of
 // `mask`, as s.*) with the version guards: not at or before a tombstone, not older than the row.
 std::string UpsertSql(const TableRef& t, const std::string& mask, std::string_view source,
@@ -489,8 +501,7 @@ absl::Status WriteMany(Transaction& tx, const TableRef& t, Rendering& rendering,
   }
   std::string().swap(rendering.buf);  // the lines now live in `fresh` and `staged`
 
-  std::vector<std::string> table_columns = {"id", "_modstamp_ms"};
-  for (const Column& col : t.columns) table_columns.push_back(tx.QuoteName(col.name));
+  const std::vector<std::string> table_columns = CopyColumns(t);
   if (!fresh.empty()) {
     // No row and no tombstone at or after this version: a plain COPY is exactly the insert.
     if (absl::Status s = tx.CopyIn(t.qtable, table_columns, fresh); !s.ok()) return s;
@@ -743,7 +754,7 @@ absl::Status ApplyObject(Transaction& tx, const std::string& schema, const Chang
     ++os.parked;
   };
 
-  const std::string key = StrCat(schema, "\n", org_id, "\n", object);
+  const std::string key = LayoutKey(schema, org_id, object);
   std::optional<LayoutCache::Entry> cached;
   if (options.layouts != nullptr) cached = options.layouts->Get(key);
   std::string table;
@@ -817,9 +828,9 @@ absl::Status ApplyObject(Transaction& tx, const std::string& schema, const Chang
   }
   const std::vector<Column>& columns = layout->columns;
   const bool small = IsSmall(options, indexes.size(), columns.size());
+  TableRef target{qtable, qtomb, object, "$1", columns, {}};
+  for (const Column& col : columns) target.qcolumns.push_back(tx.QuoteName(col.name));
   if (fresh_first) {
-    std::vector<std::string> table_columns = {"id", "_modstamp_ms"};
-    for (const Column& col : columns) table_columns.push_back(tx.QuoteName(col.name));
     absl::StatusOr<bool> looks_fresh = LooksFresh(tx, qtable, qtomb, object, ids);
     if (!looks_fresh.ok()) return looks_fresh.status();
     if (*looks_fresh) {
@@ -829,8 +840,9 @@ absl::Status ApplyObject(Transaction& tx, const std::string& schema, const Chang
         return changes[a].record_id() < changes[b].record_id();
       });
       std::vector<std::pair<size_t, std::string>> parked;
-      absl::StatusOr<bool> copied = StreamFreshFirst(tx, qtable, table_columns, changes, order,
-                                                     columns, layout->by_field, object, parked);
+      absl::StatusOr<bool> copied =
+          StreamFreshFirst(tx, qtable, CopyColumns(target), changes, order, columns,
+                           layout->by_field, object, parked);
       if (!copied.ok()) return copied.status();
       if (*copied) {
         for (size_t i : indexes) {
@@ -859,8 +871,6 @@ absl::Status ApplyObject(Transaction& tx, const std::string& schema, const Chang
   const Winners winners = ChooseWinners(changes, indexes, valid);
   if (winners.list.empty()) return absl::OkStatus();
   const Writes writes = Decide(changes, indexes, winners, stored, stats, os);
-  TableRef target{qtable, qtomb, object, "$1", columns, {}};
-  for (const Column& col : columns) target.qcolumns.push_back(tx.QuoteName(col.name));
   absl::Status written =
       small ? WriteFew(tx, target, rendering, writes) : WriteMany(tx, target, rendering, writes);
   if (!written.ok()) return written;
@@ -888,8 +898,8 @@ absl::StatusOr<ApplyStats> ApplyList(Transaction& tx, const std::string& schema,
     if (!s.ok()) {
       // Perhaps the layout changed in a way its version does not show: read it afresh next time.
       if (options.layouts != nullptr) {
-        options.layouts->Forget(StrCat(schema, "\n", changes[indexes[0]].org_id(), "\n",
-                                       changes[indexes[0]].object_name()));
+        options.layouts->Forget(
+            LayoutKey(schema, changes[indexes[0]].org_id(), changes[indexes[0]].object_name()));
       }
       return core::Annotate(s, StrCat("apply ", changes[indexes[0]].object_name()));
     }
@@ -946,7 +956,7 @@ std::optional<ApplyStats> ApplyInOneRoundTrip(postgres::Connection& conn, const 
   for (const v1::RecordChange& c : changes) {
     if (c.org_id() != org_id || c.object_name() != object) return std::nullopt;
   }
-  const std::string key = StrCat(schema, "\n", org_id, "\n", object);
+  const std::string key = LayoutKey(schema, org_id, object);
   std::optional<LayoutCache::Entry> cached = layouts.Get(key);
   if (!cached) return std::nullopt;
   const Layout layout(*cached->mapping);
