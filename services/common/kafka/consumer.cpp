@@ -1,10 +1,95 @@
 #include "common/kafka/consumer.h"
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
 #include <string_view>
+#include <thread>
 
 #include "common/core/strings.h"
 
 namespace sfbridge::kafka {
+
+// librdkafka 2.0 fetches ahead into the consumer's queue until it holds queued.min.messages or
+// queued.max.messages.kbytes. A broker thread that finds the queue over either limit stops
+// fetching and sleeps until something wakes it: I/O, a request to send, or its 1 s timer
+// (fetch.queue.backoff.ms, which shortens that wait, arrived in 2.1). A consumer that empties the
+// queue in less than a second then waits out the rest with nothing to do; with a backlog of
+// 600-byte records the writer sat idle about a third of the time.
+// This thread watches the queue. When it runs below half of queued.min.messages while the broker
+// holds more than was fetched (the watermarks of the last fetches are past the positions plus what
+// waits here, or a partition was never fetched), it asks the partitions' leaders for their end
+// offsets: one ListOffsets request per leader, which wakes that leader's broker thread; it looks
+// at the queue again and fetches.
+class Consumer::PrefetchRefill {
+ public:
+  PrefetchRefill(rd_kafka_t* rk, std::chrono::milliseconds every)
+      : rk_(rk), queue_(rd_kafka_queue_get_consumer(rk)), low_(LowMark(rk)), every_(every) {
+    thread_ = std::jthread([this](const std::stop_token& stop) { Run(stop); });
+  }
+  int64_t rounds() const { return rounds_.load(); }
+
+ private:
+  static int64_t LowMark(rd_kafka_t* rk) {
+    char value[32];
+    size_t size = sizeof value;
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), "queued.min.messages", value, &size) !=
+        RD_KAFKA_CONF_OK) {
+      return 50'000;
+    }
+    return std::max<int64_t>(1, std::atoll(value) / 2);
+  }
+
+  void Run(const std::stop_token& stop) {
+    std::mutex mu;
+    std::unique_lock lock(mu);
+    std::condition_variable_any sleep;  // only the stop request wakes it early
+    while (!sleep.wait_for(lock, stop, every_, [] { return false; }) && !stop.stop_requested()) {
+      KafkaPartitionList parts = Starved();
+      if (parts == nullptr) continue;
+      // The answer (the end offsets) is not needed: the request is what wakes the broker thread.
+      for (int i = 0; i < parts->cnt; ++i) parts->elems[i].offset = RD_KAFKA_OFFSET_END;
+      (void)rd_kafka_offsets_for_times(rk_, parts.get(), 1'000);
+      rounds_.fetch_add(1);
+    }
+  }
+
+  // The assigned partitions when the local queue is low while the broker holds messages not
+  // fetched yet (or a partition was never fetched); otherwise null.
+  KafkaPartitionList Starved() {
+    const int64_t queued = static_cast<int64_t>(rd_kafka_queue_length(queue_.get()));
+    if (queued >= low_) return nullptr;
+    rd_kafka_topic_partition_list_t* raw = nullptr;
+    if (rd_kafka_assignment(rk_, &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return nullptr;
+    KafkaPartitionList parts(raw);
+    if (parts->cnt == 0 || rd_kafka_position(rk_, parts.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return nullptr;
+    }
+    bool never_fetched = false;
+    int64_t behind = 0;  // what the last fetches saw past each partition's position
+    for (int i = 0; i < parts->cnt; ++i) {
+      const rd_kafka_topic_partition_t& p = parts->elems[i];
+      int64_t low = -1, high = -1;
+      if (rd_kafka_get_watermark_offsets(rk_, p.topic, p.partition, &low, &high) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high < 0) {
+        never_fetched = true;
+      } else if (p.offset >= 0) {  // else nothing delivered yet: empty, or waiting in the queue
+        behind += std::max<int64_t>(0, high - p.offset);
+      }
+    }
+    return never_fetched || behind > queued ? std::move(parts) : nullptr;
+  }
+
+  rd_kafka_t* rk_;
+  KafkaQueue queue_;
+  const int64_t low_;
+  const std::chrono::milliseconds every_;
+  std::atomic<int64_t> rounds_{0};
+  std::jthread thread_;  // last: stopped and joined before the members it uses go
+};
 
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& options) {
   if (options.group_id.empty()) return absl::InvalidArgumentError("kafka consumer: no group id");
@@ -28,10 +113,24 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
   if (!rk) return absl::InvalidArgumentError(core::StrCat("kafka consumer: ", err));
   conf->release();
   rd_kafka_poll_set_consumer(rk);
-  return std::unique_ptr<Consumer>(new Consumer(KafkaHandle(rk), std::move(hooks)));
+  auto consumer = std::unique_ptr<Consumer>(new Consumer(KafkaHandle(rk), std::move(hooks)));
+  if (options.refill_check.count() > 0) {
+    consumer->refill_ = std::make_unique<PrefetchRefill>(rk, options.refill_check);
+  }
+  return consumer;
 }
 
+Consumer::Consumer(KafkaHandle handle, std::unique_ptr<Hooks> hooks)
+    : hooks_(std::move(hooks)), handle_(std::move(handle)) {}
+
 Consumer::~Consumer() { Close(); }
+
+int64_t Consumer::Prefetched() const {
+  KafkaQueue queue(rd_kafka_queue_get_consumer(handle_.get()));
+  return static_cast<int64_t>(rd_kafka_queue_length(queue.get()));
+}
+
+int64_t Consumer::RefillRounds() const { return refill_ ? refill_->rounds() : 0; }
 
 namespace {
 
@@ -86,6 +185,7 @@ absl::StatusOr<int64_t> Consumer::HighWatermark(const TopicPartition& tp) {
 void Consumer::Close() {
   if (closed_ || !handle_) return;
   closed_ = true;
+  refill_.reset();
   rd_kafka_consumer_close(handle_.get());
 }
 
@@ -124,11 +224,7 @@ absl::StatusOr<std::vector<TopicPartition>> Consumer::Assignment() {
   absl::Status s = StatusFromKafkaError(rd_kafka_assignment(handle_.get(), &raw), "assignment");
   KafkaPartitionList list(raw);
   if (!s.ok()) return s;
-  std::vector<TopicPartition> out;
-  for (int i = 0; list && i < list->cnt; ++i) {
-    out.push_back({list->elems[i].topic, list->elems[i].partition});
-  }
-  return out;
+  return ToVector(list.get());
 }
 
 }  // namespace sfbridge::kafka

@@ -4,6 +4,7 @@
 // (enable.auto.commit=false): the writer stores its real offsets in Postgres with the rows and
 // commits to Kafka only for lag tooling. Not thread-safe: one owner thread.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -38,6 +39,12 @@ struct ConsumerOptions {
   std::map<std::string, std::string> extra;  // other librdkafka settings, applied last
   AssignHook on_assign;                      // optional
   RevokeHook on_revoke;                      // optional
+  // Keeps prefetching going while a backlog is consumed (see PrefetchRefill in consumer.cpp):
+  // every refill_check, when fewer than queued.min.messages / 2 messages wait locally and the
+  // broker holds more for the assigned partitions (or one was never fetched), the partitions'
+  // leaders are sent a request (at most one round per refill_check), which makes librdkafka 2.0
+  // look at its fetch queue again at once instead of at its next 1 s tick. 0 turns it off.
+  std::chrono::milliseconds refill_check{0};
 };
 
 // One consumed message. Owns its payload.
@@ -77,6 +84,10 @@ class Consumer {
   absl::Status Commit(const std::map<TopicPartition, int64_t>& next_offsets);
   // The partitions currently assigned to this member.
   absl::StatusOr<std::vector<TopicPartition>> Assignment();
+  // Messages fetched ahead and waiting for Poll().
+  int64_t Prefetched() const;
+  // Rounds of requests PrefetchRefill has sent (0 when it is off).
+  int64_t RefillRounds() const;
   // The partition's high watermark (the offset after its last message) as last seen by fetches,
   // without a broker round trip; kUnavailable before the first fetch.
   absl::StatusOr<int64_t> HighWatermark(const TopicPartition& tp);
@@ -90,10 +101,11 @@ class Consumer {
   };
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
-  Consumer(KafkaHandle handle, std::unique_ptr<Hooks> hooks)
-      : hooks_(std::move(hooks)), handle_(std::move(handle)) {}
+  class PrefetchRefill;
+  Consumer(KafkaHandle handle, std::unique_ptr<Hooks> hooks);
   std::unique_ptr<Hooks> hooks_;
   KafkaHandle handle_;
+  std::unique_ptr<PrefetchRefill> refill_;  // stopped before the handle closes
   bool closed_ = false;
 };
 
