@@ -1,7 +1,7 @@
 #pragma once
 
 // SalesforceReader over salesforce::Client, for one object: the calls it makes are counted in
-// sfbridge_fetcher_api_calls_total{org,object,kind,outcome}. The client's gate pays for every
+// sfbridge_fetcher_api_calls_total{org,object,kind,phase,outcome}. The client's gate pays for every
 // request (budget_gate.h). Not thread-safe beyond what the Client is; the client and metrics must
 // outlive it.
 
@@ -21,12 +21,14 @@ class ClientReader final : public SalesforceReader {
   ClientReader(salesforce::Client& client, std::string org_id, std::string object_name,
                FetcherMetrics* metrics = nullptr);
 
-  absl::StatusOr<salesforce::QueryPage> QueryAll(std::string_view soql, int batch_size) override;
-  absl::StatusOr<salesforce::QueryPage> QueryMore(std::string_view next_records_url) override;
+  absl::StatusOr<salesforce::QueryPage> QueryAll(std::string_view soql, int batch_size,
+                                                 ReadPhase phase) override;
+  absl::StatusOr<salesforce::QueryPage> QueryMore(std::string_view next_records_url,
+                                                  ReadPhase phase) override;
   absl::StatusOr<int64_t> Count(std::string_view object_name) override;
 
  private:
-  void CountCall(std::string_view kind, const absl::Status& outcome);
+  void CountCall(std::string_view kind, ReadPhase phase, const absl::Status& outcome);
 
   salesforce::Client& client_;
   const std::string org_id_;

@@ -72,7 +72,8 @@ milliseconds Discovery::Backoff(int attempts) const {
 void Discovery::CountCall(std::string_view object, std::string_view kind, bool ok) {
   if (ctx_.metrics == nullptr) return;
   ctx_.metrics->api_calls
-      .WithLabels({ctx_.org_id, std::string(object), std::string(kind), ok ? "ok" : "error"})
+      .WithLabels(
+          {ctx_.org_id, std::string(object), std::string(kind), "discovery", ok ? "ok" : "error"})
       .Increment();
 }
 

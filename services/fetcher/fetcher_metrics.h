@@ -11,9 +11,11 @@ namespace sfbridge::fetcher {
 
 struct FetcherMetrics {
   explicit FetcherMetrics(core::MetricsRegistry& registry)
-      : api_calls(registry.CounterFamily("sfbridge_fetcher_api_calls_total",
-                                         "Salesforce API calls made by the fetcher, by outcome",
-                                         {"org", "object", "kind", "outcome"})),
+      : api_calls(registry.CounterFamily(
+            "sfbridge_fetcher_api_calls_total",
+            "Salesforce API calls made by the fetcher, by phase (discovery, backfill, poll) and "
+            "outcome",
+            {"org", "object", "kind", "phase", "outcome"})),
         records_published(registry.CounterFamily("sfbridge_fetcher_records_published_total",
                                                  "Record changes acknowledged by Kafka",
                                                  {"org", "object"})),

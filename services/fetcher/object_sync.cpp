@@ -177,7 +177,7 @@ absl::StatusOr<StepResult> ObjectSync::ReadStep() {
   KeysetQuery query = PageQuery(0);
   const bool counting_page = backfilling() && !backfill_end_at_ && !options_.estimate_count;
   query.limit = counting_page ? 0 : options_.page_size;
-  auto page = reader_.QueryAll(BuildKeysetQuery(query), options_.page_size);
+  auto page = reader_.QueryAll(BuildKeysetQuery(query), options_.page_size, phase());
   if (!page.ok()) return Fail(core::Annotate(page.status(), "query"));
   if (counting_page) {
     backfill_end_at_ = status_.records_done + page->total_size;
@@ -220,11 +220,11 @@ absl::StatusOr<StepResult> ObjectSync::ContinuePartial() {
   PartialPage& p = *partial_;
   absl::StatusOr<salesforce::QueryPage> page;
   if (!p.next_records_url.empty()) {
-    page = reader_.QueryMore(p.next_records_url);
+    page = reader_.QueryMore(p.next_records_url, phase());
   } else {
     KeysetQuery query = PageQuery(p.next_list);
     query.through = p.end;
-    page = reader_.QueryAll(BuildKeysetQuery(query), options_.page_size);
+    page = reader_.QueryAll(BuildKeysetQuery(query), options_.page_size, phase());
   }
   if (!page.ok()) {
     partial_.reset();

@@ -57,14 +57,20 @@
 
 namespace sfbridge::fetcher {
 
+// What a read is for: reading an object through for the first time, or polling it for changes
+// (the calls are counted apart, sfbridge_fetcher_api_calls_total{phase}).
+enum class ReadPhase { kBackfill, kPoll };
+
 // Salesforce reads. The adapter over salesforce::Client takes no budget itself: the scheduler
 // took a token before the Step that calls it. Errors are the client's (core::IsRetryable).
 class SalesforceReader {
  public:
   virtual ~SalesforceReader() = default;
   // GET /queryAll (deleted rows included, IsDeleted = true), pages of about `batch_size`.
-  virtual absl::StatusOr<salesforce::QueryPage> QueryAll(std::string_view soql, int batch_size) = 0;
-  virtual absl::StatusOr<salesforce::QueryPage> QueryMore(std::string_view next_records_url) = 0;
+  virtual absl::StatusOr<salesforce::QueryPage> QueryAll(std::string_view soql, int batch_size,
+                                                         ReadPhase phase) = 0;
+  virtual absl::StatusOr<salesforce::QueryPage> QueryMore(std::string_view next_records_url,
+                                                          ReadPhase phase) = 0;
   // BuildCountQuery(object_name) through queryAll: the backfill's estimate.
   virtual absl::StatusOr<int64_t> Count(std::string_view object_name) = 0;
 };
@@ -162,6 +168,7 @@ class ObjectSync final : public SyncTask {
 
   KeysetQuery PageQuery(size_t list) const;
   bool backfilling() const { return status_.state == control::ObjectState::kBackfilling; }
+  ReadPhase phase() const { return backfilling() ? ReadPhase::kBackfill : ReadPhase::kPoll; }
   v1::ChangeSource source() const;
   StepResult Result(int api_calls, int64_t published, bool more) const;
 

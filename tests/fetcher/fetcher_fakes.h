@@ -49,8 +49,8 @@ class FakeReader : public SalesforceReader {
     return nullptr;
   }
 
-  absl::StatusOr<salesforce::QueryPage> QueryAll(std::string_view soql_view,
-                                                 int batch_size) override {
+  absl::StatusOr<salesforce::QueryPage> QueryAll(std::string_view soql_view, int batch_size,
+                                                 ReadPhase /*phase*/) override {
     std::string soql(soql_view);
     calls.push_back(soql);
     if (auto s = Prelude(ObjectOf(soql)); !s.ok()) return s;
@@ -106,7 +106,8 @@ class FakeReader : public SalesforceReader {
     return Paginate(std::move(out), batch);
   }
 
-  absl::StatusOr<salesforce::QueryPage> QueryMore(std::string_view url) override {
+  absl::StatusOr<salesforce::QueryPage> QueryMore(std::string_view url,
+                                                  ReadPhase /*phase*/) override {
     calls.push_back(std::string(url));
     auto it = more_.find(std::string(url));
     if (it == more_.end()) return absl::NotFoundError("INVALID_QUERY_LOCATOR");

@@ -244,12 +244,14 @@ TEST_F(FetcherEventsTest, BackfillEventsReachTheTableNotifyAndTheWebhookAndMetri
   }
   EXPECT_EQ(both(StrCat("sfbridge_fetcher_backfill_estimate_records{", o, ",object=\"Contact\"}")),
             600);
-  EXPECT_GT(both(StrCat("sfbridge_fetcher_api_calls_total{", o,
-                        ",object=\"Contact\",kind=\"query_all\",outcome=\"ok\"}")),
-            0);
-  EXPECT_GT(both(StrCat("sfbridge_fetcher_api_calls_total{", o,
-                        ",object=\"\",kind=\"describe_global\",outcome=\"ok\"}")),
-            0);
+  EXPECT_GT(
+      both(StrCat("sfbridge_fetcher_api_calls_total{", o,
+                  ",object=\"Contact\",kind=\"query_all\",phase=\"backfill\",outcome=\"ok\"}")),
+      0);
+  EXPECT_GT(
+      both(StrCat("sfbridge_fetcher_api_calls_total{", o,
+                  ",object=\"\",kind=\"describe_global\",phase=\"discovery\",outcome=\"ok\"}")),
+      0);
 }
 
 // A custom field added in sfsim while the fetcher and the writer run: the next discovery pass
