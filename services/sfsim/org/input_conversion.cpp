@@ -124,6 +124,8 @@ Result<Value> ConvertInput(const FieldDef& field, const InputValue& input) {
       return *std::move(parsed);
     }
     default:
+      // Salesforce keeps no empty text: "" is stored as null (and so misses a required field).
+      if (input.kind == InputValue::Kind::kString && input.text.empty()) return Value();
       return Value::String(TextOf(input));
   }
 }

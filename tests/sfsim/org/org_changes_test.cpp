@@ -185,6 +185,35 @@ TEST_F(OrgChangesTest, UpsertCreatesUpdatesAndRefusesAmbiguity) {
   EXPECT_EQ(missing.errors.at(0).code, "REQUIRED_FIELD_MISSING");
 }
 
+// Salesforce keeps no empty text: "" is stored as null, clears a value, and misses a required
+// field.
+TEST_F(OrgChangesTest, EmptyTextIsStoredAsNull) {
+  auto title_is_null = [&](const std::string& id) {
+    const RecordPtr record = org_->Get(id);
+    const ObjectDef* object = org_->ObjectOfId(id);
+    for (std::size_t i = 0; i < object->fields.size(); ++i) {
+      if (object->fields[i].name == "Title") return record->values[i].IsNull();
+    }
+    ADD_FAILURE() << "no Title";
+    return false;
+  };
+  const SaveResult created = org_->Create("Contact", {{"LastName", Str("A")}, {"Title", Str("")}});
+  ASSERT_TRUE(created.success);
+  EXPECT_TRUE(title_is_null(created.id));
+
+  ASSERT_TRUE(org_->Update("Contact", created.id, {{"Title", Str("Buyer")}}).success);
+  EXPECT_FALSE(title_is_null(created.id));
+  ASSERT_TRUE(org_->Update("Contact", created.id, {{"Title", Str("")}}).success);
+  EXPECT_TRUE(title_is_null(created.id));
+
+  const SaveResult missing = org_->Create("Contact", {{"LastName", Str("")}});
+  ASSERT_FALSE(missing.success);
+  EXPECT_EQ(missing.errors.at(0).code, "REQUIRED_FIELD_MISSING");
+  const SaveResult cleared = org_->Update("Contact", created.id, {{"LastName", Str("")}});
+  ASSERT_FALSE(cleared.success);
+  EXPECT_EQ(cleared.errors.at(0).code, "REQUIRED_FIELD_MISSING");
+}
+
 TEST_F(OrgChangesTest, AllOrNoneRollsBackEverything) {
   const auto before = org_->Digest("Contact", true);
   const auto accounts_before = org_->Digest("Account", true);
