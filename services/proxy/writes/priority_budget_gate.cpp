@@ -88,10 +88,26 @@ absl::Status PriorityBudgetGate::Acquire(salesforce::CallKind kind, salesforce::
   const auto start = clock_.Monotonic();
   absl::StatusOr<std::unique_ptr<Slot>> slot = Borrow();
   if (!slot.ok()) return core::Annotate(slot.status(), "rate budget");
-  absl::Status s =
-      (*slot)->budget->Take(org_id_, control::Lane::kPriority, start + max_wait_, {}, tokens);
+  // All of the statement's calls in one take when the bucket holds them now; otherwise one now
+  // and each of the others when its call comes. The reserve the priority lane may use (1 token by
+  // default) need not hold them all, and waiting for all at once would lose to the normal lane,
+  // which takes every token above the reserve as it comes in.
+  absl::Status s;
+  int taken = 1;
+  if (tokens > 1) {
+    absl::StatusOr<control::Grant> all =
+        (*slot)->budget->TryTake(org_id_, control::Lane::kPriority, tokens);
+    if (!all.ok()) {
+      s = all.status();
+    } else if (all->granted) {
+      taken = tokens;
+    }
+  }
+  if (s.ok() && taken == 1) {
+    s = (*slot)->budget->Take(org_id_, control::Lane::kPriority, start + max_wait_);
+  }
   waited += clock_.Monotonic() - start;
-  if (s.ok()) prepaid = tokens - 1;
+  if (s.ok()) prepaid = taken - 1;
   if (!s.ok() && core::IsRetryable(s) && s.code() != absl::StatusCode::kResourceExhausted) {
     slot->reset();  // the connection may be broken: open another next time
   }
