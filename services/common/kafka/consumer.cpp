@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <cstdlib>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -18,49 +17,58 @@ namespace sfbridge::kafka {
 // (fetch.queue.backoff.ms, which shortens that wait, arrived in 2.1). A consumer that empties the
 // queue in less than a second then waits out the rest with nothing to do; with a backlog of
 // 600-byte records the writer sat idle about a third of the time.
-// This thread watches the queue. When it runs below half of queued.min.messages while the broker
-// holds more than was fetched (the watermarks of the last fetches are past the positions plus what
-// waits here, or a partition was never fetched), it asks the partitions' leaders for their end
-// offsets: one ListOffsets request per leader, which wakes that leader's broker thread; it looks
-// at the queue again and fetches.
+// This thread reads the queue's length every `every`. Once it has fallen below half of the
+// highest it reached since the last nudge (where fetching stopped, whichever limit stopped it)
+// while the broker holds more than was fetched (the watermarks of the last fetches are past the
+// positions plus what waits here, or a partition was never fetched), it asks the partitions'
+// leaders for their end offsets: one ListOffsets request per leader, which wakes that leader's
+// broker thread; it looks at the queue again and fetches. The peak then starts again from the
+// queue's length, so a nudge that fetched nothing (a broker down) is not repeated until the queue
+// has grown and drained again, and a failed request backs the next one off (doubling, up to 5 s).
+// An idle consumer costs one length read per check. Nothing here moves an offset or a position.
 class Consumer::PrefetchRefill {
  public:
   PrefetchRefill(rd_kafka_t* rk, std::chrono::milliseconds every)
-      : rk_(rk), queue_(rd_kafka_queue_get_consumer(rk)), low_(LowMark(rk)), every_(every) {
+      : rk_(rk), queue_(rd_kafka_queue_get_consumer(rk)), every_(every) {
     thread_ = std::jthread([this](const std::stop_token& stop) { Run(stop); });
   }
   int64_t rounds() const { return rounds_.load(); }
 
  private:
-  static int64_t LowMark(rd_kafka_t* rk) {
-    char value[32];
-    size_t size = sizeof value;
-    if (rd_kafka_conf_get(rd_kafka_conf(rk), "queued.min.messages", value, &size) !=
-        RD_KAFKA_CONF_OK) {
-      return 50'000;
-    }
-    return std::max<int64_t>(1, std::atoll(value) / 2);
-  }
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::milliseconds kMaxBackoff{5'000};
+  static constexpr int kRequestTimeoutMs = 200;  // the answer is not needed, only the request
 
   void Run(const std::stop_token& stop) {
     std::mutex mu;
     std::unique_lock lock(mu);
     std::condition_variable_any sleep;  // only the stop request wakes it early
+    int64_t peak = 0;
+    std::chrono::milliseconds backoff{0};
+    Clock::time_point not_before;
     while (!sleep.wait_for(lock, stop, every_, [] { return false; }) && !stop.stop_requested()) {
-      KafkaPartitionList parts = Starved();
+      const int64_t queued = static_cast<int64_t>(rd_kafka_queue_length(queue_.get()));
+      peak = std::max(peak, queued);
+      if (queued * 2 >= peak || Clock::now() < not_before) continue;
+      KafkaPartitionList parts = BehindBroker(queued);
       if (parts == nullptr) continue;
-      // The answer (the end offsets) is not needed: the request is what wakes the broker thread.
       for (int i = 0; i < parts->cnt; ++i) parts->elems[i].offset = RD_KAFKA_OFFSET_END;
-      (void)rd_kafka_offsets_for_times(rk_, parts.get(), 1'000);
+      const rd_kafka_resp_err_t err =
+          rd_kafka_offsets_for_times(rk_, parts.get(), kRequestTimeoutMs);
       rounds_.fetch_add(1);
+      peak = queued;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        backoff = std::chrono::milliseconds(0);
+      } else {
+        backoff = std::min(kMaxBackoff, std::max(every_, backoff * 2));
+        not_before = Clock::now() + backoff;
+      }
     }
   }
 
-  // The assigned partitions when the local queue is low while the broker holds messages not
-  // fetched yet (or a partition was never fetched); otherwise null.
-  KafkaPartitionList Starved() {
-    const int64_t queued = static_cast<int64_t>(rd_kafka_queue_length(queue_.get()));
-    if (queued >= low_) return nullptr;
+  // The assigned partitions when the broker holds messages not fetched yet (or a partition was
+  // never fetched), `queued` waiting here; otherwise null.
+  KafkaPartitionList BehindBroker(int64_t queued) {
     rd_kafka_topic_partition_list_t* raw = nullptr;
     if (rd_kafka_assignment(rk_, &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return nullptr;
     KafkaPartitionList parts(raw);
@@ -85,7 +93,6 @@ class Consumer::PrefetchRefill {
 
   rd_kafka_t* rk_;
   KafkaQueue queue_;
-  const int64_t low_;
   const std::chrono::milliseconds every_;
   std::atomic<int64_t> rounds_{0};
   std::jthread thread_;  // last: stopped and joined before the members it uses go

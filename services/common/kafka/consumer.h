@@ -40,10 +40,10 @@ struct ConsumerOptions {
   AssignHook on_assign;                      // optional
   RevokeHook on_revoke;                      // optional
   // Keeps prefetching going while a backlog is consumed (see PrefetchRefill in consumer.cpp):
-  // every refill_check, when fewer than queued.min.messages / 2 messages wait locally and the
-  // broker holds more for the assigned partitions (or one was never fetched), the partitions'
-  // leaders are sent a request (at most one round per refill_check), which makes librdkafka 2.0
-  // look at its fetch queue again at once instead of at its next 1 s tick. 0 turns it off.
+  // checked every refill_check, when the local queue has drained to half of its last peak while
+  // the broker holds more for the assigned partitions (or one was never fetched), the partitions'
+  // leaders are sent a request, which makes librdkafka 2.0 look at its fetch queue again at once
+  // instead of at its next 1 s tick. 0 turns it off.
   std::chrono::milliseconds refill_check{0};
 };
 
