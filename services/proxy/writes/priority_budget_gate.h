@@ -16,7 +16,8 @@
 // records). Prepay(n) makes the thread's next Acquire take n tokens in one statement when the
 // bucket holds them, and keep n - 1 for the thread's following Acquires; when it does not, the
 // Acquire takes one (waiting for it) and each following Acquire takes its own, so that a write
-// never waits for more than one token at a time. A retry beyond them takes its own. Forfeit()
+// never waits for more than one token at a time (each call then waits up to `max_wait`). A retry
+// beyond them takes its own. Forfeit()
 // drops what is left (when a call failed and the rest will not be made): the budget may be
 // under-spent, never over-spent.
 //

@@ -46,14 +46,16 @@ int64_t ApiCalls(sfsim::Simulator& sim) {
 }
 
 // The fetcher's own count of its backfill page reads (sfbridge_fetcher_api_calls_total with
-// phase="backfill"; the catch-up polls of objects already live are phase="poll").
+// phase="backfill" and outcome="ok"; the catch-up polls of objects already live are
+// phase="poll").
 int64_t BackfillPageCalls(FetcherService& fetcher) {
   int64_t n = 0;
   std::istringstream lines(fetcher.metrics().RenderText());
   for (std::string line; std::getline(lines, line);) {
     if (!line.starts_with("sfbridge_fetcher_api_calls_total{") ||
         line.find("phase=\"backfill\"") == std::string::npos ||
-        line.find("kind=\"count\"") != std::string::npos) {
+        line.find("kind=\"count\"") != std::string::npos ||
+        line.find("outcome=\"ok\"") == std::string::npos) {
       continue;
     }
     n += std::stoll(line.substr(line.rfind(' ') + 1));
