@@ -152,11 +152,13 @@ using RunningFetcher = testing::RunningService<FetcherService>;
 // SystemModstamp (more than a page) made during the backfill and after it.
 TEST_F(FetcherShowTest, LargeBackfillAtNearlyFullPagesPerCallWithChangesDuringAndAfter) {
   const std::vector<std::string> objects = {"Account", "Contact", "Opportunity", "Invoice__c"};
+  // 100 short of whole pages, so that records the churn creates before an object's first page
+  // do not add a page.
   StartOrg({{"User", 5},
-            {"Account", 24'000},
-            {"Contact", 50'000},
-            {"Opportunity", 20'000},
-            {"Invoice__c", 12'000}});
+            {"Account", 23'900},
+            {"Contact", 49'900},
+            {"Opportunity", 19'900},
+            {"Invoice__c", 11'900}});
   sim_->limits().ResetCounts();
   const auto start = Steady::now();
   auto fetcher = std::make_unique<RunningFetcher>(Options(objects, seconds(60)));
