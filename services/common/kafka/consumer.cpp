@@ -22,10 +22,11 @@ namespace sfbridge::kafka {
 // while the broker holds more than was fetched (the watermarks of the last fetches are past the
 // positions plus what waits here, or a partition was never fetched), it asks the partitions'
 // leaders for their end offsets: one ListOffsets request per leader, which wakes that leader's
-// broker thread; it looks at the queue again and fetches. The peak then starts again from the
-// queue's length, so a nudge that fetched nothing (a broker down) is not repeated until the queue
-// has grown and drained again, and a failed request backs the next one off (doubling, up to 5 s).
-// An idle consumer costs one length read per check. Nothing here moves an offset or a position.
+// broker thread; it looks at the queue again and fetches. Either way the peak then starts again
+// from the queue's length, so neither a nudge that fetched nothing (a broker down) nor the look at
+// the partitions is repeated until the queue has grown and drained again; a failed request also
+// backs the next one off (doubling, up to 5 s). An idle consumer costs one length read per check.
+// Nothing here moves an offset or a position.
 class Consumer::PrefetchRefill {
  public:
   PrefetchRefill(rd_kafka_t* rk, std::chrono::milliseconds every)
@@ -51,12 +52,12 @@ class Consumer::PrefetchRefill {
       peak = std::max(peak, queued);
       if (queued * 2 >= peak || Clock::now() < not_before) continue;
       KafkaPartitionList parts = BehindBroker(queued);
+      peak = queued;  // from here on, the queue has to grow and drain again
       if (parts == nullptr) continue;
       for (int i = 0; i < parts->cnt; ++i) parts->elems[i].offset = RD_KAFKA_OFFSET_END;
       const rd_kafka_resp_err_t err =
           rd_kafka_offsets_for_times(rk_, parts.get(), kRequestTimeoutMs);
       rounds_.fetch_add(1);
-      peak = queued;
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         backoff = std::chrono::milliseconds(0);
       } else {
