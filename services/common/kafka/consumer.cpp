@@ -133,11 +133,6 @@ Consumer::Consumer(KafkaHandle handle, std::unique_ptr<Hooks> hooks)
 
 Consumer::~Consumer() { Close(); }
 
-int64_t Consumer::Prefetched() const {
-  KafkaQueue queue(rd_kafka_queue_get_consumer(handle_.get()));
-  return static_cast<int64_t>(rd_kafka_queue_length(queue.get()));
-}
-
 int64_t Consumer::RefillRounds() const { return refill_ ? refill_->rounds() : 0; }
 
 namespace {

@@ -84,8 +84,6 @@ class Consumer {
   absl::Status Commit(const std::map<TopicPartition, int64_t>& next_offsets);
   // The partitions currently assigned to this member.
   absl::StatusOr<std::vector<TopicPartition>> Assignment();
-  // Messages fetched ahead and waiting for Poll().
-  int64_t Prefetched() const;
   // Rounds of requests PrefetchRefill has sent (0 when it is off).
   int64_t RefillRounds() const;
   // The partition's high watermark (the offset after its last message) as last seen by fetches,
