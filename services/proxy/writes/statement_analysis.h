@@ -22,6 +22,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,14 @@ struct AnalyzedWrite {
   bool default_values = false;
   // INSERT ... VALUES (rather than INSERT ... SELECT).
   bool from_values = false;
+  // INSERT ... ON CONFLICT (column) DO UPDATE SET ... / DO NOTHING, where `column` is the
+  // column of an external-id field: a Salesforce upsert by that field (do_nothing: only the
+  // records not there yet are created).
+  struct Upsert {
+    std::string column;
+    bool do_nothing = false;
+  };
+  std::optional<Upsert> upsert;
 
   // The name rows are referred to by in the statement: the alias, else the relation's name.
   const std::string& RowName() const { return alias.empty() ? relation : alias; }
