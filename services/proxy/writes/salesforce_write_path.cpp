@@ -285,6 +285,14 @@ class SalesforceWritePath final : public WritePath {
         return Failure(writes::TableError("42601", core::ToString(checked.message()), table));
       }
     }
+    if (write.upsert) {
+      run.outcome = "refused";
+      return Failure(writes::TableError(
+          "0A000",
+          StrCat("INSERT ... ON CONFLICT on synced table \"", table.table, "\" is not supported yet"),
+          table, "Nothing was sent to Salesforce.",
+          "Insert, or update the existing row, in a statement of its own."));
+    }
     if (plan.SendsAll()) return SendToSalesforce(write, table, params, rows, run);
     AnalyzedWrite sent = write;  // without the columns Salesforce sets or defaults
     writes::KeepSentColumns(plan, &sent, &rows);
