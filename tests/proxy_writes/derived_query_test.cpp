@@ -120,12 +120,14 @@ TEST(DerivedQueryTest, DeleteSelectsIdsAndTheOldRowForReturning) {
   EXPECT_EQ(q->sql, "SELECT c.id FROM salesforce.contact c, gone g WHERE g.id = c.id");
 }
 
-TEST(DerivedQueryTest, DeleteWithReturningCarriesTheRowAsJson) {
-  auto w = Write("DELETE FROM contact c WHERE c.id = $1 RETURNING c.last_name");
+TEST(DerivedQueryTest, DeleteWithReturningCarriesTheRowAsJsonAndChecksReturningOnIt) {
+  auto w = Write("DELETE FROM contact c WHERE c.id = $1 RETURNING lower(c.last_name)");
   auto q = BuildAffectedRowsQuery(*w, Contact(), Params({"003x"}));
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->sql,
-            "SELECT c.id, pg_catalog.to_jsonb(c.*)::text FROM salesforce.contact c "
+            "SELECT c.id, pg_catalog.to_jsonb(c.*)::text, (SELECT length(sfbridge_r::text) FROM "
+            "(SELECT lower(c.last_name) FROM pg_catalog.jsonb_populate_record(c.*, "
+            "pg_catalog.jsonb_build_object()) c) sfbridge_r) FROM salesforce.contact c "
             "WHERE c.id = $1");
 }
 
@@ -223,25 +225,85 @@ TEST(DerivedQueryTest, DefaultIsReadAsNullAndWriterColumnsHaveTheirTypes) {
             "zone) * 1000)::bigint, NULL::bigint)");
 }
 
-TEST(DerivedQueryTest, UpdateCarriesCurrentValuesOfServerSetColumnsAndTheRowForReturning) {
-  auto w = Write("UPDATE contact SET last_name = $1, id = $2 WHERE id = $2 RETURNING id");
+TEST(DerivedQueryTest, UpdateCarriesCurrentValuesOfServerSetColumnsAndChecksReturning) {
+  auto w = Write("UPDATE contact SET last_name = $1, id = $2 WHERE id = $2 RETURNING id || 'x'");
   ColumnPlan plan;
   plan.roles = {ColumnRole::kSent, ColumnRole::kServerSet};
   plan.why = {"", "Salesforce assigns the record Id"};
   auto q = BuildAffectedRowsQuery(*w, Contact(), Params({"a", "003x"}), &plan);
   ASSERT_TRUE(q.ok()) << q.status();
-  EXPECT_EQ(q->sql,
-            "SELECT contact.id, $1::text, $2::text, contact.id::text, "
-            "pg_catalog.to_jsonb(contact.*)::text FROM salesforce.contact WHERE id = $2");
+  EXPECT_EQ(
+      q->sql,
+      "SELECT contact.id, $1::text, $2::text, contact.id::text, (SELECT "
+      "length(sfbridge_r::text) FROM (SELECT id || 'x' FROM "
+      "pg_catalog.jsonb_populate_record(contact.*, pg_catalog.jsonb_build_object('last_name', "
+      "$1::text)) contact) sfbridge_r) FROM salesforce.contact WHERE id = $2");
   EXPECT_EQ(q->current_at, 3);
-  EXPECT_EQ(q->row_json_at, 4);
 
   auto plain = Write("UPDATE contact SET last_name = DEFAULT");
   q = BuildAffectedRowsQuery(*plain, Contact(), Params({}));
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->sql, "SELECT contact.id, NULL::text FROM salesforce.contact");
   EXPECT_EQ(q->current_at, -1);
-  EXPECT_EQ(q->row_json_at, -1);
+}
+
+TEST(DerivedQueryTest, InsertWithReturningChecksItOnEachRowsValues) {
+  auto w = Write(
+      "INSERT INTO contact AS c (last_name, amount__c) VALUES ($1, 1.5), ('b', DEFAULT) "
+      "RETURNING c.amount__c / 2");
+  auto q = BuildAffectedRowsQuery(*w, Contact(), Params({"a"}));
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->sql,
+            "SELECT sfbridge_new.c1::text, sfbridge_new.c2::numeric, (SELECT "
+            "length(sfbridge_r::text) FROM (SELECT c.amount__c / 2 FROM "
+            "pg_catalog.jsonb_populate_record(NULL::salesforce.contact, "
+            "pg_catalog.jsonb_build_object('last_name', sfbridge_new.c1::text, 'amount__c', "
+            "sfbridge_new.c2::numeric)) c) sfbridge_r) FROM (VALUES ($1::text, (1.5)::numeric), "
+            "('b'::text, NULL::numeric)) sfbridge_new(c1, c2)");
+
+  // More than 50 columns: jsonb_build_object takes 100 arguments at most.
+  std::string columns, values;
+  SyncedTable wide = Contact();
+  for (int i = 0; i < 60; ++i) {
+    const std::string c = "f" + std::to_string(i);
+    wide.fields.push_back(
+        {.field = c, .column = c, .column_type = "text", .salesforce_type = "string"});
+    columns += (i ? ", " : "") + c;
+    values += (i ? ", '" : "'") + c + "'";
+  }
+  auto many =
+      Write("INSERT INTO contact (" + columns + ") VALUES (" + values + ") RETURNING id::text");
+  q = BuildAffectedRowsQuery(*many, wide, Params({}));
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_NE(q->sql.find("pg_catalog.jsonb_concat(pg_catalog.jsonb_build_object('f0', "),
+            std::string::npos)
+      << q->sql;
+  EXPECT_NE(q->sql.find("pg_catalog.jsonb_build_object('f50', sfbridge_new.c51::text"),
+            std::string::npos)
+      << q->sql;
+}
+
+TEST(DerivedQueryTest, ReturningOfPlainColumnsNeedsNoCheck) {
+  // Nothing there can fail on a row: the derived query stays as it was.
+  for (const std::string returning :
+       {"id", "contact.last_name, *", "salesforce.contact.*, _synced_at, _modstamp_ms"}) {
+    auto w = Write("UPDATE contact SET last_name = $1 RETURNING " + returning);
+    auto q = BuildAffectedRowsQuery(*w, Contact(), Params({"a"}));
+    ASSERT_TRUE(q.ok()) << q.status();
+    EXPECT_EQ(q->sql, "SELECT contact.id, $1::text FROM salesforce.contact") << returning;
+  }
+  // A name that is not the target's, or that the catalog does not know, is checked.
+  for (const std::string returning : {"other.id", "nope", "last_name::int", "$2"}) {
+    auto w = Write("UPDATE contact SET last_name = $1 RETURNING " + returning);
+    auto q = BuildAffectedRowsQuery(*w, Contact(), Params({"a", "b"}));
+    ASSERT_TRUE(q.ok()) << q.status();
+    EXPECT_NE(q->sql.find("jsonb_populate_record"), std::string::npos) << returning;
+  }
+  auto aliased =
+      Write("UPDATE salesforce.contact c SET last_name = $1 RETURNING salesforce.contact.id");
+  auto q = BuildAffectedRowsQuery(*aliased, Contact(), Params({"a"}));
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_NE(q->sql.find("jsonb_populate_record"), std::string::npos);
 }
 
 }  // namespace

@@ -1,12 +1,11 @@
 // Which columns of a write go to Salesforce, which Salesforce sets (accepted only as NULL,
-// DEFAULT or, on UPDATE, the current value), and the rows RETURNING is checked on first.
+// DEFAULT or, on UPDATE, the current value), and upserts.
 
 #include "proxy/writes/write_checks.h"
 
 #include <gtest/gtest.h>
 
 #include "proxy/writes/statement_analysis.h"
-#include "proxy/writes/write_reply.h"
 
 namespace sfbridge::proxy::writes {
 namespace {
@@ -239,27 +238,6 @@ TEST(WriteChecksTest, UpsertNeedsAnExternalIdAndEveryOtherSentColumnFromExcluded
            &plan);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->sqlstate, "42P10");
-}
-
-TEST(WriteChecksTest, ExpectedRowsAreTheSentValuesOverTheCurrentRow) {
-  auto insert = Write("INSERT INTO invoice__c (id, status__c, amount__c) VALUES (NULL, 'a', 1.50)");
-  ColumnPlan plan;
-  ASSERT_FALSE(PlanColumns(*insert, Invoice(), &plan));
-  EXPECT_EQ(ExpectedRowsJson(
-                *insert, Invoice(), plan,
-                RowsOf({{std::nullopt, "a", "1.50"}, {std::nullopt, "b\"", std::nullopt}}), -1),
-            R"([{"status__c":"a","amount__c":1.50},{"status__c":"b\"","amount__c":null}])");
-
-  auto update = Write("UPDATE invoice__c SET amount__c = amount__c + 1 RETURNING *");
-  ASSERT_FALSE(PlanColumns(*update, Invoice(), &plan));
-  EXPECT_EQ(ExpectedRowsJson(*update, Invoice(), plan,
-                             RowsOf({{"a01", "3", R"({"id": "a01", "amount__c": 2})"}}), 2),
-            R"([{"id": "a01", "amount__c": 2,"amount__c":3}])");
-
-  auto del = Write("DELETE FROM invoice__c RETURNING id");
-  ASSERT_FALSE(PlanColumns(*del, Invoice(), &plan));
-  EXPECT_EQ(ExpectedRowsJson(*del, Invoice(), plan, RowsOf({{"a01", R"({"id": "a01"})"}}), 1),
-            R"([{"id": "a01"}])");
 }
 
 }  // namespace

@@ -126,6 +126,19 @@ absl::StatusOr<pg_query::Node> RowJson(const AnalyzedWrite& write) {
   return CastNode(FuncCallNode({"pg_catalog", "to_jsonb"}, std::move(args)), "text");
 }
 
+// The statement's RETURNING list.
+const google::protobuf::RepeatedPtrField<pg_query::Node>& ReturningList(const AnalyzedWrite& w) {
+  switch (w.operation) {
+    case Operation::kInsert:
+      return w.statement.insert_stmt().returning_list();
+    case Operation::kUpdate:
+      return w.statement.update_stmt().returning_list();
+    case Operation::kDelete:
+      break;
+  }
+  return w.statement.delete_stmt().returning_list();
+}
+
 // In `list` (RETURNING), references to the target qualified by its schema (schema.table.c,
 // schema.table.*, database.schema.table.c) made relative to the row name (table.c), which is
 // what the rows of the RETURNING query are called. PostgreSQL accepts them only when the target
@@ -150,8 +163,105 @@ void UnqualifyTargetRefs(google::protobuf::RepeatedPtrField<pg_query::Node>& lis
   }
 }
 
+// False when RETURNING cannot fail on any row: every item a column of the target that the
+// catalog knows, or *, named as PostgreSQL resolves it (column, row.column, row.*,
+// schema.table.column without an alias). Anything else — expressions, casts, functions,
+// parameters, a name the catalog does not know — is checked on the expected rows.
+bool ReturningNeedsCheck(const AnalyzedWrite& write, const SyncedTable& table) {
+  if (!write.returning) return false;
+  for (const pg_query::Node& item : ReturningList(write)) {
+    const pg_query::Node& v = item.res_target().val();
+    if (!v.has_column_ref()) return true;
+    const auto& f = v.column_ref().fields();
+    const int n = f.size();
+    auto is = [&](int i, std::string_view s) {
+      return f.Get(i).has_string() && f.Get(i).string().sval() == s;
+    };
+    const bool row_named =
+        n == 1 || (n == 2 && is(0, write.RowName())) ||
+        (n == 3 && write.alias.empty() && is(0, table.schema) && is(1, table.table));
+    if (!row_named) return true;
+    const pg_query::Node& last = f.Get(n - 1);
+    if (last.has_a_star()) continue;
+    if (!last.has_string() || ColumnOf(table, last.string().sval()) == nullptr) return true;
+  }
+  return false;
+}
+
+// A text constant: 'value'.
+pg_query::Node TextNode(std::string_view value) {
+  pg_query::Node node;
+  node.mutable_a_const()->mutable_sval()->set_sval(std::string(value));
+  node.mutable_a_const()->set_location(-1);
+  return node;
+}
+
+// The JSON object column -> value of `values` (jsonb_build_object takes at most 50 pairs per
+// call: longer lists are joined with jsonb_concat).
+pg_query::Node JsonObjectNode(std::vector<std::pair<std::string, pg_query::Node>> values) {
+  constexpr size_t kPairsPerCall = 50;
+  std::optional<pg_query::Node> object;
+  for (size_t begin = 0; begin < values.size() || !object; begin += kPairsPerCall) {
+    std::vector<pg_query::Node> args;
+    for (size_t i = begin; i < std::min(values.size(), begin + kPairsPerCall); ++i) {
+      args.push_back(TextNode(values[i].first));
+      args.push_back(std::move(values[i].second));
+    }
+    pg_query::Node part = FuncCallNode({"pg_catalog", "jsonb_build_object"}, std::move(args));
+    if (!object) {
+      object = std::move(part);
+    } else {
+      std::vector<pg_query::Node> both;
+      both.push_back(*std::move(object));
+      both.push_back(std::move(part));
+      object = FuncCallNode({"pg_catalog", "jsonb_concat"}, std::move(both));
+    }
+  }
+  return *std::move(object);
+}
+
+// The RETURNING list evaluated on the row the write is expected to leave, so that what it
+// fails on (a name, a type, a value) fails the derived query, before Salesforce is called:
+//   (SELECT length(sfbridge_r::text) FROM (SELECT <returning list> FROM
+//      pg_catalog.jsonb_populate_record(<base>, <new values>) AS <row name>) AS sfbridge_r)
+// `base`: the row as it is (UPDATE, DELETE) or NULL::<table> (INSERT); `new_values` its
+// changed columns as a jsonb object. The cast to text of the whole row makes every expression
+// be evaluated.
+absl::StatusOr<pg_query::Node> ReturningCheck(const AnalyzedWrite& write, const SyncedTable& table,
+                                              std::optional<pg_query::Node> base,
+                                              pg_query::Node new_values) {
+  absl::StatusOr<pg_query::Node> stmt = TemplateStatement(
+      "SELECT (SELECT length(sfbridge_r::text) FROM (SELECT FROM pg_catalog.jsonb_populate_record("
+      "NULL::sfbridge_schema.sfbridge_table, $999998) AS sfbridge_rows) AS sfbridge_r)");
+  if (!stmt.ok()) return stmt.status();
+  pg_query::Node check = stmt->select_stmt().target_list(0).res_target().val();
+  pg_query::SelectStmt* inner = check.mutable_sub_link()
+                                    ->mutable_subselect()
+                                    ->mutable_select_stmt()
+                                    ->mutable_from_clause(0)
+                                    ->mutable_range_subselect()
+                                    ->mutable_subquery()
+                                    ->mutable_select_stmt();
+  *inner->mutable_target_list() = ReturningList(write);
+  UnqualifyTargetRefs(*inner->mutable_target_list(), write, table);
+  pg_query::RangeFunction* range = inner->mutable_from_clause(0)->mutable_range_function();
+  range->mutable_alias()->set_aliasname(write.RowName());
+  pg_query::FuncCall* call =
+      range->mutable_functions(0)->mutable_list()->mutable_items(0)->mutable_func_call();
+  if (base) {
+    *call->mutable_args(0) = *std::move(base);
+  } else {
+    pg_query::TypeName* type = call->mutable_args(0)->mutable_type_cast()->mutable_type_name();
+    type->clear_names();
+    *type->add_names() = StringNode(table.schema);
+    *type->add_names() = StringNode(table.table);
+  }
+  *call->mutable_args(1) = std::move(new_values);
+  return check;
+}
+
 absl::StatusOr<DerivedQuery> InsertRows(const AnalyzedWrite& write, const SyncedTable& table,
-                                        const BoundParams& client) {
+                                        const BoundParams& client, const ColumnPlan* plan) {
   const pg_query::InsertStmt& insert = write.statement.insert_stmt();
   std::vector<const SyncedField*> fields;
   for (const std::string& column : write.columns) {
@@ -164,34 +274,53 @@ absl::StatusOr<DerivedQuery> InsertRows(const AnalyzedWrite& write, const Synced
   pg_query::SelectStmt* out = stmt->mutable_select_stmt();
   if (insert.has_with_clause()) *out->mutable_with_clause() = insert.with_clause();
   const pg_query::SelectStmt& source = insert.select_stmt().select_stmt();
+  const bool check = ReturningNeedsCheck(write, table);
+  // VALUES, each value cast to its column's type. Alone it is the derived query; with
+  // RETURNING's check it becomes the source below, so that the check sees each value once.
+  pg_query::Node values;
   if (write.from_values) {
+    pg_query::SelectStmt* target = check ? values.mutable_select_stmt() : out;
     for (const pg_query::Node& row : source.values_lists()) {
-      pg_query::Node* list = out->add_values_lists();
-      pg_query::List* items = list->mutable_list();
+      pg_query::List* items = target->add_values_lists()->mutable_list();
       for (int i = 0; i < row.list().items_size(); ++i) {
         // DEFAULT: no value of the client's (write_checks.h decides what that means).
         const pg_query::Node& item = row.list().items(i);
         absl::StatusOr<pg_query::Node> v =
-            WireValue(item.has_set_to_default() ? NullNode() : item, *fields[i]);
+            check ? CastNode(item.has_set_to_default() ? NullNode() : item, fields[i]->column_type)
+                  : WireValue(item.has_set_to_default() ? NullNode() : item, *fields[i]);
         if (!v.ok()) return v.status();
         *items->add_items() = *std::move(v);
       }
     }
-  } else {
-    pg_query::Node sub;
-    pg_query::RangeSubselect* range = sub.mutable_range_subselect();
-    *range->mutable_subquery() = insert.select_stmt();
-    range->mutable_alias()->set_aliasname("sfbridge_new");
-    for (size_t i = 0; i < fields.size(); ++i) {
-      const std::string name = StrCat("c", i + 1);
-      *range->mutable_alias()->add_colnames() = StringNode(name);
-      absl::StatusOr<pg_query::Node> v =
-          WireValue(ColumnRefNode({"sfbridge_new", name}), *fields[i]);
-      if (!v.ok()) return v.status();
-      *out->add_target_list() = ResTargetNode(*std::move(v));
-    }
-    *out->add_from_clause() = std::move(sub);
+    if (!check) return Finish(*std::move(stmt), client);
+    values.mutable_select_stmt()->set_limit_option(pg_query::LIMIT_OPTION_DEFAULT);
+    values.mutable_select_stmt()->set_op(pg_query::SETOP_NONE);
   }
+  pg_query::Node sub;
+  pg_query::RangeSubselect* range = sub.mutable_range_subselect();
+  *range->mutable_subquery() = write.from_values ? std::move(values) : insert.select_stmt();
+  range->mutable_alias()->set_aliasname("sfbridge_new");
+  std::vector<std::pair<std::string, pg_query::Node>> sent;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const std::string name = StrCat("c", i + 1);
+    *range->mutable_alias()->add_colnames() = StringNode(name);
+    absl::StatusOr<pg_query::Node> v = WireValue(ColumnRefNode({"sfbridge_new", name}), *fields[i]);
+    if (!v.ok()) return v.status();
+    *out->add_target_list() = ResTargetNode(*std::move(v));
+    if (check && (plan == nullptr || plan->roles.at(i) == ColumnRole::kSent)) {
+      absl::StatusOr<pg_query::Node> typed =
+          CastNode(ColumnRefNode({"sfbridge_new", name}), fields[i]->column_type);
+      if (!typed.ok()) return typed.status();
+      sent.emplace_back(write.columns[i], *std::move(typed));
+    }
+  }
+  if (check) {
+    absl::StatusOr<pg_query::Node> c =
+        ReturningCheck(write, table, std::nullopt, JsonObjectNode(std::move(sent)));
+    if (!c.ok()) return c.status();
+    *out->add_target_list() = ResTargetNode(*std::move(c));
+  }
+  *out->add_from_clause() = std::move(sub);
   return Finish(*std::move(stmt), client);
 }
 
@@ -203,6 +332,8 @@ absl::StatusOr<DerivedQuery> UpdateRows(const AnalyzedWrite& write, const Synced
   pg_query::SelectStmt* out = stmt->mutable_select_stmt();
   if (update.has_with_clause()) *out->mutable_with_clause() = update.with_clause();
   *out->add_target_list() = IdColumn(write);
+  const bool check = ReturningNeedsCheck(write, table);
+  std::vector<std::pair<std::string, pg_query::Node>> sent;  // for RETURNING's check
   for (int i = 0; i < update.target_list_size(); ++i) {
     const pg_query::ResTarget& target = update.target_list(i).res_target();
     absl::StatusOr<const SyncedField*> f = Column(table, target.name());
@@ -218,6 +349,11 @@ absl::StatusOr<DerivedQuery> UpdateRows(const AnalyzedWrite& write, const Synced
       }
       pg_query::Node picked = args.Get(multi.colno() - 1);  // a copy: `args` lives in `value`
       value = std::move(picked);
+    }
+    if (check && (plan == nullptr || plan->roles.at(i) == ColumnRole::kSent)) {
+      absl::StatusOr<pg_query::Node> typed = CastNode(value, (*f)->column_type);
+      if (!typed.ok()) return typed.status();
+      sent.emplace_back(target.name(), *std::move(typed));
     }
     absl::StatusOr<pg_query::Node> v = WireValue(std::move(value), **f);
     if (!v.ok()) return v.status();
@@ -235,22 +371,18 @@ absl::StatusOr<DerivedQuery> UpdateRows(const AnalyzedWrite& write, const Synced
     if (!v.ok()) return v.status();
     *out->add_target_list() = ResTargetNode(*std::move(v));
   }
-  int row_json_at = -1;
-  if (write.returning) {
-    // The row as it is, for the RETURNING list's check before Salesforce is called.
-    row_json_at = out->target_list_size();
-    absl::StatusOr<pg_query::Node> json = RowJson(write);
-    if (!json.ok()) return json.status();
-    *out->add_target_list() = ResTargetNode(*std::move(json));
+  if (check) {
+    // RETURNING on the row with its new values (those Salesforce is sent), before it is called.
+    absl::StatusOr<pg_query::Node> check =
+        ReturningCheck(write, table, StarRefNode(write.RowName()), JsonObjectNode(std::move(sent)));
+    if (!check.ok()) return check.status();
+    *out->add_target_list() = ResTargetNode(*std::move(check));
   }
   *out->add_from_clause() = TargetRange(update.relation(), table);
   for (const pg_query::Node& from : update.from_clause()) *out->add_from_clause() = from;
   if (update.has_where_clause()) *out->mutable_where_clause() = update.where_clause();
   absl::StatusOr<DerivedQuery> q = Finish(*std::move(stmt), client);
-  if (q.ok()) {
-    q->current_at = current_at;
-    q->row_json_at = row_json_at;
-  }
+  if (q.ok()) q->current_at = current_at;
   return q;
 }
 
@@ -263,16 +395,21 @@ absl::StatusOr<DerivedQuery> DeleteRows(const AnalyzedWrite& write, const Synced
   if (del.has_with_clause()) *out->mutable_with_clause() = del.with_clause();
   *out->add_target_list() = IdColumn(write);
   if (write.returning) {
-    // The row as it is before the delete, for RETURNING.
+    // The row as it is before the delete, for RETURNING, which is checked on it first.
     absl::StatusOr<pg_query::Node> json = RowJson(write);
     if (!json.ok()) return json.status();
     *out->add_target_list() = ResTargetNode(*std::move(json));
+  }
+  if (ReturningNeedsCheck(write, table)) {
+    absl::StatusOr<pg_query::Node> check =
+        ReturningCheck(write, table, StarRefNode(write.RowName()), JsonObjectNode({}));
+    if (!check.ok()) return check.status();
+    *out->add_target_list() = ResTargetNode(*std::move(check));
   }
   *out->add_from_clause() = TargetRange(del.relation(), table);
   for (const pg_query::Node& from : del.using_clause()) *out->add_from_clause() = from;
   if (del.has_where_clause()) *out->mutable_where_clause() = del.where_clause();
   absl::StatusOr<DerivedQuery> q = Finish(*std::move(stmt), client);
-  if (q.ok() && write.returning) q->row_json_at = 1;
   return q;
 }
 
@@ -291,7 +428,7 @@ absl::StatusOr<DerivedQuery> BuildAffectedRowsQuery(const AnalyzedWrite& write,
                                                     const ColumnPlan* plan) {
   switch (write.operation) {
     case Operation::kInsert:
-      return InsertRows(write, table, client);
+      return InsertRows(write, table, client, plan);
     case Operation::kUpdate:
       return UpdateRows(write, table, client, plan);
     case Operation::kDelete:
@@ -303,24 +440,12 @@ absl::StatusOr<DerivedQuery> BuildAffectedRowsQuery(const AnalyzedWrite& write,
 absl::StatusOr<DerivedQuery> BuildReturningQuery(const AnalyzedWrite& write,
                                                  const SyncedTable& table,
                                                  const BoundParams& client, std::string rows_json) {
-  const google::protobuf::RepeatedPtrField<pg_query::Node>* returning = nullptr;
-  switch (write.operation) {
-    case Operation::kInsert:
-      returning = &write.statement.insert_stmt().returning_list();
-      break;
-    case Operation::kUpdate:
-      returning = &write.statement.update_stmt().returning_list();
-      break;
-    case Operation::kDelete:
-      returning = &write.statement.delete_stmt().returning_list();
-      break;
-  }
   absl::StatusOr<pg_query::Node> stmt = TemplateStatement(
       "SELECT FROM jsonb_populate_recordset(NULL::sfbridge_schema.sfbridge_table, "
       "$999998::jsonb) AS sfbridge_rows");
   if (!stmt.ok()) return stmt.status();
   pg_query::SelectStmt* out = stmt->mutable_select_stmt();
-  *out->mutable_target_list() = *returning;
+  *out->mutable_target_list() = ReturningList(write);
   UnqualifyTargetRefs(*out->mutable_target_list(), write, table);
   pg_query::RangeFunction* range = out->mutable_from_clause(0)->mutable_range_function();
   range->mutable_alias()->set_aliasname(write.RowName());

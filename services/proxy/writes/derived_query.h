@@ -8,7 +8,10 @@
 //     -> WITH ... SELECT t.id, wire(CAST(e1 AS <type of a>)), wire(CAST(e2 AS <type of b>))
 //        FROM <schema>.t, f WHERE c
 //   DELETE FROM t USING u WHERE c        -> SELECT t.id [, to_jsonb(t.*)::text] FROM t, u WHERE c
-//   (UPDATE with RETURNING also carries to_jsonb(t.*)::text; DEFAULT is read as NULL)
+// DEFAULT is read as NULL. With RETURNING, each row also carries, last, RETURNING's list
+// evaluated on the row the write is expected to leave (the INSERT's values; the row with the
+// UPDATE's values; the row the DELETE removes), so that what it fails on fails the derived
+// query, before Salesforce is called; the INSERT's VALUES are then a subquery, as for SELECT.
 //   INSERT INTO t (a, b) VALUES (x, y), ...
 //     -> VALUES (wire(CAST(x AS <type of a>)), wire(CAST(y AS <type of b>))), ...
 //   INSERT INTO t (a, b) SELECT ...
@@ -49,11 +52,9 @@ namespace sfbridge::proxy::writes {
 struct DerivedQuery {
   std::string sql;
   BoundParams params;
-  // Where extra columns start in each row, or -1: the current values of an UPDATE's server-set
-  // columns (write_checks.h; one per such column, in order), and the target row as JSON text
-  // (UPDATE and DELETE with RETURNING: the row before the write).
+  // Where the current values of an UPDATE's server-set columns start in each row (write_checks.h;
+  // one per such column, in order), or -1.
   int current_at = -1;
-  int row_json_at = -1;
 };
 
 // How a derived value of a column arrives (see wire() above).

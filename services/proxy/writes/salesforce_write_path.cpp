@@ -270,13 +270,11 @@ class SalesforceWritePath final : public WritePath {
           "Change fewer rows per statement (e.g. add a condition on id)."));
     }
     if (rows.rows.empty()) return writes::BuildReply(write, table, params, {}, rows);
-    if (write.returning) {
-      // RETURNING is checked before Salesforce is called, over the rows as they are expected
-      // to be: a name, type or value it fails on leaves everything as it was.
-      std::string expected =
-          writes::ExpectedRowsJson(write, table, plan, rows, derived.row_json_at);
+    if (write.default_values && write.returning) {
+      // RETURNING is checked before Salesforce is called (the derived query does it for the
+      // other forms): here on a row Salesforce alone fills.
       absl::StatusOr<writes::DerivedQuery> check =
-          writes::BuildReturningQuery(write, table, params, std::move(expected));
+          writes::BuildReturningQuery(write, table, params, "[{}]");
       absl::Status checked =
           check.ok() ? server.Query(check->sql, check->params).status() : check.status();
       if (!checked.ok()) {
@@ -287,11 +285,12 @@ class SalesforceWritePath final : public WritePath {
     }
     if (write.upsert) {
       run.outcome = "refused";
-      return Failure(writes::TableError(
-          "0A000",
-          StrCat("INSERT ... ON CONFLICT on synced table \"", table.table, "\" is not supported yet"),
-          table, "Nothing was sent to Salesforce.",
-          "Insert, or update the existing row, in a statement of its own."));
+      return Failure(
+          writes::TableError("0A000",
+                             StrCat("INSERT ... ON CONFLICT on synced table \"", table.table,
+                                    "\" is not supported yet"),
+                             table, "Nothing was sent to Salesforce.",
+                             "Insert, or update the existing row, in a statement of its own."));
     }
     if (plan.SendsAll()) return SendToSalesforce(write, table, params, rows, run);
     AnalyzedWrite sent = write;  // without the columns Salesforce sets or defaults
