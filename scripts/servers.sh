@@ -7,7 +7,8 @@
 #   scripts/servers.sh pg-stop DIR
 #   scripts/servers.sh pg-restart DIR    pg_ctl -m immediate stop, then start on the same port and
 #                                        data (a crash and recovery); prints the URL
-#   scripts/servers.sh kafka-start DIR   format storage (first time) + start; prints host:port
+#   scripts/servers.sh kafka-start DIR   format storage (first time) + start (on its previous
+#                                        ports when free); prints host:port
 #   scripts/servers.sh kafka-stop DIR
 #   scripts/servers.sh kafka-restart DIR stop (SIGTERM, SIGKILL after 15 s), then start on the same
 #                                        ports and data; prints host:port
@@ -106,11 +107,15 @@ kafka_start() {
   dir=$(cd "$dir" && pwd)
   [ -d "$KAFKA_LIBS" ] || die "Kafka jars missing in $KAFKA_LIBS; run scripts/install-deps.sh"
   command -v java >/dev/null || die "java is not installed; run scripts/install-deps.sh"
-  local port cport
-  if [ -n "$keep_ports" ]; then
+  local port= cport=
+  if [ -f "$dir/server.properties" ]; then
     port=$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1://p' "$dir/server.properties")
     cport=$(sed -n 's/^controller.quorum.voters=1@127.0.0.1://p' "$dir/server.properties")
+  fi
+  if [ -n "$keep_ports" ]; then
     [ -n "$port" ] && [ -n "$cport" ] || die "$dir/server.properties missing: was the broker started with kafka-start?"
+  elif [ -n "$port" ] && [ -n "$cport" ] && ! port_in_use "$port" && ! port_in_use "$cport"; then
+    : # a broker started before comes back on its previous ports when they are free
   else
     port=$(free_port)
     cport=$(free_port)
