@@ -68,7 +68,11 @@ void ConsumerLoop::Backoff(int attempt, const std::stop_token& stop) {
   milliseconds wait = milliseconds(100) * (1 << std::min(attempt, 6));
   wait = std::min(wait, options_.max_backoff);
   const auto until = Clock::now() + wait;
+  // PostgreSQL lost: the writer's probe seeing it back ends the wait (a long backoff would
+  // otherwise hold the first batch after a restart for up to max_backoff).
+  const bool postgres_down = options_.postgres_state != nullptr && !options_.postgres_state->up();
   while (!stop.stop_requested() && Clock::now() < until) {
+    if (postgres_down && options_.postgres_state->up()) return;
     std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), milliseconds(50)));
   }
 }
