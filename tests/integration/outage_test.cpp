@@ -1,11 +1,12 @@
-// PostgreSQL restarted in place (pg_ctl -m immediate, then started on the same port and data)
-// under a running fetcher and writer: sfsim -> fetcher -> Kafka -> writer -> PostgreSQL, the
-// services in-process, PostgreSQL a cluster of the test's own (never the shared one).
+// PostgreSQL (pg_ctl -m immediate, then started on the same port and data) or the Kafka broker
+// (stopped, then started on the same port and data) restarted in place under a running fetcher
+// and writer: sfsim -> fetcher -> Kafka -> writer -> PostgreSQL, the services in-process, the
+// restarted server one of the test's own (never the shared one).
 //
-// Shows: both services notice the loss (/readyz 503 naming PostgreSQL, dependency_up 0), fetch
-// nothing meanwhile, reconnect without a restart (/readyz 200 again), the tables converge
+// Shows: both services notice the loss (/readyz 503 naming the server, dependency_up 0),
+// reconnect without a restart (/readyz 200 again, dependency_up 1), the tables converge
 // (`sfbridge verify` finds no difference), record versions published twice stay within a page
-// per object, and prints the time from PostgreSQL back to the first change synced per service.
+// per object, and prints the time from the server back to the first change synced per service.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -110,7 +111,9 @@ double SecondsSince(Steady::time_point t) {
   return std::chrono::duration<double>(Steady::now() - t).count();
 }
 
-class PostgresRestartTest : public ::testing::Test {
+enum class Outage { kPostgres, kKafka };
+
+class OutageTest : public ::testing::Test {
  protected:
   void SetUp() override {
     org_id_ = testing::UniqueName("outage");
@@ -131,8 +134,12 @@ class PostgresRestartTest : public ::testing::Test {
     return std::stoll(*r->rows[0][0]);
   }
 
+  // Runs sfsim, the writer and the fetcher, restarts `which` in place while changes are made in
+  // sfsim, and checks and prints what the file's comment says.
+  void Run(Outage which, const std::string& brokers, testing::OwnServer& server);
+
   testing::OwnServer pg_{testing::OwnServer::Kind::kPostgres};
-  // Reconnects by itself after the restart, as the services' connections do.
+  // Reconnects by itself after a restart, as the services' connections do.
   std::unique_ptr<postgres::Connection> conn_;
   std::string org_id_;
 };
@@ -152,7 +159,8 @@ std::string UpdateAccounts(sfsim::Simulator& sim, int n, const std::string& tag)
   return last;
 }
 
-TEST_F(PostgresRestartTest, FetcherAndWriterReconnectReadinessFollowsAndTablesConverge) {
+void OutageTest::Run(Outage which, const std::string& brokers, testing::OwnServer& server) {
+  const std::string name = which == Outage::kPostgres ? "postgres" : "kafka";
   const std::vector<std::string> objects = {"Account", "Contact"};
   auto sim = sfsim::Simulator::Start(
       testing::SimOrgOptions(31, {{"Account", 300}, {"Contact", 1500}}, 200, testing::kLogin),
@@ -160,9 +168,11 @@ TEST_F(PostgresRestartTest, FetcherAndWriterReconnectReadinessFollowsAndTablesCo
   ASSERT_TRUE(sim.ok()) << sim.status();
 
   writer::WriterOptions w = testing::WriterOptionsFor(pg_.address(), org_id_);
+  w.kafka_brokers = brokers;
   w.dependency_probe = milliseconds(500);
   fetcher::FetcherOptions f =
       testing::FetcherOptionsFor(pg_.address(), org_id_, (*sim)->base_url(), testing::kLogin);
+  f.kafka_brokers = brokers;
   f.objects = objects;
   f.poll_interval = milliseconds(300);
   f.metrics_port = 0;
@@ -197,35 +207,39 @@ TEST_F(PostgresRestartTest, FetcherAndWriterReconnectReadinessFollowsAndTablesCo
       << fetcher_ready.History() << "writer:\n"
       << writer_ready.History();
 
-  // Changes before and during the outage; PostgreSQL down for 6 s, as a crash and a restart.
+  // Changes before and during the outage; the server down for a few seconds.
   UpdateAccounts(**sim, 20, "before");
   std::this_thread::sleep_for(milliseconds(500));
   const auto stopped = Steady::now();
-  pg_.Stop();
+  server.Stop();
   UpdateAccounts(**sim, 40, "during");
   (*sim)->org().ChurnStep(5, 100, 20);
+  const std::string down = name + " unreachable";
   ASSERT_TRUE(testing::WaitUntil(
-      [&] {
-        return fetcher_ready.Saw(503, "postgres unreachable", stopped) &&
-               writer_ready.Saw(503, "postgres unreachable", stopped);
-      },
-      seconds(15)))
+      [&] { return fetcher_ready.Saw(503, down, stopped) && writer_ready.Saw(503, down, stopped); },
+      seconds(20)))
       << "readiness did not go down\nfetcher:\n"
       << fetcher_ready.History() << "writer:\n"
       << writer_ready.History();
   EXPECT_FALSE(fetch->service().ready());
   EXPECT_FALSE(writer->service().ready());
-  std::this_thread::sleep_for(seconds(4));
+  EXPECT_THAT(fetch->service().metrics().RenderText(),
+              HasSubstr(StrCat("sfbridge_fetcher_dependency_up{org=\"", org_id_, "\",dependency=\"",
+                               name, "\"} 0")));
+  EXPECT_THAT(writer->service().metrics().RenderText(),
+              HasSubstr(StrCat("sfbridge_writer_dependency_up{org=\"", org_id_, "\",dependency=\"",
+                               name, "\"} 0")));
+  std::this_thread::sleep_for(seconds(3));
 
-  pg_.Start();
+  server.Start();
   const auto back = Steady::now();
   const std::string marker = UpdateAccounts(**sim, 1, "after");
   const int64_t marker_stamp = (*sim)->org().Digest("Account", false).at(marker);
 
-  // The first change after PostgreSQL is back: the fetcher stores a cursor past the marker
+  // The first change after the server is back: the fetcher stores a cursor past the marker
   // (published and acknowledged first), the writer stores the marker's row.
   std::optional<double> fetcher_s, writer_s;
-  const auto give_up = Steady::now() + seconds(60);
+  const auto give_up = Steady::now() + seconds(90);
   while ((!fetcher_s || !writer_s) && Steady::now() < give_up) {
     if (!fetcher_s) {
       std::optional<int64_t> cursor = Cursor("Account");
@@ -241,10 +255,10 @@ TEST_F(PostgresRestartTest, FetcherAndWriterReconnectReadinessFollowsAndTablesCo
   ASSERT_TRUE(fetcher_s.has_value()) << "the fetcher stored no cursor past the marker";
   ASSERT_TRUE(writer_s.has_value()) << "the writer did not store the marker";
   std::printf(
-      "[ postgres restart ] down %.1f s; from PostgreSQL back to the first change synced: "
-      "fetcher %.2f s (cursor stored past a change made at the restart), writer %.2f s (its row "
-      "stored)\n",
-      std::chrono::duration<double>(back - stopped).count(), *fetcher_s, *writer_s);
+      "[ %s restart ] down %.1f s; from %s back to the first change synced: fetcher %.2f s "
+      "(cursor stored past a change made at the restart), writer %.2f s (its row stored)\n",
+      name.c_str(), std::chrono::duration<double>(back - stopped).count(), name.c_str(), *fetcher_s,
+      *writer_s);
 
   ASSERT_TRUE(testing::WaitUntil(converged, seconds(60))) << "the tables did not converge";
   ASSERT_TRUE(testing::WaitUntil(
@@ -253,25 +267,23 @@ TEST_F(PostgresRestartTest, FetcherAndWriterReconnectReadinessFollowsAndTablesCo
       << "readiness did not come back\nfetcher:\n"
       << fetcher_ready.History() << "writer:\n"
       << writer_ready.History();
-  std::printf("[ postgres restart ] readiness, fetcher:\n%swriter:\n%s",
+  std::printf("[ %s restart ] readiness, fetcher:\n%swriter:\n%s", name.c_str(),
               fetcher_ready.History().c_str(), writer_ready.History().c_str());
-
-  // The metrics show the dependency up again.
-  const std::string fm = fetch->service().metrics().RenderText();
-  EXPECT_THAT(fm, HasSubstr(StrCat("sfbridge_fetcher_dependency_up{org=\"", org_id_,
-                                   "\",dependency=\"postgres\"} 1")));
-  const std::string wm = writer->service().metrics().RenderText();
-  EXPECT_THAT(wm, HasSubstr(StrCat("sfbridge_writer_dependency_up{org=\"", org_id_,
-                                   "\",dependency=\"postgres\"} 1")));
+  EXPECT_THAT(fetch->service().metrics().RenderText(),
+              HasSubstr(StrCat("sfbridge_fetcher_dependency_up{org=\"", org_id_, "\",dependency=\"",
+                               name, "\"} 1")));
+  EXPECT_THAT(writer->service().metrics().RenderText(),
+              HasSubstr(StrCat("sfbridge_writer_dependency_up{org=\"", org_id_, "\",dependency=\"",
+                               name, "\"} 1")));
 
   ASSERT_TRUE(fetch->Stop().ok());
   ASSERT_TRUE(writer->Stop().ok());
 
-  // Record versions published more than once: at most a page per object (the page whose cursor
-  // could not be stored when the connection went).
-  testing::RecordsReader reader(StrCat("sfbridge.", org_id_, ".records"));
+  // Record versions published more than once: at most a page per object (the page in flight
+  // when the server went).
+  testing::RecordsReader reader(StrCat("sfbridge.", org_id_, ".records"), brokers);
   reader.ReadUntil([](const testing::SeenByObject&) { return false; }, seconds(3), seconds(60));
-  std::printf("[ postgres restart ] messages=%lld versions published more than once=%lld\n",
+  std::printf("[ %s restart ] messages=%lld versions published more than once=%lld\n", name.c_str(),
               static_cast<long long>(reader.messages()),
               static_cast<long long>(reader.repeated_versions()));
   EXPECT_LE(reader.repeated_versions(), 2 * 2000);
@@ -283,6 +295,15 @@ TEST_F(PostgresRestartTest, FetcherAndWriterReconnectReadinessFollowsAndTablesCo
                           {}, seconds(120));
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
   EXPECT_THAT(verify.output, HasSubstr("missing=0 extra=0 stale=0")) << verify.output;
+}
+
+TEST_F(OutageTest, PostgresRestartedUnderFetcherAndWriter) {
+  Run(Outage::kPostgres, testing::KafkaBrokers(), pg_);
+}
+
+TEST_F(OutageTest, KafkaRestartedUnderFetcherAndWriter) {
+  testing::OwnServer kafka(testing::OwnServer::Kind::kKafka);
+  Run(Outage::kKafka, kafka.address(), kafka);
 }
 
 }  // namespace
