@@ -30,6 +30,7 @@
 #include "sfsim/simulator.h"
 #include "tests/harness/test_env.h"
 #include "tests/integration/fetcher/fetcher_test_support.h"
+#include "tests/integration/readiness_watch.h"
 #include "tests/integration/sync_test_support.h"
 #include "writer/table_schema.h"
 #include "writer/writer_service.h"
@@ -45,67 +46,7 @@ using Steady = std::chrono::steady_clock;
 
 using RunningWriter = testing::RunningService<writer::WriterService>;
 using RunningFetcher = testing::RunningService<fetcher::FetcherService>;
-
-// What /readyz of one service answered, polled every 100 ms from a thread of its own.
-class ReadinessWatch {
- public:
-  explicit ReadinessWatch(std::function<uint16_t()> port) : port_(std::move(port)) {
-    thread_ = std::jthread([this](std::stop_token stop) { Loop(stop); });
-  }
-
-  // Whether an answer with `status` whose body holds `text` was seen at or after `since`.
-  bool Saw(int status, const std::string& text, Steady::time_point since) {
-    std::lock_guard lock(mu_);
-    for (const Answer& a : answers_) {
-      if (a.at >= since && a.status == status && a.body.find(text) != std::string::npos) {
-        return true;
-      }
-    }
-    return false;
-  }
-  int last_status() {
-    std::lock_guard lock(mu_);
-    return answers_.empty() ? 0 : answers_.back().status;
-  }
-  std::string History() {
-    std::lock_guard lock(mu_);
-    std::string out;
-    int previous = -1;
-    for (const Answer& a : answers_) {
-      if (a.status == previous) continue;
-      previous = a.status;
-      out += StrCat("  ", a.status, " ", a.body, "\n");
-    }
-    return out;
-  }
-
- private:
-  struct Answer {
-    Steady::time_point at;
-    int status;
-    std::string body;
-  };
-  void Loop(const std::stop_token& stop) {
-    auto transport = salesforce::PocoTransport::Create({});
-    if (!transport.ok()) return;
-    while (!stop.stop_requested()) {
-      const uint16_t port = port_();
-      if (port != 0) {
-        auto r = (*transport)
-                     ->Send({.url = StrCat("http://127.0.0.1:", port, "/readyz"),
-                             .timeout = seconds(5)});
-        std::lock_guard lock(mu_);
-        answers_.push_back({Steady::now(), r.ok() ? r->status : -1, r.ok() ? r->body : ""});
-      }
-      std::this_thread::sleep_for(milliseconds(100));
-    }
-  }
-
-  std::function<uint16_t()> port_;
-  std::mutex mu_;
-  std::vector<Answer> answers_;
-  std::jthread thread_;
-};
+using testing::ReadinessWatch;
 
 double SecondsSince(Steady::time_point t) {
   return std::chrono::duration<double>(Steady::now() - t).count();
