@@ -89,11 +89,17 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
       testing::ConnectWithUnlimitedOrg(pg.address(), org_id);
   ASSERT_NE(conn, nullptr);
   ASSERT_TRUE(writer::EnsureWriterTables(*conn).ok());
+  // A budget of 4 calls a second and pages of 1,000: the backfill is still running when the
+  // faults start.
+  ASSERT_TRUE(
+      conn->Exec("UPDATE sfbridge.orgs SET rate_per_second = 4, burst = 4 WHERE org_id = $1",
+                 {org_id})
+          .ok());
 
   const std::vector<std::string> objects = {"Account", "Contact", "Opportunity"};
   auto sim = sfsim::Simulator::Start(
       testing::SimOptions(
-          {{"User", 5}, {"Account", 1000}, {"Contact", 6000}, {"Opportunity", 1000}}),
+          {{"User", 5}, {"Account", 2000}, {"Contact", 20000}, {"Opportunity", 2000}}),
       core::SystemClock::Instance());
   ASSERT_TRUE(sim.ok()) << sim.status();
 
@@ -106,6 +112,7 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
     env["SFBRIDGE_FETCHER_POLL_INTERVAL"] = "300ms";
     env["SFBRIDGE_FETCHER_RETRY_INITIAL"] = "500ms";
     env["SFBRIDGE_FETCHER_RETRY_MAX"] = "2s";
+    env["SFBRIDGE_FETCHER_PAGE_SIZE"] = "1000";
     return env;
   };
   Program writer("writer", SFBRIDGE_WRITER,
@@ -137,6 +144,7 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
   std::this_thread::sleep_for(seconds(3));
   int faults = 0;
   auto pause = [](int s) { std::this_thread::sleep_for(seconds(s)); };
+  const bool live_before_faults = live();
 
   fetcher_a.Kill9();
   ++faults;
@@ -220,11 +228,12 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
   std::printf(
       "[ chaos ] faults=%d (kill -9 of each program, PostgreSQL restart, broker restart, sfsim "
       "5xx/drops) over %.0f s with %lld churned changes; converged %.1f s after the last fault "
-      "(verify: %s); messages=%lld record versions published more than once=%lld\n",
+      "(verify: %s); messages=%lld record versions published more than once=%lld; backfill %s "
+      "when the faults started\n",
       faults, std::chrono::duration<double>(last_fault - started).count(),
       static_cast<long long>(churned.load()), converge_s, converged ? "no difference" : "FAILED",
-      static_cast<long long>(reader.messages()),
-      static_cast<long long>(reader.repeated_versions()));
+      static_cast<long long>(reader.messages()), static_cast<long long>(reader.repeated_versions()),
+      live_before_faults ? "done" : "running");
   std::printf("[ chaos ] readiness, writer:\n%sfetcher a:\n%sfetcher b:\n%s",
               writer_ready.History().c_str(), a_ready.History().c_str(), b_ready.History().c_str());
 }
