@@ -2,10 +2,16 @@
 # Throwaway PostgreSQL and single-node KRaft Kafka servers, each in a directory of its own, on
 # free loopback ports. Used by the test command, the run command and the C++ test harness.
 #
-#   scripts/servers.sh pg-start DIR      initdb (first time) + start; prints the URL
+#   scripts/servers.sh pg-start DIR      initdb (first time) + start (on its previous port when
+#                                        free); prints the URL
 #   scripts/servers.sh pg-stop DIR
-#   scripts/servers.sh kafka-start DIR   format storage (first time) + start; prints host:port
+#   scripts/servers.sh pg-restart DIR    pg_ctl -m immediate stop, then start on the same port and
+#                                        data (a crash and recovery); prints the URL
+#   scripts/servers.sh kafka-start DIR   format storage (first time) + start (on its previous
+#                                        ports when free); prints host:port
 #   scripts/servers.sh kafka-stop DIR
+#   scripts/servers.sh kafka-restart DIR stop (SIGTERM, SIGKILL after 15 s), then start on the same
+#                                        ports and data; prints host:port
 #   scripts/servers.sh free-port         prints a loopback port nothing listens on
 #
 # DIR/url (PostgreSQL) and DIR/brokers (Kafka) hold what to connect to; DIR/*.log the logs.
@@ -33,7 +39,7 @@ as_pg() {
 }
 
 pg_start() {
-  local dir=$1
+  local dir=$1 fixed_port=${2:-}
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   [ -x "$PG_BIN/initdb" ] || die "PostgreSQL 15 is not installed ($PG_BIN/initdb); run scripts/install-deps.sh"
@@ -51,9 +57,16 @@ max_connections = 300
 shared_buffers = 256MB
 CONF
   fi
-  local port
+  # A cluster started before comes back on its previous port when that one is free.
+  local port previous=
+  [ -f "$dir/url" ] && previous=$(pg_port "$dir")
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
+    if [ -n "$fixed_port" ]; then
+      port=$fixed_port
+    elif [ "$attempt" = 1 ] && [ -n "$previous" ] && ! port_in_use "$previous"; then
+      port=$previous
+    fi
     if as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/postgres.log" -w -t 60 \
       start >/dev/null 2>&1; then
       echo "postgresql://postgres@127.0.0.1:$port/postgres" >"$dir/url"
@@ -65,6 +78,23 @@ CONF
   die "PostgreSQL did not start (see $dir/postgres.log)"
 }
 
+# The port of the cluster in DIR, from DIR/url.
+pg_port() {
+  local url
+  url=$(cat "$1/url" 2>/dev/null) || die "$1/url missing: was the cluster started with pg-start?"
+  url=${url##*:}
+  echo "${url%%/*}"
+}
+
+pg_restart() {
+  local dir=$1 port
+  port=$(pg_port "$dir")
+  pg_stop "$dir"
+  # A port just left may be taken by someone else meanwhile: then this fails instead of moving.
+  pg_start "$dir" "$port"
+  [ "$(pg_port "$dir")" = "$port" ] || die "PostgreSQL came back on another port"
+}
+
 pg_stop() {
   local dir=$1
   [ -f "$dir/data/postmaster.pid" ] || return 0
@@ -72,15 +102,25 @@ pg_stop() {
 }
 
 kafka_start() {
-  local dir=$1
+  local dir=$1 keep_ports=${2:-}
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   [ -d "$KAFKA_LIBS" ] || die "Kafka jars missing in $KAFKA_LIBS; run scripts/install-deps.sh"
   command -v java >/dev/null || die "java is not installed; run scripts/install-deps.sh"
-  local port cport
-  port=$(free_port)
-  cport=$(free_port)
-  while [ "$cport" = "$port" ]; do cport=$(free_port); done
+  local port= cport=
+  if [ -f "$dir/server.properties" ]; then
+    port=$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1://p' "$dir/server.properties")
+    cport=$(sed -n 's/^controller.quorum.voters=1@127.0.0.1://p' "$dir/server.properties")
+  fi
+  if [ -n "$keep_ports" ]; then
+    [ -n "$port" ] && [ -n "$cport" ] || die "$dir/server.properties missing: was the broker started with kafka-start?"
+  elif [ -n "$port" ] && [ -n "$cport" ] && ! port_in_use "$port" && ! port_in_use "$cport"; then
+    : # a broker started before comes back on its previous ports when they are free
+  else
+    port=$(free_port)
+    cport=$(free_port)
+    while [ "$cport" = "$port" ]; do cport=$(free_port); done
+  fi
   cat >"$dir/server.properties" <<CONF
 process.roles=broker,controller
 node.id=1
@@ -122,11 +162,14 @@ CONF
     java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format --cluster-id="$id" \
       -c "$dir/server.properties" >"$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; die "formatting Kafka storage failed"; }
   fi
+  # The log is kept across restarts; only what this start writes after `seen` lines counts.
+  local seen
+  seen=$(wc -l <"$dir/kafka.log" 2>/dev/null || echo 0)
   nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \
     >"$dir/stdout.log" 2>&1 </dev/null &
   echo $! >"$dir/pid"
   for _ in $(seq 1 240); do
-    if grep -q "Kafka Server started" "$dir/kafka.log" 2>/dev/null; then
+    if tail -n +"$((seen + 1))" "$dir/kafka.log" 2>/dev/null | grep -q "Kafka Server started"; then
       echo "127.0.0.1:$port" >"$dir/brokers"
       cat "$dir/brokers"
       return 0
@@ -154,8 +197,10 @@ kafka_stop() {
 case "${1:-}" in
   pg-start) pg_start "${2:?DIR}" ;;
   pg-stop) pg_stop "${2:?DIR}" ;;
+  pg-restart) pg_restart "${2:?DIR}" ;;
   kafka-start) kafka_start "${2:?DIR}" ;;
   kafka-stop) kafka_stop "${2:?DIR}" ;;
+  kafka-restart) kafka_stop "${2:?DIR}"; kafka_start "${2:?DIR}" keep-ports ;;
   free-port) free_port ;;
-  *) echo "usage: $0 pg-start|pg-stop|kafka-start|kafka-stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 pg-start|pg-stop|pg-restart|kafka-start|kafka-stop|kafka-restart DIR | free-port" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <utility>
 
 #include "common/control/budget.h"
@@ -22,6 +23,7 @@
 #include "common/core/strings.h"
 #include "common/http/admin_server.h"
 #include "common/kafka/admin.h"
+#include "common/kafka/probe.h"
 #include "common/postgres/connection.h"
 #include "common/salesforce/client.h"
 #include "common/salesforce/client_config.h"
@@ -172,9 +174,48 @@ absl::StatusOr<FetcherOptions> FetcherOptionsFromConfig(const core::Config& c) {
   return o;
 }
 
+namespace {
+
+core::Gauge& DependencyGauge(core::MetricsRegistry& registry, const std::string& org,
+                             const std::string& dependency) {
+  return registry
+      .GaugeFamily("sfbridge_fetcher_dependency_up",
+                   "1 while the dependency (postgres, kafka) is reachable, 0 while it is not.",
+                   {"org", "dependency"})
+      .WithLabels({org, dependency});
+}
+
+}  // namespace
+
 FetcherService::FetcherService(FetcherOptions options, core::Clock& clock)
-    : options_(std::move(options)), clock_(clock) {
+    : options_(std::move(options)),
+      clock_(clock),
+      postgres_("fetcher", "postgres", clock_,
+                &DependencyGauge(metrics_, options_.org_id, "postgres"),
+                options_.dependency_reminder),
+      kafka_("fetcher", "kafka", clock_, &DependencyGauge(metrics_, options_.org_id, "kafka"),
+             options_.dependency_reminder) {
   if (options_.replica_id.empty()) options_.replica_id = DefaultReplicaId();
+}
+
+std::string FetcherService::NotReadyReason() const {
+  std::string reason;
+  auto add = [&reason](const std::string& why) {
+    if (why.empty()) return;
+    if (!reason.empty()) reason += "; ";
+    reason += why;
+  };
+  if (!discovered_.load()) add("starting: first discovery pass not done");
+  add(postgres_.reason());
+  add(kafka_.reason());
+  std::lock_guard lock(mu_);
+  if (!auth_error_.empty()) add("org in auth_error: " + auth_error_);
+  return reason;
+}
+
+void FetcherService::SetAuthError(std::string error) {
+  std::lock_guard lock(mu_);
+  auth_error_ = std::move(error);
 }
 
 namespace {
@@ -182,13 +223,16 @@ namespace {
 // Whether the org's credentials work, with the backoff between tries (see the header).
 class OrgAuth {
  public:
+  // `on_state` is told the refusal while the org is in auth_error, and "" once it is not.
   OrgAuth(postgres::Connection& conn, core::Clock& clock, const FetcherOptions& options,
-          FetcherMetrics& metrics, std::function<void(const control::Event&)> on_event)
+          FetcherMetrics& metrics, std::function<void(const control::Event&)> on_event,
+          std::function<void(std::string)> on_state)
       : conn_(conn),
         clock_(clock),
         options_(options),
         metrics_(metrics),
         on_event_(std::move(on_event)),
+        on_state_(std::move(on_state)),
         retry_at_(clock.Monotonic()) {}
 
   bool authenticated() const { return authenticated_; }
@@ -198,6 +242,7 @@ class OrgAuth {
   void Succeeded() {
     if (authenticated_) return;
     authenticated_ = true;
+    on_state_("");
     if (failures_ > 0 || first_) {
       absl::Status s = control::SetOrgState(conn_, options_.org_id, "ok");
       if (!s.ok()) {
@@ -223,6 +268,7 @@ class OrgAuth {
     wait = std::min(wait, options_.retry_max);
     retry_at_ = clock_.Monotonic() + wait;
     const std::string message = core::ToString(error.message());
+    on_state_(message);
     core::Logger("fetcher")->error("org={} state=auth_error attempt={} retry_in_ms={} error={}",
                                    options_.org_id, failures_, wait.count(), message);
     if (absl::Status s = control::SetOrgState(conn_, options_.org_id, "auth_error", message);
@@ -246,6 +292,7 @@ class OrgAuth {
   const FetcherOptions& options_;
   FetcherMetrics& metrics_;
   const std::function<void(const control::Event&)> on_event_;
+  const std::function<void(std::string)> on_state_;
   bool authenticated_ = false;
   bool first_ = true;
   int failures_ = 0;
@@ -281,7 +328,8 @@ absl::Status FetcherService::Run(std::stop_token stop) {
   std::unique_ptr<http::AdminServer> admin;
   if (options_.metrics_port >= 0) {
     admin = std::make_unique<http::AdminServer>(metrics_, [this]() -> absl::Status {
-      return ready_.load() ? absl::OkStatus() : absl::UnavailableError("discovering objects");
+      std::string reason = NotReadyReason();
+      return reason.empty() ? absl::OkStatus() : absl::UnavailableError(reason);
     });
     absl::StatusOr<uint16_t> port =
         admin->Start(options_.metrics_host, static_cast<uint16_t>(options_.metrics_port));
@@ -291,14 +339,18 @@ absl::Status FetcherService::Run(std::stop_token stop) {
   }
 
   // The control plane: one connection for state and leases, one for the budget (a RateBudget
-  // is single-connection).
+  // is single-connection). Both reconnect by themselves after a loss.
+  const postgres::ReconnectOptions reconnect{.initial_backoff = options_.reconnect_initial,
+                                             .max_backoff = options_.reconnect_max,
+                                             .clock = &clock_,
+                                             .state = &postgres_};
   absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
-      postgres::Connection::Connect(options_.postgres_url);
+      postgres::Connection::Connect(options_.postgres_url, reconnect);
   if (!conn.ok()) return core::Annotate(conn.status(), "connect to the control plane");
   if (absl::Status s = control::Migrate(**conn); !s.ok()) return s;
   if (absl::Status s = RegisterOrg(**conn, options_); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<postgres::Connection>> budget_conn =
-      postgres::Connection::Connect(options_.postgres_url);
+      postgres::Connection::Connect(options_.postgres_url, reconnect);
   if (!budget_conn.ok()) return budget_conn.status();
   control::RateBudget rate_budget(**budget_conn, clock_);
   BudgetGate gate(rate_budget, org, clock_, &metrics);
@@ -321,6 +373,24 @@ absl::Status FetcherService::Run(std::stop_token stop) {
   absl::StatusOr<std::unique_ptr<AckedProducer>> producer = AckedProducer::Create(
       {.brokers = options_.kafka_brokers, .client_id = StrCat("sfbridge-fetcher-", org)});
   if (!producer.ok()) return producer.status();
+  absl::StatusOr<std::unique_ptr<kafka::BrokerProbe>> probe =
+      kafka::BrokerProbe::Create(options_.kafka_brokers, StrCat("sfbridge-fetcher-probe-", org));
+  if (!probe.ok()) return probe.status();
+  std::jthread kafka_probe([this, &probe](std::stop_token probe_stop) {
+    while (!probe_stop.stop_requested()) {
+      absl::Status s = (*probe)->Check(options_.dependency_probe);
+      if (s.ok()) {
+        kafka_.ReportOk();
+      } else {
+        kafka_.ReportFailure(core::ToString(s.message()));
+      }
+      for (auto waited = milliseconds(0);
+           waited < options_.dependency_probe && !probe_stop.stop_requested();
+           waited += milliseconds(50)) {
+        std::this_thread::sleep_for(milliseconds(50));
+      }
+    }
+  });
 
   // Salesforce; the webhook has a transport of its own (it runs on its own thread).
   absl::StatusOr<std::unique_ptr<salesforce::PocoTransport>> transport =
@@ -349,7 +419,8 @@ absl::Status FetcherService::Run(std::stop_token stop) {
                       {.describe_interval = options_.describe_interval,
                        .retry_initial = options_.retry_initial,
                        .retry_max = options_.retry_max});
-  OrgAuth auth(**conn, clock_, options_, metrics, on_event);
+  OrgAuth auth(**conn, clock_, options_, metrics, on_event,
+               [this](std::string error) { SetAuthError(std::move(error)); });
   PgStateStore store(**conn, clock_, org, &metrics, on_event);
   KafkaSink sink(**producer, org, &metrics);
   Scheduler scheduler(gate, clock_,
@@ -455,15 +526,50 @@ absl::Status FetcherService::Run(std::stop_token stop) {
     return std::chrono::duration_cast<milliseconds>(t - clock_.Monotonic());
   };
 
+  core::Gauge& ready_gauge =
+      metrics_
+          .GaugeFamily("sfbridge_fetcher_ready", "1 while /readyz answers ready, else 0.", {"org"})
+          .WithLabels({org});
+  // Whether both control-plane connections work (see the header).
+  auto control_plane_up = [&]() {
+    return postgres_.up() && (*conn)->connected() && (*budget_conn)->connected();
+  };
+
   while (!stop.stop_requested()) {
     const auto now = clock_.Monotonic();
+    ready_gauge.Set(ready() ? 1 : 0);
+
+    // PostgreSQL lost: fetch nothing until both connections are back (the header says why).
+    if (!control_plane_up()) {
+      if (now >= lease_valid_until && !scheduler.objects().empty()) {
+        // The leases may have expired meanwhile: another replica may take the objects.
+        for (const std::string& name : scheduler.objects()) drop_object(name);
+      }
+      const bool a = (*conn)->Exec("SELECT 1").ok();
+      const bool b = (*budget_conn)->Exec("SELECT 1").ok();
+      if (a && b) {
+        next_lease = clock_.Monotonic();  // leases first: they may have moved meanwhile
+        next_settings = next_lease;
+        continue;
+      }
+      nap(milliseconds(250));
+      continue;
+    }
+    // Kafka lost: nothing read could be published.
+    if (!kafka_.up()) {
+      nap(milliseconds(250));
+      continue;
+    }
 
     // Settings changed by anyone take effect here (the budget's at every take).
     if (now >= next_settings) {
       next_settings = now + options_.settings_refresh;
       absl::StatusOr<control::OrgSettings> settings = control::LoadOrg(**conn, org);
       if (!settings.ok()) {
-        log->warn("org={} settings not read: {}", org, core::ToString(settings.status().message()));
+        if (!core::IsRetryable(settings.status()) || control_plane_up()) {
+          log->warn("org={} settings not read: {}", org,
+                    core::ToString(settings.status().message()));
+        }
       } else {
         webhook.SetUrl(settings->webhook_url);
         if (objects_setting && *objects_setting != settings->objects) {
@@ -557,9 +663,9 @@ absl::Status FetcherService::Run(std::stop_token stop) {
       }
       if (IsAuthFailure(step->salesforce_error)) auth.Failed(step->salesforce_error);
       if (step->plans_changed && discovery.pass_completed()) plans_dirty = true;
-      if (discovery.pass_completed() && !ready_.load()) {
+      if (discovery.pass_completed() && !discovered_.load()) {
         plans_dirty = false;
-        ready_.store(true);
+        discovered_.store(true);
         log->info("org={} objects={} replica={} discovery done", org, discovery.plans().size(),
                   options_.replica_id);
         next_lease = clock_.Monotonic();
@@ -621,7 +727,8 @@ absl::Status FetcherService::Run(std::stop_token stop) {
   if (absl::Status s = leases.Release(); !s.ok()) {
     log->warn("org={} releasing leases failed: {}", org, std::string(s.message()));
   }
-  ready_.store(false);
+  discovered_.store(false);
+  ready_gauge.Set(0);
   if (admin) admin->Stop();
   return absl::OkStatus();
 }

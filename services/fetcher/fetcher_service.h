@@ -21,11 +21,26 @@
 // Every Salesforce call, retries and re-authentication included, spends a token of the org's
 // budget first (budget_gate.h). Every event this replica records is also POSTed to the org's
 // webhook URL, when set (webhook.h). /metrics, /healthz and /readyz are served on
-// metrics.host:metrics.port (ready once the first discovery pass is done).
+// metrics.host:metrics.port.
+//
+// Outages. The control-plane connections reconnect by themselves with backoff (postgres/
+// connection.h). While PostgreSQL is unreachable nothing is fetched: a page read then could not
+// move its cursor and would be read and published again; the loop only probes the connections
+// at their reconnect pace, and once both are back it renews its leases before anything else.
+// Kafka is probed every dependency_probe on a client of its own (kafka/probe.h); while it does
+// not answer nothing is fetched either. A lost dependency is logged once when it goes, every
+// dependency_reminder while it stays away, and once when it is back (core/dependency.h), and
+// shown by sfbridge_fetcher_dependency_up{org,dependency="postgres|kafka"}.
+//
+// Ready (/readyz 200) once the first discovery pass is done, and while PostgreSQL and Kafka are
+// reachable and the org's credentials are not refused (state auth_error); otherwise 503 with
+// every reason.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -35,6 +50,7 @@
 #include "absl/status/statusor.h"
 #include "common/core/clock.h"
 #include "common/core/config.h"
+#include "common/core/dependency.h"
 #include "common/core/metrics.h"
 #include "common/salesforce/auth.h"
 
@@ -68,6 +84,11 @@ struct FetcherOptions {
   std::chrono::milliseconds initial_backoff{500};
   // Webhook deliveries (tests shorten them).
   std::chrono::milliseconds webhook_initial_backoff{1'000};
+  // Outages (see above; tests shorten them).
+  std::chrono::milliseconds dependency_probe{2'000};
+  std::chrono::milliseconds dependency_reminder{60'000};
+  std::chrono::milliseconds reconnect_initial{250};
+  std::chrono::milliseconds reconnect_max{5'000};
 };
 
 // The keys of sfbridge-fetcher (logging keys not included).
@@ -86,14 +107,22 @@ class FetcherService {
   core::MetricsRegistry& metrics() { return metrics_; }
   // The admin server's port once it listens; 0 before.
   uint16_t bound_metrics_port() const { return bound_port_.load(); }
-  bool ready() const { return ready_.load(); }
+  // What /readyz answers: empty when ready, else every reason it is not. Thread-safe.
+  std::string NotReadyReason() const;
+  bool ready() const { return NotReadyReason().empty(); }
 
  private:
+  void SetAuthError(std::string error);
+
   FetcherOptions options_;
   core::Clock& clock_;
   core::MetricsRegistry metrics_;
   std::atomic<uint16_t> bound_port_{0};
-  std::atomic<bool> ready_{false};
+  std::atomic<bool> discovered_{false};  // the first discovery pass is done
+  core::DependencyState postgres_;
+  core::DependencyState kafka_;
+  mutable std::mutex mu_;
+  std::string auth_error_;  // while the org is in auth_error
 };
 
 }  // namespace sfbridge::fetcher

@@ -99,6 +99,13 @@ ObjectSync::ObjectSync(std::string org_id, FieldPlan plan,
       status_(std::move(status)) {}
 
 absl::StatusOr<StepResult> ObjectSync::Step() {
+  if (unsaved_) {
+    // The page is in Kafka already: store how far it got before reading anything more.
+    const Progress page = *unsaved_;
+    absl::StatusOr<StepResult> r = Record(page, /*api_calls=*/0);
+    if (r.ok()) unsaved_.reset();
+    return r;
+  }
   if (status_.state == ObjectState::kError) {
     StepResult result = Result(0, 0, false);
     result.error = error_;
@@ -284,29 +291,50 @@ absl::StatusOr<StepResult> ObjectSync::Deliver(const std::vector<salesforce::Rec
       return core::Annotate(s, core::StrCat(plan_.object_name, ": publishing a page"));
     }
   }
-  const int64_t published = static_cast<int64_t>(changes.size());
+  Progress page;
+  page.published = static_cast<int64_t>(changes.size());
+  page.end = end;
+  page.full = full;
+  page.now_ms = now_ms;
   if (backfilling()) {
-    const int64_t done = status_.records_done + published;
-    const std::optional<Cursor> cursor = end ? end : status_.backfill_cursor;
-    if (absl::Status s =
-            store_.SaveBackfillProgress(plan_.object_name, done, status_.records_estimate, cursor);
+    page.records_done = status_.records_done + page.published;
+    page.end = end ? end : status_.backfill_cursor;
+  }
+  absl::StatusOr<StepResult> r = Record(page, /*api_calls=*/1);
+  if (!r.ok()) unsaved_ = page;
+  return r;
+}
+
+absl::StatusOr<StepResult> ObjectSync::Record(const Progress& page, int api_calls) {
+  // Every store call here may be made again with the same values (the next Step after a
+  // failure): they set, never add.
+  if (backfilling()) {
+    if (absl::Status s = store_.SaveBackfillProgress(plan_.object_name, page.records_done,
+                                                     status_.records_estimate, page.end);
         !s.ok()) {
       return s;
     }
-    status_.records_done = done;
-    status_.backfill_cursor = cursor;
-    if (!full) return CompleteBackfill(published, false);
-    if (backfill_end_at_ && done >= *backfill_end_at_) return CompleteBackfill(published, true);
-    return Result(1, published, true);
+    status_.records_done = page.records_done;
+    status_.backfill_cursor = page.end;
+    absl::StatusOr<StepResult> r;
+    if (!page.full) {
+      r = CompleteBackfill(page.published, false);
+    } else if (backfill_end_at_ && page.records_done >= *backfill_end_at_) {
+      r = CompleteBackfill(page.published, true);
+    } else {
+      r = Result(1, page.published, true);
+    }
+    if (r.ok()) r->api_calls = api_calls;
+    return r;
   }
-  if (end) {
-    if (absl::Status s = store_.AdvanceCursor(plan_.object_name, *end); !s.ok()) return s;
-    status_.cursor = end;
+  if (page.end) {
+    if (absl::Status s = store_.AdvanceCursor(plan_.object_name, *page.end); !s.ok()) return s;
+    status_.cursor = page.end;
   } else if (absl::Status s = store_.MarkPolled(plan_.object_name); !s.ok()) {
     return s;
   }
-  status_.last_poll_at_ms = now_ms;
-  return Result(1, published, full);
+  status_.last_poll_at_ms = page.now_ms;
+  return Result(api_calls, page.published, page.full);
 }
 
 absl::StatusOr<StepResult> ObjectSync::CompleteBackfill(int64_t published, bool by_count) {

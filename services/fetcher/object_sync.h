@@ -13,7 +13,10 @@
 // returned (Kafka acknowledged every record) does the cursor move to the page's last key, in the
 // StateStore. A crash at any moment resumes from the last stored cursor: at most the page in
 // flight is read and published again, which the writer absorbs (invariant 3). A backfill never
-// restarts from the beginning once it stored a cursor.
+// restarts from the beginning once it stored a cursor. When the store fails after the page was
+// published, Step returns the failure and every later Step tries to store that page's progress
+// again, reading nothing, until it succeeds: a control plane that cannot record progress stops
+// the object instead of making it read and publish the same page over and over.
 //
 // Records sharing a SystemModstamp across page boundaries are read exactly once: the cursor is
 // the (SystemModstamp, Id) keyset of soql_builder.h. Polling starts at backfill_started_at, so
@@ -156,9 +159,19 @@ class ObjectSync final : public SyncTask {
   // Reads one page (or one part of a split page) of the backfill or of polling.
   absl::StatusOr<StepResult> ReadStep();
   absl::StatusOr<StepResult> ContinuePartial();
+  // What a published page moves forward; stored by Record.
+  struct Progress {
+    int64_t published = 0;
+    std::optional<control::Cursor> end;  // the cursor to store (backfill: the backfill cursor)
+    bool full = false;
+    int64_t now_ms = 0;
+    int64_t records_done = 0;  // while backfilling: the new total
+  };
   // Publishes a complete page and moves the cursor to `end` (nullopt: the page was empty).
   absl::StatusOr<StepResult> Deliver(const std::vector<salesforce::Record>& records,
                                      std::optional<control::Cursor> end, bool full);
+  // Stores `page`'s progress (and completes the backfill when it ended it). Safe to repeat.
+  absl::StatusOr<StepResult> Record(const Progress& page, int api_calls);
   // `by_count`: ended because the estimate's records were all read, not on a short page.
   absl::StatusOr<StepResult> CompleteBackfill(int64_t published, bool by_count);
   // Records the failure (state, reason, event); the returned result reports it.
@@ -185,6 +198,7 @@ class ObjectSync final : public SyncTask {
   control::ObjectState resume_state_ = control::ObjectState::kPending;  // while kError
   absl::Status error_;                                                  // while kError
   bool resume_unsaved_ = false;
+  std::optional<Progress> unsaved_;  // a published page whose progress is not stored yet
   std::optional<PartialPage> partial_;
   // records_done at which everything under the current bound has been read (see above); unset
   // until this session's first page.

@@ -27,9 +27,10 @@ class SyncTask {
   virtual ~SyncTask() = default;
   virtual const std::string& object_name() const = 0;
   virtual control::ObjectState state() const = 0;
-  // Exactly one Salesforce call (none when the object is in error). A non-OK status means the
-  // step failed before it could finish (Kafka or the control plane): nothing advanced, durably
-  // or in memory, and the same step may be tried again later.
+  // Exactly one Salesforce call (none when the object is in error, or when it only stores the
+  // progress of a page published earlier). A non-OK status means the step failed before it could
+  // finish (Kafka or the control plane): nothing advanced durably, and the step may be tried
+  // again later.
   virtual absl::StatusOr<StepResult> Step() = 0;
   // Leaves kError for the state the object was in when it failed; the next Step records that.
   // False (and nothing changes) when the object is not in error.

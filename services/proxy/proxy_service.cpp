@@ -4,7 +4,9 @@
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
+#include <thread>
 
+#include "common/core/dependency.h"
 #include "common/core/logging.h"
 #include "common/core/metrics.h"
 #include "common/http/admin_server.h"
@@ -18,15 +20,39 @@ absl::Status RunProxyService(const ProxyOptions& options, const WritePathFactory
   absl::StatusOr<std::unique_ptr<WritePath>> write_path = make_write_path(metrics);
   if (!write_path.ok()) return write_path.status();
   ProxyServer server(options, *std::move(write_path), metrics);
+  // PostgreSQL is probed every 2 s (a TCP connect: the proxy holds no credentials of its own);
+  // its loss and return are logged once each, with a reminder every minute in between.
+  core::DependencyState postgres(
+      "proxy", "postgres", core::SystemClock::Instance(),
+      &metrics
+           .GaugeFamily("sfbridge_proxy_dependency_up",
+                        "1 while the dependency (postgres) is reachable, 0 while it is not.",
+                        {"dependency"})
+           .WithLabels({"postgres"}));
+  core::Gauge& ready =
+      metrics.GaugeFamily("sfbridge_proxy_ready", "1 while /readyz answers ready, else 0.").Get();
+  auto probe = [&server, &postgres, &ready] {
+    absl::Status upstream = server.CheckUpstream();
+    if (upstream.ok()) {
+      postgres.ReportOk();
+    } else {
+      postgres.ReportFailure(std::string(upstream.message().data(), upstream.message().size()));
+    }
+    ready.Set(postgres.up() ? 1 : 0);
+  };
+  probe();
+  std::jthread prober([&probe](std::stop_token probe_stop) {
+    while (!probe_stop.stop_requested()) {
+      for (int i = 0; i < 40 && !probe_stop.stop_requested(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (!probe_stop.stop_requested()) probe();
+    }
+  });
   std::unique_ptr<http::AdminServer> admin;
   if (options.metrics_port >= 0) {
-    admin = std::make_unique<http::AdminServer>(metrics, [&server] {
-      absl::Status upstream = server.CheckUpstream();
-      if (!upstream.ok()) {
-        return absl::UnavailableError(
-            std::string("PostgreSQL unreachable: ") +
-            std::string(upstream.message().data(), upstream.message().size()));
-      }
+    admin = std::make_unique<http::AdminServer>(metrics, [&postgres] {
+      if (!postgres.up()) return absl::UnavailableError(postgres.reason());
       return absl::OkStatus();
     });
     absl::StatusOr<uint16_t> port =

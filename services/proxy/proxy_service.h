@@ -1,7 +1,9 @@
 #pragma once
 
 // The sfbridge-proxy process around ProxyServer: the admin server (/metrics, /healthz, /readyz,
-// ready once a connection to the upstream PostgreSQL opens), the proxy itself, and a clean stop.
+// ready while a connection to the upstream PostgreSQL opens: probed at start and every 2 s, shown
+// by sfbridge_proxy_dependency_up{dependency="postgres"}, its loss and return logged once each),
+// the proxy itself, and a clean stop.
 
 #include <functional>
 #include <memory>

@@ -53,17 +53,26 @@ ConsumerLoop::~ConsumerLoop() {
 absl::Status ConsumerLoop::Connect() {
   conn_.reset();
   absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
-      postgres::Connection::Connect(options_.postgres_url);
+      postgres::Connection::Connect(options_.postgres_url, {.state = options_.postgres_state});
   if (!conn.ok()) return core::Annotate(conn.status(), "writer: connect to PostgreSQL");
   conn_ = *std::move(conn);
   return absl::OkStatus();
+}
+
+bool ConsumerLoop::PostgresLost(const absl::Status& s) const {
+  return s.code() == absl::StatusCode::kUnavailable && options_.postgres_state != nullptr &&
+         !options_.postgres_state->up();
 }
 
 void ConsumerLoop::Backoff(int attempt, const std::stop_token& stop) {
   milliseconds wait = milliseconds(100) * (1 << std::min(attempt, 6));
   wait = std::min(wait, options_.max_backoff);
   const auto until = Clock::now() + wait;
+  // PostgreSQL lost: the writer's probe seeing it back ends the wait (a long backoff would
+  // otherwise hold the first batch after a restart for up to max_backoff).
+  const bool postgres_down = options_.postgres_state != nullptr && !options_.postgres_state->up();
   while (!stop.stop_requested() && Clock::now() < until) {
+    if (postgres_down && options_.postgres_state->up()) return;
     std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), milliseconds(50)));
   }
 }
@@ -168,8 +177,10 @@ absl::Status ConsumerLoop::HandleSchema(const kafka::Message& m, const std::stop
     if (!core::IsRetryable(s) && s.code() != absl::StatusCode::kFailedPrecondition) {
       return core::Annotate(s, StrCat("ensure the table of ", schema.name()));
     }
-    log->warn("org={} object={} ensuring the table failed, retrying: {}", options_.org_id,
-              schema.name(), std::string(s.message()));
+    if (!PostgresLost(s)) {
+      log->warn("org={} object={} ensuring the table failed, retrying: {}", options_.org_id,
+                schema.name(), std::string(s.message()));
+    }
     if (s.code() == absl::StatusCode::kUnavailable) conn_.reset();
     Backoff(attempt, stop);
   }
@@ -353,7 +364,7 @@ absl::Status ConsumerLoop::Apply(Batch& batch, const std::stop_token& stop) {
     absl::Status s = absl::OkStatus();
     if (apply_conn_ == nullptr) {
       absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
-          postgres::Connection::Connect(options_.postgres_url);
+          postgres::Connection::Connect(options_.postgres_url, {.state = options_.postgres_state});
       if (conn.ok()) {
         apply_conn_ = *std::move(conn);
       } else {
@@ -388,8 +399,10 @@ absl::Status ConsumerLoop::Apply(Batch& batch, const std::stop_token& stop) {
     if (!core::IsRetryable(s)) {
       return core::Annotate(s, StrCat("apply a batch of ", batch.pending.size(), " messages"));
     }
-    log->warn("org={} batch of {} failed, retrying: {}", options_.org_id, batch.pending.size(),
-              std::string(s.message()));
+    if (!PostgresLost(s)) {
+      log->warn("org={} batch of {} failed, retrying: {}", options_.org_id, batch.pending.size(),
+                std::string(s.message()));
+    }
     if (s.code() == absl::StatusCode::kUnavailable) apply_conn_.reset();
     Backoff(attempt, stop);
   }

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/core/dependency.h"
 #include "common/kafka/consumer.h"
 #include "common/postgres/connection.h"
 #include "sfbridge/v1/record.pb.h"
@@ -66,6 +67,9 @@ struct ConsumerLoopOptions {
   std::chrono::milliseconds session_timeout{10'000};
   // How long schema DDL waits for a table lock before it lets readers go and retries.
   std::chrono::milliseconds ddl_lock_timeout{2000};
+  // Told whether PostgreSQL answers (not owned; may be null). While it does not, retries are
+  // not logged one by one: the state logs the loss, reminders and the return.
+  core::DependencyState* postgres_state = nullptr;
 };
 
 class ConsumerLoop {
@@ -129,6 +133,8 @@ class ConsumerLoop {
   void UpdateLag();
   std::string TableLabel(const std::string& object);
   void Backoff(int attempt, const std::stop_token& stop);
+  // Whether `s` is PostgreSQL being unreachable, which postgres_state logs already.
+  bool PostgresLost(const absl::Status& s) const;
 
   ConsumerLoopOptions options_;
   WriterMetrics& metrics_;

@@ -54,7 +54,8 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
   }
   ++open_;
   lock.unlock();
-  absl::StatusOr<std::unique_ptr<postgres::Connection>> conn = postgres::Connection::Connect(url_);
+  absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
+      postgres::Connection::Connect(url_, {.state = state_});
   if (!conn.ok()) {
     Return(nullptr);
     return conn.status();
@@ -75,8 +76,11 @@ void ConnectionPool::Return(std::unique_ptr<postgres::Connection> conn) {
 }
 
 WriterGrpcService::WriterGrpcService(std::string postgres_url, std::string schema,
-                                     WriterMetrics* metrics, int connections)
-    : pool_(std::move(postgres_url), connections), schema_(std::move(schema)), metrics_(metrics) {}
+                                     WriterMetrics* metrics, int connections,
+                                     core::DependencyState* postgres_state)
+    : pool_(std::move(postgres_url), connections, postgres_state),
+      schema_(std::move(schema)),
+      metrics_(metrics) {}
 
 grpc::Status WriterGrpcService::Apply(grpc::ServerContext*, const v1::ApplyRequest* request,
                                       v1::ApplyResponse* response) {

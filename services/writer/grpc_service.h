@@ -25,10 +25,13 @@
 
 namespace sfbridge::writer {
 
-// At most `size` connections, opened on first use; a broken one is replaced.
+// At most `size` connections, opened on first use; a broken one is replaced (and a pooled one
+// whose server restarted reconnects by itself on its next use, postgres/connection.h).
 class ConnectionPool {
  public:
-  ConnectionPool(std::string url, int size) : url_(std::move(url)), size_(size) {}
+  // `state` (not owned, may be null) is told whether PostgreSQL answers.
+  ConnectionPool(std::string url, int size, core::DependencyState* state = nullptr)
+      : url_(std::move(url)), size_(size), state_(state) {}
 
   class Lease {
    public:
@@ -57,6 +60,7 @@ class ConnectionPool {
 
   const std::string url_;
   const int size_;
+  core::DependencyState* const state_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<postgres::Connection>> idle_;
@@ -66,7 +70,7 @@ class ConnectionPool {
 class WriterGrpcService final : public v1::Writer::Service {
  public:
   WriterGrpcService(std::string postgres_url, std::string schema, WriterMetrics* metrics,
-                    int connections = 4);
+                    int connections = 4, core::DependencyState* postgres_state = nullptr);
 
   grpc::Status Apply(grpc::ServerContext* context, const v1::ApplyRequest* request,
                      v1::ApplyResponse* response) override;

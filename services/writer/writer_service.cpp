@@ -14,6 +14,7 @@
 #include "common/core/status.h"
 #include "common/core/strings.h"
 #include "common/http/admin_server.h"
+#include "common/kafka/probe.h"
 #include "common/postgres/connection.h"
 #include "writer/consumer_loop.h"
 #include "writer/grpc_service.h"
@@ -99,20 +100,54 @@ absl::StatusOr<WriterOptions> WriterOptionsFromConfig(const core::Config& c) {
   return o;
 }
 
-WriterService::WriterService(WriterOptions options) : options_(std::move(options)) {}
+namespace {
+
+core::Gauge& DependencyGauge(core::MetricsRegistry& registry, const std::string& org,
+                             const std::string& dependency) {
+  return registry
+      .GaugeFamily("sfbridge_writer_dependency_up",
+                   "1 while the dependency (postgres, kafka) is reachable, 0 while it is not.",
+                   {"org", "dependency"})
+      .WithLabels({org, dependency});
+}
+
+}  // namespace
+
+WriterService::WriterService(WriterOptions options)
+    : options_(std::move(options)),
+      postgres_("writer", "postgres", core::SystemClock::Instance(),
+                &DependencyGauge(metrics_, options_.org_id, "postgres"),
+                options_.dependency_reminder),
+      kafka_("writer", "kafka", core::SystemClock::Instance(),
+             &DependencyGauge(metrics_, options_.org_id, "kafka"), options_.dependency_reminder) {}
+
+std::string WriterService::NotReadyReason() const {
+  std::string reason;
+  auto add = [&reason](const std::string& why) {
+    if (why.empty()) return;
+    if (!reason.empty()) reason += "; ";
+    reason += why;
+  };
+  if (!started_.load()) {
+    add("starting");
+  } else if (!loop_running_.load()) {
+    add("consumer loop not running");
+  }
+  add(postgres_.reason());
+  add(kafka_.reason());
+  return reason;
+}
 
 absl::Status WriterService::Run(std::stop_token stop) {
   auto log = core::Logger("writer");
   const std::string& org = options_.org_id;
   WriterMetrics metrics(metrics_);
 
-  std::atomic<bool> loop_running{false};
   std::unique_ptr<http::AdminServer> admin;
   if (options_.metrics_port >= 0) {
-    admin = std::make_unique<http::AdminServer>(metrics_, [&]() -> absl::Status {
-      if (!ready_.load()) return absl::UnavailableError("starting");
-      if (!loop_running.load()) return absl::UnavailableError("consumer loop not running");
-      return absl::OkStatus();
+    admin = std::make_unique<http::AdminServer>(metrics_, [this]() -> absl::Status {
+      std::string reason = NotReadyReason();
+      return reason.empty() ? absl::OkStatus() : absl::UnavailableError(reason);
     });
     absl::StatusOr<uint16_t> port =
         admin->Start(options_.metrics_host, static_cast<uint16_t>(options_.metrics_port));
@@ -124,7 +159,7 @@ absl::Status WriterService::Run(std::stop_token stop) {
   // The control plane and the writer's own tables, retried while the database may come up.
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
-        postgres::Connection::Connect(options_.postgres_url);
+        postgres::Connection::Connect(options_.postgres_url, {.state = &postgres_});
     absl::Status s = conn.ok() ? control::Migrate(**conn) : conn.status();
     if (s.ok()) s = EnsureWriterTables(**conn);
     if (s.ok()) break;
@@ -145,8 +180,8 @@ absl::Status WriterService::Run(std::stop_token stop) {
   std::unique_ptr<WriterGrpcService> grpc_service;
   std::unique_ptr<grpc::Server> server;
   if (options_.grpc_port >= 0) {
-    grpc_service = std::make_unique<WriterGrpcService>(options_.postgres_url, options_.schema,
-                                                       &metrics, options_.grpc_connections);
+    grpc_service = std::make_unique<WriterGrpcService>(
+        options_.postgres_url, options_.schema, &metrics, options_.grpc_connections, &postgres_);
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     int port = 0;
@@ -172,8 +207,35 @@ absl::Status WriterService::Run(std::stop_token stop) {
                      .batch_size = options_.batch_size,
                      .batch_wait = options_.batch_wait,
                      .session_timeout = options_.session_timeout,
-                     .ddl_lock_timeout = options_.ddl_lock_timeout},
+                     .ddl_lock_timeout = options_.ddl_lock_timeout,
+                     .postgres_state = &postgres_},
                     metrics);
+  // Both dependencies probed, so that an idle writer (nothing to apply) knows them too.
+  absl::StatusOr<std::unique_ptr<kafka::BrokerProbe>> probe =
+      kafka::BrokerProbe::Create(options_.kafka_brokers, StrCat("sfbridge-writer-probe-", org));
+  absl::StatusOr<std::unique_ptr<postgres::Connection>> pg_probe =
+      postgres::Connection::Connect(options_.postgres_url, {.state = &postgres_});
+  if (!probe.ok() || !pg_probe.ok()) {
+    if (server) server->Shutdown();
+    if (admin) admin->Stop();
+    return probe.ok() ? pg_probe.status() : probe.status();
+  }
+  std::jthread dependency_probe([this, &probe, &pg_probe](std::stop_token probe_stop) {
+    while (!probe_stop.stop_requested()) {
+      absl::Status s = (*probe)->Check(options_.dependency_probe);
+      if (s.ok()) {
+        kafka_.ReportOk();
+      } else {
+        kafka_.ReportFailure(core::ToString(s.message()));
+      }
+      (void)(*pg_probe)->Exec("SELECT 1");  // reports to postgres_ itself
+      for (auto waited = milliseconds(0);
+           waited < options_.dependency_probe && !probe_stop.stop_requested();
+           waited += milliseconds(50)) {
+        std::this_thread::sleep_for(milliseconds(50));
+      }
+    }
+  });
   absl::Status loop_result;
   std::atomic<bool> loop_done{false};
   std::stop_source loop_stop;
@@ -181,16 +243,22 @@ absl::Status WriterService::Run(std::stop_token stop) {
     loop_result = loop.Run(loop_stop.get_token());
     loop_done.store(true);
   });
-  ready_.store(true);
+  started_.store(true);
+  core::Gauge& ready_gauge =
+      metrics_
+          .GaugeFamily("sfbridge_writer_ready", "1 while /readyz answers ready, else 0.", {"org"})
+          .WithLabels({org});
 
   while (!stop.stop_requested() && !loop_done.load()) {
-    loop_running.store(loop.running());
+    loop_running_.store(loop.running());
+    ready_gauge.Set(ready() ? 1 : 0);
     batches_.store(loop.batches_applied());
     messages_.store(loop.messages_applied());
     std::this_thread::sleep_for(milliseconds(50));
   }
   log->info("org={} stopping", org);
-  ready_.store(false);
+  started_.store(false);
+  ready_gauge.Set(0);
   loop_stop.request_stop();
   loop_thread.join();
   batches_.store(loop.batches_applied());

@@ -307,6 +307,74 @@ TEST_F(ObjectSyncTest, ACrashBetweenKafkaAndTheCursorRepeatsOnlyThatPage) {
   EXPECT_EQ(sink_.Counts()[ContactId(4)], 2);
 }
 
+TEST_F(ObjectSyncTest, AStoreThatCannotRecordProgressStopsTheReadingInsteadOfRepeatingAPage) {
+  AddContacts(10);
+  auto sync = Make();
+  StepOk(*sync);          // COUNT
+  StepOk(*sync);          // contacts 0-2
+  store_.fail_next = 20;  // the control plane is gone for the next 20 writes
+  const size_t calls_before = reader_.calls.size();
+  for (int i = 0; i < 20; ++i) {
+    auto failed = sync->Step();
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  }
+  // One page read and published (contacts 3-5); the 19 steps after it only tried to store it.
+  EXPECT_EQ(reader_.calls.size(), calls_before + 1);
+  EXPECT_EQ(sink_.acknowledged.size(), 6u);
+  EXPECT_EQ(Duplicates(), 0);
+  EXPECT_EQ(store_.rows["Contact"].backfill_cursor, (control::Cursor{kOld, ContactId(2)}));
+
+  // Back: the pending progress is stored first, without a Salesforce call, then reading goes on.
+  StepResult stored = StepOk(*sync);
+  EXPECT_EQ(stored.api_calls, 0);
+  EXPECT_EQ(stored.records_published, 3);
+  EXPECT_TRUE(stored.more_pending);
+  EXPECT_EQ(reader_.calls.size(), calls_before + 1);
+  EXPECT_EQ(store_.rows["Contact"].backfill_cursor, (control::Cursor{kOld + 1000, ContactId(5)}));
+  EXPECT_EQ(store_.rows["Contact"].records_done, 6);
+  RunUntilLive(*sync);
+  EXPECT_EQ(sink_.Counts().size(), 10u);
+  EXPECT_EQ(Duplicates(), 0);
+  EXPECT_EQ(store_.rows["Contact"].records_done, 10);
+}
+
+TEST_F(ObjectSyncTest, APollWhoseCursorCannotBeStoredIsNotReadAgain) {
+  AddContacts(4);
+  auto sync = Make();
+  RunUntilLive(*sync);
+  ASSERT_EQ(sync->state(), ObjectState::kLive);
+  reader_.Find("Contact", ContactId(1))->modstamp_ms = kStart + 5000;
+  store_.fail_next = 3;
+  const size_t calls_before = reader_.calls.size();
+  for (int i = 0; i < 3; ++i) ASSERT_FALSE(sync->Step().ok());
+  EXPECT_EQ(reader_.calls.size(), calls_before + 1);
+  StepResult stored = StepOk(*sync);
+  EXPECT_EQ(stored.api_calls, 0);
+  EXPECT_EQ(reader_.calls.size(), calls_before + 1);
+  EXPECT_EQ(store_.rows["Contact"].cursor, (control::Cursor{kStart + 5000, ContactId(1)}));
+  StepOk(*sync);  // the next poll starts after the stored cursor: nothing new
+  EXPECT_EQ(sink_.Counts()[ContactId(1)], 2);  // the backfill's version, then the change once
+  EXPECT_EQ(Duplicates(), 1);
+}
+
+TEST_F(ObjectSyncTest, TheStepThatEndsTheBackfillIsCompletedOnceTheStoreIsBack) {
+  AddContacts(4);
+  auto sync = Make();
+  StepOk(*sync);         // COUNT
+  StepOk(*sync);         // contacts 0-2
+  store_.fail_next = 2;  // the short page's progress, then its first retry
+  ASSERT_FALSE(sync->Step().ok());
+  ASSERT_FALSE(sync->Step().ok());
+  EXPECT_EQ(sync->state(), ObjectState::kBackfilling);
+  StepResult done = StepOk(*sync);
+  EXPECT_EQ(done.state, ObjectState::kLive);
+  EXPECT_EQ(done.api_calls, 0);
+  EXPECT_EQ(store_.rows["Contact"].state, ObjectState::kLive);
+  EXPECT_EQ(store_.rows["Contact"].records_done, 4);
+  EXPECT_EQ(Duplicates(), 0);
+}
+
 TEST_F(ObjectSyncTest, ASinkFailureKeepsTheCursorAndTheSamePageIsReadAgain) {
   AddContacts(10);
   auto sync = Make();

@@ -187,4 +187,64 @@ TempDir::~TempDir() {
 
 std::string TempDir::Path(std::string_view name) const { return StrCat(path_, "/", name); }
 
+OwnServer::OwnServer(Kind kind) : kind_(kind), dir_("sfbridge_own") {
+  address_ = Script("start");
+  if (kind_ == Kind::kPostgres) {
+    // scripts/servers.sh turns synchronous_commit off for speed, which makes a crash
+    // (pg_ctl -m immediate) lose the last commits; a restart test needs what a production
+    // server does: a commit survives.
+    auto admin = postgres::Connection::Connect(address_);
+    if (!admin.ok() || !(*admin)->Exec("ALTER SYSTEM SET synchronous_commit = on").ok() ||
+        !(*admin)->Exec("SELECT pg_reload_conf()").ok()) {
+      fprintf(stderr, "test harness: cannot turn synchronous_commit on\n");
+      std::abort();
+    }
+  }
+}
+
+OwnServer::~OwnServer() {
+  const std::string prefix = kind_ == Kind::kPostgres ? "pg" : "kafka";
+  std::system(StrCat(SourceDir(), "/scripts/servers.sh ", prefix, "-stop ", dir_.Path(prefix),
+                     " >/dev/null 2>&1")
+                  .c_str());
+}
+
+std::string OwnServer::Script(std::string_view command) const {
+  const std::string prefix = kind_ == Kind::kPostgres ? "pg" : "kafka";
+  std::string cmd =
+      StrCat(SourceDir(), "/scripts/servers.sh ", prefix, "-", command, " ", dir_.Path(prefix));
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("cannot run " + cmd);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  int rc = pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  if (rc != 0 || (command != "stop" && out.empty())) {
+    fprintf(stderr, "test harness: '%s' failed (exit %d)\n", cmd.c_str(), rc);
+    std::abort();
+  }
+  return out;
+}
+
+void OwnServer::Stop() { Script("stop"); }
+
+void OwnServer::Start() {
+  const std::string address = Script("start");
+  if (address != address_) {
+    fprintf(stderr, "test harness: server came back as %s instead of %s\n", address.c_str(),
+            address_.c_str());
+    std::abort();
+  }
+}
+
+void OwnServer::Restart() {
+  const std::string address = Script("restart");
+  if (address != address_) {
+    fprintf(stderr, "test harness: server came back as %s instead of %s\n", address.c_str(),
+            address_.c_str());
+    std::abort();
+  }
+}
+
 }  // namespace sfbridge::testing

@@ -82,4 +82,33 @@ class TempDir {
   std::string path_;
 };
 
+// A server of the test's own, started with scripts/servers.sh in a temporary directory, for a
+// test that stops or restarts it (never the shared one other tests use). Stopped and removed on
+// destruction. Start/Stop/Restart abort the test process when the script fails. A PostgreSQL
+// one runs with synchronous_commit on, so that a crash keeps every commit, as in production.
+class OwnServer {
+ public:
+  enum class Kind { kPostgres, kKafka };
+  explicit OwnServer(Kind kind);
+  ~OwnServer();
+  OwnServer(const OwnServer&) = delete;
+  OwnServer& operator=(const OwnServer&) = delete;
+
+  // PostgreSQL: a superuser URL of database "postgres"; Kafka: host:port. The same after a
+  // Restart or a Stop and Start.
+  const std::string& address() const { return address_; }
+  // PostgreSQL: pg_ctl -m immediate stop (a crash); Kafka: SIGTERM, SIGKILL after 15 s.
+  void Stop();
+  // Starts it again on the same port with the same data.
+  void Start();
+  // Stop, then Start (scripts/servers.sh pg-restart / kafka-restart).
+  void Restart();
+
+ private:
+  std::string Script(std::string_view command) const;
+  Kind kind_;
+  TempDir dir_;
+  std::string address_;
+};
+
 }  // namespace sfbridge::testing

@@ -1,7 +1,8 @@
 // The sfbridge-proxy program with real clients: psql, pgbench in every protocol, psycopg 3
 // (pipeline mode too), pgjdbc, password authentication (md5, SCRAM-SHA-256), TLS, 200 clients at
-// once, readiness and a clean stop on SIGTERM.
+// once, readiness (also while PostgreSQL is down) and a clean stop on SIGTERM.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <signal.h>
@@ -269,6 +270,48 @@ TEST_F(ClientsTest, TwoHundredConcurrentClients) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(ok.load(), kClients);
+}
+
+// PostgreSQL of the test's own, stopped and started again on the same port under the proxy.
+TEST(ProxyReadinessTest, NotReadyWhilePostgresIsDownWithTheReasonThenReadyAgain) {
+  sfbridge::testing::OwnServer pg(sfbridge::testing::OwnServer::Kind::kPostgres);
+  ProxyProcess proxy(pg.address());
+  ASSERT_GT(proxy.port(), 0);
+  const std::string base = "http://127.0.0.1:" + std::to_string(proxy.admin_port());
+  auto get = [&](const std::string& path) {
+    return RunCommand({FindProgram("curl"), "-s", "-w", "\n%{http_code}", base + path}).output;
+  };
+  EXPECT_THAT(get("/readyz"), ::testing::EndsWith("\n200"));
+  pg.Stop();
+  // Probed every 2 s.
+  std::string answer;
+  for (int i = 0; i < 50; ++i) {
+    answer = get("/readyz");
+    if (answer.ends_with("\n503")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_THAT(answer, ::testing::HasSubstr("postgres unreachable"));
+  EXPECT_THAT(answer, ::testing::EndsWith("\n503"));
+  EXPECT_THAT(get("/metrics"),
+              ::testing::HasSubstr("sfbridge_proxy_dependency_up{dependency=\"postgres\"} 0"));
+  EXPECT_THAT(get("/metrics"), ::testing::HasSubstr("sfbridge_proxy_ready 0"));
+  pg.Start();
+  for (int i = 0; i < 50; ++i) {
+    answer = get("/readyz");
+    if (answer.ends_with("\n200")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_THAT(answer, ::testing::EndsWith("\n200"));
+  EXPECT_THAT(get("/metrics"), ::testing::HasSubstr("sfbridge_proxy_ready 1"));
+  // Loss and return logged once each.
+  const std::string log = proxy.process().Output();
+  size_t lost = 0;
+  for (size_t at = log.find("state=down"); at != std::string::npos;
+       at = log.find("state=down", at + 1)) {
+    ++lost;
+  }
+  EXPECT_EQ(lost, 1u) << log;
+  EXPECT_THAT(log, ::testing::HasSubstr("dependency=postgres state=up"));
 }
 
 TEST_F(ClientsTest, ReadyAndStopsCleanlyOnSigterm) {

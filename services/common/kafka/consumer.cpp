@@ -102,10 +102,15 @@ class Consumer::PrefetchRefill {
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& options) {
   if (options.group_id.empty()) return absl::InvalidArgumentError("kafka consumer: no group id");
   std::map<std::string, std::string> settings = {
-      {"bootstrap.servers", options.brokers}, {"group.id", options.group_id},
-      {"client.id", options.client_id},       {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},  {"auto.offset.reset", options.auto_offset_reset},
+      {"bootstrap.servers", options.brokers},
+      {"group.id", options.group_id},
+      {"client.id", options.client_id},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", options.auto_offset_reset},
       {"enable.partition.eof", "false"},
+      // After a broker restart, back within 2 s (librdkafka's default backs off up to 10 s).
+      {"reconnect.backoff.max.ms", "2000"},
   };
   for (const auto& [k, v] : options.extra) settings[k] = v;
   absl::StatusOr<KafkaConf> conf = MakeConf(settings);

@@ -13,6 +13,8 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const ProducerOptions
       {"acks", "all"},
       {"linger.ms", "5"},
       {"compression.type", "lz4"},
+      // After a broker restart, back within 2 s (librdkafka's default backs off up to 10 s).
+      {"reconnect.backoff.max.ms", "2000"},
   };
   for (const auto& [k, v] : options.extra) settings[k] = v;
   absl::StatusOr<KafkaConf> conf = MakeConf(settings);

@@ -6,6 +6,7 @@
 #include <regex>
 #include <utility>
 
+#include "common/core/backoff.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
 
@@ -185,23 +186,15 @@ class Receiver final : public pqxx::notification_receiver {
   std::vector<Notification>& sink_;
 };
 
-}  // namespace
-
-struct Connection::Impl {
-  pqxx::connection conn;
-  std::map<std::string, std::string> prepared = {};  // sql -> statement name
-  std::vector<Notification> received = {};
-  // After `conn`, so that they are destroyed (and unregistered) first.
-  std::vector<std::unique_ptr<Receiver>> receivers = {};
-};
-
-Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Connection::~Connection() = default;
-
-absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(const std::string& conninfo) {
+// Opens a connection; libpqxx's own reactivation is off, so a lost one is seen as lost here.
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Open(const std::string& conninfo) {
   try {
-    auto impl = std::unique_ptr<Impl>(new Impl{pqxx::connection(conninfo)});
-    return std::unique_ptr<Connection>(new Connection(std::move(impl)));
+    auto conn = std::make_unique<pqxx::connection>(conninfo);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    conn->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+    return conn;
   } catch (const pqxx::broken_connection& e) {
     std::string why = e.what();
     while (!why.empty() && why.back() == '\n') why.pop_back();
@@ -216,51 +209,176 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(const std::strin
   }
 }
 
+}  // namespace
+
+struct Connection::Impl {
+  std::string conninfo;
+  ReconnectOptions options;
+  core::Clock& clock;
+  core::Backoff backoff;
+  std::unique_ptr<pqxx::connection> conn;  // never null; broken while `lost`
+  bool lost = false;
+  core::Clock::MonoTime retry_at = {};
+  std::string lost_reason = {};
+  int reconnects = 0;
+  int server_version = 0;
+  std::map<std::string, std::string> prepared = {};  // sql -> statement name
+  std::vector<Notification> received = {};
+  std::vector<std::string> channels = {};  // listened to, in order
+  // Destroyed (and unregistered) before `conn` is replaced or destroyed.
+  std::vector<std::unique_ptr<Receiver>> receivers = {};
+
+  Impl(std::string conninfo_in, ReconnectOptions options_in,
+       std::unique_ptr<pqxx::connection> conn_in)
+      : conninfo(std::move(conninfo_in)),
+        options(options_in),
+        clock(options.clock ? *options.clock : core::SystemClock::Instance()),
+        backoff(options.initial_backoff, options.max_backoff),
+        conn(std::move(conn_in)),
+        server_version(conn->server_version()) {}
+  ~Impl() { receivers.clear(); }
+};
+
+Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Connection::~Connection() = default;
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(const std::string& conninfo,
+                                                                ReconnectOptions reconnect) {
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = Open(conninfo);
+  if (!conn.ok()) {
+    if (reconnect.state && conn.status().code() == absl::StatusCode::kUnavailable) {
+      reconnect.state->ReportFailure(core::ToString(conn.status().message()));
+    }
+    return conn.status();
+  }
+  if (reconnect.state) reconnect.state->ReportOk();
+  try {
+    auto impl = std::make_unique<Impl>(conninfo, reconnect, *std::move(conn));
+    return std::unique_ptr<Connection>(new Connection(std::move(impl)));
+  } catch (const std::exception& e) {
+    return FromException(e, "connect");
+  }
+}
+
+absl::Status Connection::EnsureConnected() {
+  Impl& m = *impl_;
+  if (!m.lost) return absl::OkStatus();
+  const core::Clock::MonoTime now = m.clock.Monotonic();
+  if (now < m.retry_at) {
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(m.retry_at - now);
+    return absl::UnavailableError(core::StrCat("PostgreSQL connection lost (", m.lost_reason,
+                                               "); next attempt in ", wait.count(), " ms"));
+  }
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = Open(m.conninfo);
+  absl::Status s = conn.status();
+  if (s.ok()) {
+    try {
+      m.receivers.clear();
+      m.conn = *std::move(conn);
+      m.server_version = m.conn->server_version();
+      m.prepared.clear();
+      for (const std::string& channel : m.channels) {
+        m.receivers.push_back(std::make_unique<Receiver>(*m.conn, channel, m.received));
+      }
+      m.conn->get_notifs();  // LISTEN is sent lazily by libpqxx
+    } catch (const std::exception& e) {
+      s = FromException(e, "reconnect");
+    }
+  }
+  if (!s.ok()) {
+    m.retry_at = now + m.backoff.Failed();
+    m.lost_reason = core::ToString(s.message());
+    if (m.options.state) m.options.state->ReportFailure(m.lost_reason);
+    return absl::UnavailableError(m.lost_reason);
+  }
+  m.lost = false;
+  m.backoff.Reset();
+  ++m.reconnects;
+  return absl::OkStatus();
+}
+
+absl::Status Connection::Failed(absl::Status error) {
+  Impl& m = *impl_;
+  // A server-side failure (a constraint, a syntax error) leaves the connection working.
+  bool broken = m.conn->sock() < 0 || !m.conn->is_open();
+  if (!broken) {
+    if (m.options.state) m.options.state->ReportOk();
+    return error;
+  }
+  m.lost = true;
+  m.retry_at = m.clock.Monotonic();  // the first attempt at once
+  m.lost_reason = core::ToString(error.message());
+  if (m.options.state) m.options.state->ReportFailure(m.lost_reason);
+  if (error.code() != absl::StatusCode::kUnknown) {
+    // Whatever the server said last (57P01 terminating connection...), the connection is gone:
+    // the call may be retried once it is back.
+    return absl::UnavailableError(core::StrCat("connection lost: ", error.message()));
+  }
+  return error;
+}
+
+void Connection::Succeeded() {
+  if (impl_->options.state) impl_->options.state->ReportOk();
+}
+
+bool Connection::connected() const { return !impl_->lost; }
+int Connection::reconnects() const { return impl_->reconnects; }
+
 absl::StatusOr<QueryResult> Connection::Exec(std::string_view sql, const Params& params) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   try {
     // Autocommit, so that statements that refuse a transaction block (CREATE DATABASE) work.
-    pqxx::nontransaction tx(impl_->conn);
-    return ToResult(Run(tx, sql, params));
+    pqxx::nontransaction tx(*impl_->conn);
+    QueryResult r = ToResult(Run(tx, sql, params));
+    Succeeded();
+    return r;
   } catch (const std::exception& e) {
-    return FromException(e, "query");
+    return Failed(FromException(e, "query"));
   }
 }
 
 absl::StatusOr<QueryResult> Connection::ExecPrepared(const std::string& sql, const Params& params) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   try {
     auto it = impl_->prepared.find(sql);
     if (it == impl_->prepared.end()) {
       std::string name = core::StrCat("sfbridge_", std::to_string(impl_->prepared.size() + 1));
-      impl_->conn.prepare(name, sql);
+      impl_->conn->prepare(name, sql);
       it = impl_->prepared.emplace(sql, std::move(name)).first;
     }
-    pqxx::nontransaction tx(impl_->conn);
-    return ToResult(tx.exec_prepared(it->second, pqxx::prepare::make_dynamic_params(params)));
+    pqxx::nontransaction tx(*impl_->conn);
+    QueryResult r =
+        ToResult(tx.exec_prepared(it->second, pqxx::prepare::make_dynamic_params(params)));
+    Succeeded();
+    return r;
   } catch (const std::exception& e) {
-    return FromException(e, "query");
+    return Failed(FromException(e, "query"));
   }
 }
 
 absl::Status Connection::InTransaction(const std::function<absl::Status(Transaction&)>& body) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   try {
-    pqxx::work tx(impl_->conn);
+    pqxx::work tx(*impl_->conn);
     Transaction t(tx, /*begin_pending=*/false);
     absl::Status s = body(t);
     if (!s.ok()) {
       tx.abort();
-      return s;
+      return Failed(s);
     }
     tx.commit();
+    Succeeded();
     return absl::OkStatus();
   } catch (const std::exception& e) {
-    return FromException(e, "transaction");
+    return Failed(FromException(e, "transaction"));
   }
 }
 
 absl::Status Connection::InTransactionBegunByFirstStatement(
     const std::function<absl::Status(Transaction&)>& body) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   try {
-    pqxx::nontransaction tx(impl_->conn);
+    pqxx::nontransaction tx(*impl_->conn);
     Transaction t(tx, /*begin_pending=*/true);
     absl::Status s;
     try {
@@ -274,43 +392,54 @@ absl::Status Connection::InTransactionBegunByFirstStatement(
       s = absl::AbortedError("transaction: a statement in it failed, so it is rolled back");
     }
     tx.exec(s.ok() ? "COMMIT" : "ROLLBACK");
+    if (!s.ok()) return Failed(s);
+    Succeeded();
     return s;
   } catch (const std::exception& e) {
-    return FromException(e, "transaction");
+    return Failed(FromException(e, "transaction"));
   }
 }
 
 absl::Status Connection::Listen(const std::string& channel) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   try {
-    impl_->receivers.push_back(std::make_unique<Receiver>(impl_->conn, channel, impl_->received));
+    impl_->receivers.push_back(std::make_unique<Receiver>(*impl_->conn, channel, impl_->received));
+    impl_->channels.push_back(channel);
+    Succeeded();
     return absl::OkStatus();
   } catch (const std::exception& e) {
-    return FromException(e, core::StrCat("listen ", channel));
+    return Failed(FromException(e, core::StrCat("listen ", channel)));
   }
 }
 
 absl::StatusOr<std::vector<Notification>> Connection::WaitForNotifications(
     std::chrono::milliseconds timeout) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   try {
-    impl_->conn.get_notifs();
+    impl_->conn->get_notifs();
     if (impl_->received.empty() && timeout.count() > 0) {
-      impl_->conn.await_notification(timeout.count() / 1000, (timeout.count() % 1000) * 1000);
+      impl_->conn->await_notification(timeout.count() / 1000, (timeout.count() % 1000) * 1000);
     }
+    // await_notification returns quietly on a connection that broke while waiting.
+    if (impl_->conn->sock() < 0 || !impl_->conn->is_open()) {
+      return Failed(absl::UnavailableError("wait for notifications: connection lost"));
+    }
+    Succeeded();
     return std::exchange(impl_->received, {});
   } catch (const std::exception& e) {
-    return FromException(e, "wait for notifications");
+    return Failed(FromException(e, "wait for notifications"));
   }
 }
 
 std::string Connection::QuoteName(std::string_view identifier) const {
-  return impl_->conn.quote_name(std::string(identifier));
+  return impl_->conn->quote_name(std::string(identifier));
 }
 
 std::string Connection::QuoteLiteral(std::string_view text) const {
-  return impl_->conn.quote(std::string(text));
+  return impl_->conn->quote(std::string(text));
 }
 
-int Connection::ServerVersion() const { return impl_->conn.server_version(); }
+int Connection::ServerVersion() const { return impl_->server_version; }
 
 void AppendCopyField(std::string& out, const Value& value) {
   if (!value) {

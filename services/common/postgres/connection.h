@@ -5,6 +5,15 @@
 // SQLSTATEs map to codes through core::SqlStateToCode, so callers can tell a retryable failure
 // (connection lost, serialization failure, deadlock) from a permanent one; the message carries
 // the server's own text and the SQLSTATE. Not thread-safe: one connection per thread.
+//
+// A lost connection (the server restarted, failed over, or the network broke) comes back by
+// itself: the failing call returns kUnavailable, and a later call opens a new connection first,
+// LISTENs again on the channels it listened to and prepares its statements again when next used.
+// Between failed attempts it waits with backoff (ReconnectOptions), answering kUnavailable at
+// once without touching the network, so a caller retrying in a loop does not hammer the server.
+// What a transaction had done when the connection was lost is rolled back by the server (a
+// commit whose outcome is unknown comes back as kUnknown). Notifications sent while the
+// connection was down are lost.
 
 #include <chrono>
 #include <functional>
@@ -15,6 +24,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/core/clock.h"
+#include "common/core/dependency.h"
 
 namespace pqxx {
 class transaction_base;
@@ -70,11 +81,26 @@ class Transaction {
   bool failed_ = false;  // a statement failed (CopyIn included)
 };
 
+// How a lost connection is opened again (see the top of this file).
+struct ReconnectOptions {
+  // The first wait after a failed attempt, doubling with each failure in a row up to the max.
+  // The first attempt after a loss is made at once.
+  std::chrono::milliseconds initial_backoff{250};
+  std::chrono::milliseconds max_backoff{5'000};
+  core::Clock* clock = nullptr;  // null: the system clock; not owned
+  // Told whether each call reached the server (not owned; may be shared by several connections
+  // to the same server). Calls answered during a backoff wait report nothing.
+  core::DependencyState* state = nullptr;
+};
+
 class Connection {
  public:
   // `conninfo`: a libpq connection string or URI. Errors: kUnavailable when the server cannot be
   // reached, kPermissionDenied for refused credentials. The message never contains the password.
-  static absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& conninfo);
+  // Only the first connection is made here: a server unreachable at start-up is an error (told
+  // to `reconnect.state` as well).
+  static absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& conninfo,
+                                                             ReconnectOptions reconnect = {});
   ~Connection();
 
   // One statement in its own transaction.
@@ -96,8 +122,12 @@ class Connection {
   // The notifications received so far, oldest first; when there are none, waits up to `timeout`
   // for one. Empty after the timeout.
   absl::StatusOr<std::vector<Notification>> WaitForNotifications(std::chrono::milliseconds timeout);
-  // Server version as a number, e.g. 150018.
+  // Server version as a number, e.g. 150018 (of the last connection made).
   int ServerVersion() const;
+  // Whether the last call found the connection working (false from a loss until a reconnect).
+  bool connected() const;
+  // Connections opened again after a loss, so far.
+  int reconnects() const;
   // As Transaction's, for statements built outside a transaction.
   std::string QuoteName(std::string_view identifier) const;
   std::string QuoteLiteral(std::string_view text) const;
@@ -105,6 +135,11 @@ class Connection {
  private:
   struct Impl;  // keeps libpqxx's headers out of every includer
   explicit Connection(std::unique_ptr<Impl> impl);
+  // OK when the connection works or was opened again; kUnavailable otherwise (see the top).
+  absl::Status EnsureConnected();
+  // After a call failed with `error`: notes a lost connection. Returns `error`.
+  absl::Status Failed(absl::Status error);
+  void Succeeded();
   std::unique_ptr<Impl> impl_;
 };
 

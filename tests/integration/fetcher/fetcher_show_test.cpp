@@ -410,9 +410,9 @@ TEST_F(FetcherShowTest, ABudgetChangeTakesEffectWithoutRestart) {
   EXPECT_GT(after, 2.5 * before);
 }
 
-// Refused credentials: the org shows auth_error with the reason, and the token requests sfsim
-// sees over 12 s follow the backoff (1, 2, 4, 4 s) instead of a hot loop. A replica with good
-// credentials then clears the state.
+// Refused credentials: the org shows auth_error with the reason, the fetcher is not ready and
+// says why, and the token requests sfsim sees over 12 s follow the backoff (1, 2, 4, 4 s) instead
+// of a hot loop. A replica with good credentials then clears the state.
 TEST_F(FetcherShowTest, WrongCredentialsShowAnErrorStateAndBackOff) {
   StartOrg({{"User", 5}, {"Account", 100}});
   FetcherOptions bad = Options({"Account"}, milliseconds(200));
@@ -436,6 +436,11 @@ TEST_F(FetcherShowTest, WrongCredentialsShowAnErrorStateAndBackOff) {
   EXPECT_GE(token_requests, 3);
   EXPECT_LE(token_requests, 6);
   EXPECT_EQ(ApiCalls(*sim_), 0);  // nothing else was tried
+  // Not ready, and /readyz says why.
+  const std::string not_ready = fetcher->service().NotReadyReason();
+  EXPECT_NE(not_ready.find("org in auth_error: "), std::string::npos) << not_ready;
+  EXPECT_NE(not_ready.find("invalid_grant"), std::string::npos) << not_ready;
+  EXPECT_FALSE(fetcher->service().ready());
   auto events = control::LoadEvents(*conn_, org_id_);
   ASSERT_TRUE(events.ok());
   int org_errors = 0;
@@ -448,6 +453,7 @@ TEST_F(FetcherShowTest, WrongCredentialsShowAnErrorStateAndBackOff) {
   org = control::LoadOrg(*conn_, org_id_);
   ASSERT_TRUE(org.ok());
   EXPECT_EQ(org->state, "ok");
+  EXPECT_EQ(good.service().NotReadyReason(), "");
 }
 
 // An object whose describe fails, then one whose queries fail: each is marked in error with the

@@ -73,9 +73,8 @@ using SeenByObject = std::map<std::string, std::map<std::string, Seen>>;
 // how many messages each record had.
 class RecordsReader {
  public:
-  explicit RecordsReader(const std::string& topic) {
-    auto c =
-        kafka::Consumer::Create({.brokers = KafkaBrokers(), .group_id = UniqueName("fetcher_it")});
+  explicit RecordsReader(const std::string& topic, const std::string& brokers = KafkaBrokers()) {
+    auto c = kafka::Consumer::Create({.brokers = brokers, .group_id = UniqueName("fetcher_it")});
     EXPECT_TRUE(c.ok()) << c.status();
     consumer_ = *std::move(c);
     EXPECT_TRUE(consumer_->Subscribe({topic}).ok());
