@@ -58,7 +58,8 @@ std::string LastLine(const std::string& text) {
 // The string value of `"key": "..."` in a flat JSON object; "" when absent.
 std::string JsonString(const std::string& json, const std::string& key) {
   std::smatch m;
-  if (!std::regex_search(json, m, std::regex(StrCat("\"", key, "\":\\s*\"((?:[^\"\\\\]|\\\\.)*)\"")))) {
+  if (!std::regex_search(json, m,
+                         std::regex(StrCat("\"", key, "\":\\s*\"((?:[^\"\\\\]|\\\\.)*)\"")))) {
     return "";
   }
   return m[1];
@@ -73,8 +74,8 @@ std::vector<std::string> JsonStrings(const std::string& json, const std::string&
   }
   const std::string list = m[1];
   const std::regex item("\"([^\"]*)\"");
-  for (auto it = std::sregex_iterator(list.begin(), list.end(), item);
-       it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(list.begin(), list.end(), item); it != std::sregex_iterator();
+       ++it) {
     values.push_back((*it)[1]);
   }
   return values;
@@ -101,7 +102,7 @@ class ProxyOrmTest : public ::testing::Test {
   // Runs one flow of a client script through the proxy; its whole output (the framework's SQL
   // log included) is printed when it fails. Returns the JSON of its last line, "" on failure.
   static std::string Run(const std::string& framework, const std::string& flow,
-                         const std::string& tag) {
+                         const std::string& tag, const std::string& url = "") {
     const std::string dir = SourceDir() + "/tests/proxy_e2e/";
     std::vector<std::string> argv;
     std::map<std::string, std::string> env;
@@ -111,7 +112,7 @@ class ProxyOrmTest : public ::testing::Test {
     } else {
       argv = {ClientsDir() + "/venv/bin/python", dir + framework + "_client.py"};
     }
-    argv.insert(argv.end(), {stack_->ProxyUrl(), tag, flow});
+    argv.insert(argv.end(), {url.empty() ? stack_->ProxyUrl() : url, tag, flow});
     CommandResult r = RunCommand(argv, env, seconds(180));
     EXPECT_EQ(r.exit_code, 0) << framework << " " << flow << " failed; its output:\n" << r.output;
     if (r.exit_code != 0) return "";
@@ -190,6 +191,95 @@ class ProxyOrmTest : public ::testing::Test {
 };
 E2eStack* ProxyOrmTest::stack_ = nullptr;
 
+// Statements that make plain PostgreSQL stand in for Salesforce and the sync: triggers give
+// ids, system fields, the Contact's Name formula and the sync's columns, and refuse an Account
+// without Name as Salesforce does (23502).
+const char* const kStandInTriggers[] = {
+    "CREATE SEQUENCE salesforce.ids",
+    "CREATE FUNCTION salesforce.now_ms() RETURNS timestamptz LANGUAGE sql "
+    "AS $$ SELECT date_trunc('milliseconds', clock_timestamp()) $$",
+    R"sql(CREATE FUNCTION salesforce.on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'account' AND NEW.name IS NULL THEN
+    RAISE EXCEPTION 'Required fields are missing: [Name]' USING ERRCODE = '23502';
+  END IF;
+  NEW.id := TG_ARGV[0] || lpad(nextval('salesforce.ids')::text, 15, '0');
+  NEW.owner_id := coalesce(NEW.owner_id, '005000000000001AAA');
+  NEW.is_deleted := false;
+  NEW.created_date := salesforce.now_ms();
+  NEW.last_modified_date := NEW.created_date;
+  NEW.system_modstamp := NEW.created_date;
+  NEW.created_by_id := '005000000000001AAA';
+  NEW.last_modified_by_id := NEW.created_by_id;
+  NEW._synced_at := now();
+  NEW._modstamp_ms := (extract(epoch FROM NEW.system_modstamp) * 1000)::bigint;
+  RETURN NEW;
+END $$)sql",
+    R"sql(CREATE FUNCTION salesforce.on_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.last_modified_date := salesforce.now_ms();
+  NEW.system_modstamp := NEW.last_modified_date;
+  NEW._synced_at := now();
+  NEW._modstamp_ms := (extract(epoch FROM NEW.system_modstamp) * 1000)::bigint;
+  RETURN NEW;
+END $$)sql",
+    R"sql(CREATE FUNCTION salesforce.contact_name() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.name := CASE WHEN NEW.last_name IS NOT NULL
+                   THEN concat_ws(' ', NEW.first_name, NEW.last_name) END;
+  RETURN NEW;
+END $$)sql",
+    "CREATE TRIGGER i BEFORE INSERT ON salesforce.account "
+    "FOR EACH ROW EXECUTE FUNCTION salesforce.on_insert('001')",
+    "CREATE TRIGGER u BEFORE UPDATE ON salesforce.account "
+    "FOR EACH ROW EXECUTE FUNCTION salesforce.on_update()",
+    "CREATE TRIGGER i BEFORE INSERT ON salesforce.contact "
+    "FOR EACH ROW EXECUTE FUNCTION salesforce.on_insert('003')",
+    "CREATE TRIGGER u BEFORE UPDATE ON salesforce.contact "
+    "FOR EACH ROW EXECUTE FUNCTION salesforce.on_update()",
+    "CREATE TRIGGER n BEFORE INSERT OR UPDATE ON salesforce.contact "
+    "FOR EACH ROW EXECUTE FUNCTION salesforce.contact_name()",
+};
+
+// The clients' own assertions are PostgreSQL's semantics: every flow passes against PostgreSQL
+// itself, over tables with the synced tables' columns and triggers standing in for Salesforce.
+// What the proxy must do is what this does (with Salesforce's values).
+TEST_F(ProxyOrmTest, EveryFlowPassesOnPostgresqlItselfWithTriggersForSalesforce) {
+  sfbridge::testing::TempDatabase db;
+  auto conn = postgres::Connection::Connect(db.url());
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE((*conn)->Exec("CREATE SCHEMA salesforce").ok());
+  for (const std::string table : {"account", "contact"}) {
+    const std::string ddl = Owner(
+        "SELECT format('CREATE TABLE salesforce.%I (%s, PRIMARY KEY (id))', $1::text, "
+        "string_agg(format('%I %s', attname, format_type(atttypid, atttypmod)), ', ' "
+        "ORDER BY attnum)) FROM pg_attribute "
+        "WHERE attrelid = format('salesforce.%I', $1::text)::regclass AND attnum > 0 "
+        "AND NOT attisdropped",
+        {table});
+    auto created = (*conn)->Exec(ddl);
+    ASSERT_TRUE(created.ok()) << ddl << ": " << created.status();
+  }
+  for (const char* sql : kStandInTriggers) {
+    auto r = (*conn)->Exec(sql);
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.status();
+  }
+  const std::map<std::string, std::vector<std::string>> flows = {
+      {"sqlalchemy", {"add_commit", "add_all", "update", "delete", "refused"}},
+      {"django", {"create", "save", "bulk_create", "update", "delete", "get_or_create", "refused"}},
+      {"knex", {"insert_returning", "update", "delete", "transaction", "refused"}},
+  };
+  for (const auto& [framework, names] : flows) {
+    for (const std::string& flow : names) {
+      const std::string json =
+          Run(framework, flow, UniqueName(framework.substr(0, 4) + "_pg"), db.url());
+      if (flow == "refused") {
+        EXPECT_EQ(JsonString(json, "sqlstate"), "23502") << json;
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------- SQLAlchemy
 
 TEST_F(ProxyOrmTest, SqlAlchemyAddCommitThenAttributesReadBackTheRow) {
@@ -198,7 +288,8 @@ TEST_F(ProxyOrmTest, SqlAlchemyAddCommitThenAttributesReadBackTheRow) {
   const std::string account = JsonString(json, "account"), contact = JsonString(json, "contact");
   ASSERT_EQ(account.size(), 18u) << json;
   ASSERT_EQ(contact.size(), 18u) << json;
-  salesforce::Record rec = SfsimRecord("Account", account, "Name, AccountNumber, NumberOfEmployees");
+  salesforce::Record rec =
+      SfsimRecord("Account", account, "Name, AccountNumber, NumberOfEmployees");
   EXPECT_EQ(FieldText(rec, "Name"), tag + " one");
   EXPECT_EQ(FieldText(rec, "AccountNumber"), tag + "-1");
   EXPECT_EQ(FieldText(rec, "NumberOfEmployees"), "7");
@@ -221,9 +312,8 @@ TEST_F(ProxyOrmTest, SqlAlchemyAddAll) {
   const std::string json = Run("sqlalchemy", "add_all", tag);
   std::vector<std::string> ids = JsonStrings(json, "accounts");
   ASSERT_EQ(ids.size(), 3u) << json;
-  EXPECT_EQ(TaggedAccounts(tag),
-            StrCat(tag, "-1:", tag, " 1:Warm,", tag, "-2:", tag, " 2:Warm,", tag, "-3:", tag,
-                   " 3:Warm"));
+  EXPECT_EQ(TaggedAccounts(tag), StrCat(tag, "-1:", tag, " 1:Warm,", tag, "-2:", tag, " 2:Warm,",
+                                        tag, "-3:", tag, " 3:Warm"));
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(Owner("SELECT account_number FROM salesforce.account WHERE id = $1", {ids[i]}),
               StrCat(tag, "-", i + 1));
@@ -285,7 +375,8 @@ TEST_F(ProxyOrmTest, DjangoSave) {
   const std::string json = Run("django", "save", tag);
   const std::string id = JsonString(json, "account");
   ASSERT_EQ(id.size(), 18u) << json;
-  salesforce::Record rec = SfsimRecord("Account", id, "Name, Rating, NumberOfEmployees, Description");
+  salesforce::Record rec =
+      SfsimRecord("Account", id, "Name, Rating, NumberOfEmployees, Description");
   EXPECT_EQ(FieldText(rec, "Name"), tag + " save");
   EXPECT_EQ(FieldText(rec, "Rating"), "Hot");
   EXPECT_EQ(FieldText(rec, "NumberOfEmployees"), "42");
@@ -301,18 +392,16 @@ TEST_F(ProxyOrmTest, DjangoBulkCreate) {
   const std::string tag = UniqueName("dj_bulk");
   const std::string json = Run("django", "bulk_create", tag);
   ASSERT_EQ(JsonStrings(json, "accounts").size(), 3u) << json;
-  EXPECT_EQ(TaggedAccounts(tag),
-            StrCat(tag, "-1:", tag, " 1:Warm,", tag, "-2:", tag, " 2:Warm,", tag, "-3:", tag,
-                   " 3:Warm"));
+  EXPECT_EQ(TaggedAccounts(tag), StrCat(tag, "-1:", tag, " 1:Warm,", tag, "-2:", tag, " 2:Warm,",
+                                        tag, "-3:", tag, " 3:Warm"));
 }
 
 TEST_F(ProxyOrmTest, DjangoQuerySetUpdate) {
   const std::string tag = UniqueName("dj_upd");
   const std::string json = Run("django", "update", tag);
   ASSERT_EQ(JsonStrings(json, "accounts").size(), 3u) << json;
-  EXPECT_EQ(TaggedAccounts(tag),
-            StrCat(tag, "-1:", tag, " 1:Cold,", tag, "-2:", tag, " 2:Cold,", tag, "-3:", tag,
-                   " 3:<null>"));
+  EXPECT_EQ(TaggedAccounts(tag), StrCat(tag, "-1:", tag, " 1:Cold,", tag, "-2:", tag, " 2:Cold,",
+                                        tag, "-3:", tag, " 3:<null>"));
   EXPECT_EQ(Soql(StrCat("SELECT Id FROM Account WHERE NumberOfEmployees = 5 AND AccountNumber "
                         "LIKE '",
                         tag, "-%'"))
