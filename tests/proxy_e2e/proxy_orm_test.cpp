@@ -114,10 +114,31 @@ class ProxyOrmTest : public ::testing::Test {
     }
     argv.insert(argv.end(), {url.empty() ? stack_->ProxyUrl() : url, tag, flow});
     CommandResult r = RunCommand(argv, env, seconds(180));
-    EXPECT_EQ(r.exit_code, 0) << framework << " " << flow << " failed; its output:\n" << r.output;
+    EXPECT_EQ(r.exit_code, 0) << framework << " " << flow << " failed; its output:\n"
+                              << r.output << "\n"
+                              << (url.empty() ? WhatTheTagLeft(tag) : "");
     if (r.exit_code != 0) return "";
     std::cout << r.output << std::flush;  // the SQL the framework sent, for the log
     return LastLine(r.output);
+  }
+
+  // After a client failed: the records of its tag in sfsim and the rows in the tables, so the
+  // failure tells which of its writes were made before the error.
+  static std::string WhatTheTagLeft(const std::string& tag) {
+    std::string out = "left by " + tag + ": in sfsim";
+    for (const auto& a : Soql(StrCat("SELECT Id, AccountNumber FROM Account WHERE AccountNumber "
+                                     "LIKE '",
+                                     tag, "-%'"))) {
+      out += StrCat(" Account ", a.id, " (", FieldText(a, "AccountNumber"), ")");
+    }
+    for (const auto& c : Soql(StrCat("SELECT Id FROM Contact WHERE LastName = '", tag, "'"))) {
+      out += StrCat(" Contact ", c.id);
+    }
+    return StrCat(
+        out, "; in the tables ",
+        Owner("SELECT count(*) FROM salesforce.account WHERE account_number LIKE $1", {tag + "-%"}),
+        " accounts, ", Owner("SELECT count(*) FROM salesforce.contact WHERE last_name = $1", {tag}),
+        " contacts");
   }
 
   static std::vector<salesforce::Record> Soql(const std::string& soql) {
