@@ -286,7 +286,7 @@ TEST_F(ProxyOrmTest, EveryFlowPassesOnPostgresqlItselfWithTriggersForSalesforce)
     ASSERT_TRUE(r.ok()) << sql << ": " << r.status();
   }
   const std::map<std::string, std::vector<std::string>> flows = {
-      {"sqlalchemy", {"add_commit", "add_all", "update", "delete", "refused"}},
+      {"sqlalchemy", {"add_commit", "add_all", "update", "delete", "orm_statements", "refused"}},
       {"django", {"create", "save", "bulk_create", "update", "delete", "get_or_create", "refused"}},
       {"knex", {"insert_returning", "update", "delete", "transaction", "refused"}},
   };
@@ -365,6 +365,18 @@ TEST_F(ProxyOrmTest, SqlAlchemyDelete) {
   EXPECT_TRUE(Soql(StrCat("SELECT Id FROM Account WHERE Id = '", id, "'")).empty());
   EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.account WHERE id = $1", {id}), "0");
   EXPECT_EQ(Owner("SELECT count(*) FROM salesforce._tombstones WHERE id = $1", {id}), "1");
+}
+
+// insert(Account).returning(Account), and update() / delete() with synchronize_session="fetch",
+// which asks for the ids with RETURNING.
+TEST_F(ProxyOrmTest, SqlAlchemyOrmInsertUpdateDeleteStatements) {
+  const std::string tag = UniqueName("sqla_stmt");
+  const std::string json = Run("sqlalchemy", "orm_statements", tag);
+  std::vector<std::string> ids = JsonStrings(json, "accounts");
+  ASSERT_EQ(ids.size(), 3u) << json;
+  EXPECT_EQ(TaggedAccounts(tag), StrCat(tag, "-1:", tag, " 1:Cold,", tag, "-2:", tag, " 2:Cold"));
+  EXPECT_TRUE(Soql(StrCat("SELECT Id FROM Account WHERE Id = '", ids[2], "'")).empty());
+  EXPECT_EQ(Owner("SELECT count(*) FROM salesforce._tombstones WHERE id = $1", {ids[2]}), "1");
 }
 
 TEST_F(ProxyOrmTest, SqlAlchemyRefusedWriteLeavesNothing) {

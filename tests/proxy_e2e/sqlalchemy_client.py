@@ -20,7 +20,8 @@ import sys
 from typing import Optional
 
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, FetchedValue, Integer, Numeric, String
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, delete as delete_stmt, insert, inspect, select, text
+from sqlalchemy import update as update_stmt
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -215,6 +216,41 @@ def delete():
         assert session.get(Account, out["account"]) is None
 
 
+def orm_statements():
+    """SQLAlchemy 2's ORM-enabled INSERT, UPDATE and DELETE statements: a bulk INSERT returning
+    the new objects, and an UPDATE and a DELETE that keep the session in sync by fetching the
+    ids they touched (RETURNING on PostgreSQL)."""
+    with Session(engine) as session:
+        accounts = session.scalars(
+            insert(Account).returning(Account),
+            [{"name": f"{tag} {i}", "account_number": f"{tag}-{i}"} for i in (1, 2, 3)],
+        ).all()
+        assert [a.account_number for a in accounts] == [f"{tag}-1", f"{tag}-2", f"{tag}-3"]
+        assert all(is_salesforce_id(a.id, "001") for a in accounts), [a.id for a in accounts]
+        assert all(a.created_date is not None for a in accounts)
+        session.commit()
+        out["accounts"] = [a.id for a in accounts]
+
+        result = session.execute(
+            update_stmt(Account)
+            .where(Account.account_number.in_([f"{tag}-1", f"{tag}-2"]))
+            .values(rating="Cold"),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        assert result.rowcount == 2, result.rowcount
+        assert [a.rating for a in accounts] == ["Cold", "Cold", None]
+        result = session.execute(
+            delete_stmt(Account).where(Account.account_number == f"{tag}-3"),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        assert result.rowcount == 1, result.rowcount
+        session.commit()
+        left = session.scalars(
+            select(Account.account_number).where(Account.account_number.like(f"{tag}-%"))
+        ).all()
+        assert sorted(left) == [f"{tag}-1", f"{tag}-2"], left
+
+
 def refused():
     """Account.Name is required: Salesforce refuses, SQLAlchemy raises IntegrityError."""
     with Session(engine) as session:
@@ -237,5 +273,5 @@ def refused():
 
 check_models_map_every_column()
 {"add_commit": add_commit, "add_all": add_all, "update": update, "delete": delete,
- "refused": refused}[flow]()
+ "orm_statements": orm_statements, "refused": refused}[flow]()
 print(json.dumps(out), flush=True)
