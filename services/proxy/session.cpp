@@ -574,6 +574,25 @@ void Session::Deliver(Route route, const wire::Frame& frame, std::string_view ra
   }
 }
 
+void Session::AppendAppliedButReturningFailed(std::vector<std::pair<char, std::string>> fields) {
+  std::string code = "XX000", message;
+  for (const auto& [type, value] : fields) {
+    if (type == 'C') code = value;
+    if (type == 'M') message = value;
+  }
+  std::erase_if(fields, [](const auto& f) {
+    return f.first == 'C' || f.first == 'M' || f.first == 'D' || f.first == 'H';
+  });
+  fields.emplace_back('C', "58000");
+  fields.emplace_back('M', StrCat("the write IS applied in Salesforce and in the table, but its "
+                                  "RETURNING failed: ",
+                                  message));
+  fields.emplace_back(
+      'D', StrCat("RETURNING failed with SQLSTATE ", code, " on the values Salesforce confirmed."));
+  fields.emplace_back('H', "Do not repeat the statement; read the rows back with a SELECT.");
+  wire::AppendFields(client_out_.back(), 'E', fields);
+}
+
 void Session::OnServerError(const wire::Frame& frame, std::string_view raw, Route route) {
   if (tx_status_ == 'T') tx_status_ = 'E';
   copy_in_ = false;
@@ -587,6 +606,10 @@ void Session::OnServerError(const wire::Frame& frame, std::string_view raw, Rout
       return f.first == 'W' || f.first == 'F' || f.first == 'L' || f.first == 'R';
     });
     wire::AppendFields(client_out_.back(), 'E', *fields);
+  } else if (route == Route::kResult && fields.ok()) {
+    // RETURNING failed after the write was made (its check before Salesforce passed on the
+    // expected rows): the error must not read as "nothing changed".
+    AppendAppliedButReturningFailed(*fields);
   } else {
     ToClient(raw);
   }

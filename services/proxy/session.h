@@ -129,6 +129,9 @@ class Session {
   // Server side.
   void ProcessServerInput();
   void OnServerMessage(const wire::Frame& frame, std::string_view raw);
+  // Sends the client a RETURNING query's error `fields` as SQLSTATE 58000: the write it
+  // returns for is applied.
+  void AppendAppliedButReturningFailed(std::vector<std::pair<char, std::string>> fields);
   void OnServerError(const wire::Frame& frame, std::string_view raw, Route route);
   void OnAuthRequest(const wire::Frame& frame, std::string_view raw);
   void OnBackendKeyData(const wire::Frame& frame);

@@ -41,7 +41,8 @@ ALTER TABLE sfbridge.field_mappings
   ADD COLUMN IF NOT EXISTS createable boolean,
   ADD COLUMN IF NOT EXISTS updateable boolean,
   ADD COLUMN IF NOT EXISTS calculated boolean,
-  ADD COLUMN IF NOT EXISTS nillable boolean;
+  ADD COLUMN IF NOT EXISTS nillable boolean,
+  ADD COLUMN IF NOT EXISTS external_id boolean;
 )sql";
 
 // Settings every writer DDL transaction runs with: no NOTICEs from IF NOT EXISTS, and type
@@ -198,14 +199,15 @@ absl::Status EnsureTableIn(Transaction& tx, const std::string& schema,
   struct Wanted {
     std::string field, column, type, field_type;
     bool createable = false, updateable = false, calculated = false, nillable = false;
+    bool external_id = false;
   };
   std::vector<Wanted> wanted;
   std::vector<size_t> unnamed;
   for (const v1::FieldSchema& f : object.fields()) {
     std::optional<std::string> type = ColumnType(f.type());
     if (!type) continue;
-    Wanted w{f.name(),       "",          *type, f.type(), f.createable(), f.updateable(),
-             f.calculated(), f.nillable()};
+    Wanted w{f.name(),       "",           *type,          f.type(), f.createable(), f.updateable(),
+             f.calculated(), f.nillable(), f.external_id()};
     if (f.name() == "Id") {
       w.column = "id";
     } else if (auto it = field_to_column.find(f.name()); it != field_to_column.end()) {
@@ -262,13 +264,13 @@ absl::Status EnsureTableIn(Transaction& tx, const std::string& schema,
   if (!wanted.empty()) {
     std::string sql =
         "INSERT INTO sfbridge.field_mappings (org_id, object_name, field_name, column_name, "
-        "field_type, createable, updateable, calculated, nillable) VALUES ";
+        "field_type, createable, updateable, calculated, nillable, external_id) VALUES ";
     Params params = {object.org_id(), object.name()};
     auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
     for (size_t i = 0; i < wanted.size(); ++i) {
       size_t p = params.size();
       core::StrAppend(&sql, i ? ", " : "", "($1, $2");
-      for (size_t k = 1; k <= 7; ++k) core::StrAppend(&sql, ", $", p + k);
+      for (size_t k = 1; k <= 8; ++k) core::StrAppend(&sql, ", $", p + k);
       core::StrAppend(&sql, ")");
       params.push_back(wanted[i].field);
       params.push_back(wanted[i].column);
@@ -277,12 +279,14 @@ absl::Status EnsureTableIn(Transaction& tx, const std::string& schema,
       params.push_back(flag(wanted[i].updateable));
       params.push_back(flag(wanted[i].calculated));
       params.push_back(flag(wanted[i].nillable));
+      params.push_back(flag(wanted[i].external_id));
     }
     core::StrAppend(&sql,
                     " ON CONFLICT (org_id, object_name, field_name) DO UPDATE SET "
                     "column_name = excluded.column_name, field_type = excluded.field_type, "
                     "createable = excluded.createable, updateable = excluded.updateable, "
-                    "calculated = excluded.calculated, nillable = excluded.nillable");
+                    "calculated = excluded.calculated, nillable = excluded.nillable, "
+                    "external_id = excluded.external_id");
     if (s = tx.Exec(sql, params).status(); !s.ok()) return s;
   }
   return Grant(tx, schema, table, options.read_role);

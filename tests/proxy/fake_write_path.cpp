@@ -79,6 +79,9 @@ MutationOutcome FakeWritePath::Execute(const Mutation& mutation, const BoundPara
     outcome.error = e ? *e : PgError{.sqlstate = "XX000", .message = "expected a failure"};
   } else if (Has(sql, "passthrough")) {
     outcome.pass_through = true;
+  } else if (Has(sql, "returnfail")) {
+    outcome.command_tag = "INSERT 0 1";
+    outcome.returning_sql = "SELECT 1 / 0 AS id";
   } else if (Has(sql, "returning")) {
     outcome.command_tag = "INSERT 0 1";
     outcome.returning_sql = "SELECT 42::int4 AS id, $1::text AS name";

@@ -8,6 +8,7 @@
 //   'notice'      → a NOTICE before the result
 //   'returning'   → RETURNING rows: "SELECT 42::int4 AS id, $1::text AS name" with the first
 //                   parameter (or 'fake'), tag "INSERT 0 1"
+//   'returnfail'  → a RETURNING query that fails (division by zero), tag "INSERT 0 1"
 //   'passthrough' → pass_through: the statement runs on the server as it is
 //   otherwise     → records its first parameter (or 'none') in table fake_log through the
 //                   querier — on the client's connection, in its transaction — and answers

@@ -327,6 +327,21 @@ TEST_F(SessionTest, ReturningRowsInSimpleAndExtendedProtocolsAndBinaryFormat) {
   EXPECT_EQ(fake_->calls()[1].params.at(0), "bob");
 }
 
+TEST_F(SessionTest, ReturningThatFailsAfterTheWriteSaysTheWriteIsApplied) {
+  PGconn* c = conn_.get();
+  PgResult s = Exec(c, "INSERT INTO fake_synced VALUES (1, 'returnfail') RETURNING id");
+  EXPECT_EQ(SqlState(s.get()), "58000");
+  const std::string message = PQresultErrorField(s.get(), PG_DIAG_MESSAGE_PRIMARY);
+  EXPECT_NE(message.find("IS applied"), std::string::npos) << message;
+  EXPECT_NE(message.find("division by zero"), std::string::npos) << message;
+  const std::string detail = PQresultErrorField(s.get(), PG_DIAG_MESSAGE_DETAIL);
+  EXPECT_NE(detail.find("22012"), std::string::npos) << detail;
+  PgResult ext(PQexecParams(c, "INSERT INTO fake_synced VALUES (2, 'returnfail') RETURNING id", 0,
+                            nullptr, nullptr, nullptr, nullptr, 0));
+  EXPECT_EQ(SqlState(ext.get()), "58000");
+  EXPECT_EQ(Scalar(c, "SELECT 7"), "7");  // the session goes on
+}
+
 TEST_F(SessionTest, UnnamedAndNamedStatementsKeepTheirPlans) {
   PGconn* c = conn_.get();
   // A named mutation statement prepared first, then the unnamed one reused for a read: the

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "proxy/writes/statement_analysis.h"
+#include "proxy/writes/write_checks.h"
 
 namespace sfbridge::proxy::writes {
 namespace {
@@ -186,6 +187,61 @@ TEST(DerivedQueryTest, ReturningReadsTheConfirmedRowsAsTheTablesRowType) {
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->sql,
             "SELECT * FROM jsonb_populate_recordset(NULL::salesforce.contact, $1::jsonb) contact");
+}
+
+TEST(DerivedQueryTest, ReturningQualifiedByTheTargetsSchemaReadsTheRows) {
+  // What SQLAlchemy sends for a model with schema='salesforce'.
+  auto w = Write(
+      "INSERT INTO salesforce.contact (last_name) VALUES ($1) RETURNING salesforce.contact.id, "
+      "contact.last_name, salesforce.contact.*, db.salesforce.contact.amount__c, other.contact.id");
+  auto q = BuildReturningQuery(*w, Contact(), Params({"a"}), "[]");
+  ASSERT_TRUE(q.ok()) << q.status();
+  // other.contact.id is not the target: PostgreSQL reports it, and so does the query.
+  EXPECT_EQ(q->sql,
+            "SELECT contact.id, contact.last_name, contact.*, contact.amount__c, other.contact.id "
+            "FROM jsonb_populate_recordset(NULL::salesforce.contact, $1::jsonb) contact");
+
+  // With an alias only the alias names the rows, as in PostgreSQL.
+  auto aliased = Write(
+      "UPDATE salesforce.contact AS c SET last_name = 'x' RETURNING "
+      "salesforce.contact.id");
+  q = BuildReturningQuery(*aliased, Contact(), Params({}), "[]");
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->sql,
+            "SELECT salesforce.contact.id FROM "
+            "jsonb_populate_recordset(NULL::salesforce.contact, $1::jsonb) c");
+}
+
+TEST(DerivedQueryTest, DefaultIsReadAsNullAndWriterColumnsHaveTheirTypes) {
+  auto w = Write(
+      "INSERT INTO contact (id, last_name, _synced_at, _modstamp_ms) VALUES "
+      "(DEFAULT, 'a', NULL, DEFAULT)");
+  auto q = BuildAffectedRowsQuery(*w, Contact(), Params({}));
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->sql,
+            "VALUES (NULL::text, 'a'::text, floor(extract ('epoch' FROM NULL::timestamp with time "
+            "zone) * 1000)::bigint, NULL::bigint)");
+}
+
+TEST(DerivedQueryTest, UpdateCarriesCurrentValuesOfServerSetColumnsAndTheRowForReturning) {
+  auto w = Write("UPDATE contact SET last_name = $1, id = $2 WHERE id = $2 RETURNING id");
+  ColumnPlan plan;
+  plan.roles = {ColumnRole::kSent, ColumnRole::kServerSet};
+  plan.why = {"", "Salesforce assigns the record Id"};
+  auto q = BuildAffectedRowsQuery(*w, Contact(), Params({"a", "003x"}), &plan);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->sql,
+            "SELECT contact.id, $1::text, $2::text, contact.id::text, "
+            "pg_catalog.to_jsonb(contact.*)::text FROM salesforce.contact WHERE id = $2");
+  EXPECT_EQ(q->current_at, 3);
+  EXPECT_EQ(q->row_json_at, 4);
+
+  auto plain = Write("UPDATE contact SET last_name = DEFAULT");
+  q = BuildAffectedRowsQuery(*plain, Contact(), Params({}));
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->sql, "SELECT contact.id, NULL::text FROM salesforce.contact");
+  EXPECT_EQ(q->current_at, -1);
+  EXPECT_EQ(q->row_json_at, -1);
 }
 
 }  // namespace

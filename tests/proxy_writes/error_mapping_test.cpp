@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/writes/write_checks.h"
-
 namespace sfbridge::proxy::writes {
 namespace {
 
@@ -90,47 +88,6 @@ TEST(ErrorMappingTest, RejectionCarriesMessageFieldsAsColumnsAndTable) {
 
   PgError later = SalesforceRejection(api, Invoice(), Operation::kUpdate, 400);
   EXPECT_NE(later.detail.find("400 records"), std::string::npos) << later.detail;
-}
-
-std::optional<PgError> Check(Operation op, std::vector<std::string> columns) {
-  AnalyzedWrite w;
-  w.operation = op;
-  w.columns = std::move(columns);
-  return CheckWritableColumns(w, Invoice());
-}
-
-TEST(WriteChecksTest, SystemFormulaReadOnlyAndUnknownColumnsAreRefused) {
-  struct Case {
-    Operation op;
-    std::string column;
-    std::string sqlstate;
-    std::string says;
-  };
-  const std::vector<Case> cases = {
-      {Operation::kInsert, "id", "428C9", "Salesforce assigns the record Id"},
-      {Operation::kUpdate, "id", "428C9", "Salesforce assigns the record Id"},
-      {Operation::kUpdate, "_synced_at", "428C9", "kept by sfbridge"},
-      {Operation::kInsert, "_modstamp_ms", "428C9", "kept by sfbridge"},
-      {Operation::kUpdate, "system_modstamp", "428C9", "system field"},
-      {Operation::kInsert, "created_date", "428C9", "system field"},
-      {Operation::kInsert, "total__c", "428C9", "formula field"},
-      {Operation::kInsert, "name", "428C9", "not createable"},
-      {Operation::kUpdate, "code__c", "428C9", "not updateable"},
-      {Operation::kUpdate, "nope", "42703", "does not exist"},
-  };
-  for (const Case& c : cases) {
-    std::optional<PgError> e = Check(c.op, {"status__c", c.column});
-    ASSERT_TRUE(e.has_value()) << c.column;
-    EXPECT_EQ(e->sqlstate, c.sqlstate) << c.column;
-    EXPECT_EQ(e->column, c.column);
-    EXPECT_NE(e->message.find(c.says), std::string::npos) << e->message;
-  }
-}
-
-TEST(WriteChecksTest, WritableColumnsPass) {
-  EXPECT_FALSE(Check(Operation::kInsert, {"status__c", "code__c", "legacy__c"}).has_value());
-  EXPECT_FALSE(Check(Operation::kUpdate, {"status__c", "legacy__c"}).has_value());
-  EXPECT_FALSE(Check(Operation::kDelete, {}).has_value());
 }
 
 }  // namespace

@@ -126,7 +126,21 @@ TEST(StatementAnalysisTest, UnsupportedFormsAreRefusedWithClearErrors) {
   ExpectRefused("COPY salesforce.contact FROM STDIN", "0A000", "COPY FROM into synced table");
   ExpectRefused("TRUNCATE audit_log, contact", "0A000", "TRUNCATE of synced table contact");
   ExpectRefused("INSERT INTO contact (last_name) VALUES ('x') ON CONFLICT DO NOTHING", "0A000",
-                "ON CONFLICT");
+                "the conflict target must be one column");
+  ExpectRefused("INSERT INTO contact (a, b) VALUES (1, 2) ON CONFLICT (a, b) DO NOTHING", "0A000",
+                "the conflict target must be one column");
+  ExpectRefused("INSERT INTO contact (a) VALUES (1) ON CONFLICT ON CONSTRAINT k DO NOTHING",
+                "0A000", "the conflict target must be one column");
+  ExpectRefused("INSERT INTO contact (a) VALUES (1) ON CONFLICT (lower(a)) DO NOTHING", "0A000",
+                "not an expression");
+  ExpectRefused("INSERT INTO contact (a, b) VALUES (1, 2) ON CONFLICT (a) DO UPDATE SET b = 3",
+                "0A000", "SET b = EXCLUDED.b");
+  ExpectRefused(
+      "INSERT INTO contact (a, b) VALUES (1, 2) ON CONFLICT (a) DO UPDATE SET b = EXCLUDED.b "
+      "WHERE contact.b <> 2",
+      "0A000", "DO UPDATE ... WHERE");
+  ExpectRefused("INSERT INTO contact DEFAULT VALUES ON CONFLICT (a) DO NOTHING", "0A000",
+                "DEFAULT VALUES");
   ExpectRefused("WITH d AS (DELETE FROM contact RETURNING id) SELECT * FROM d", "0A000",
                 "data-modifying WITH query on synced table contact");
   ExpectRefused(
@@ -142,8 +156,6 @@ TEST(StatementAnalysisTest, UnsupportedFormsAreRefusedWithClearErrors) {
   ExpectRefused("EXPLAIN (ANALYZE, BUFFERS) UPDATE contact SET title = 'x'", "0A000",
                 "EXPLAIN ANALYZE");
   ExpectRefused("INSERT INTO contact VALUES ('x')", "0A000", "must name its columns");
-  ExpectRefused("INSERT INTO contact (last_name, title) VALUES ('x', DEFAULT)", "0A000", "DEFAULT");
-  ExpectRefused("UPDATE contact SET title = DEFAULT", "0A000", "DEFAULT");
   ExpectRefused("UPDATE contact SET tags[1] = 'x'", "0A000", "subscript or field");
   ExpectRefused("INSERT INTO contact (addr.street) VALUES ('x')", "0A000", "subscript or field");
   ExpectRefused("UPDATE contact SET (title, department) = (SELECT 'a', 'b')", "0A000",
@@ -160,6 +172,43 @@ TEST(StatementAnalysisTest, UnsupportedFormsAreRefusedWithClearErrors) {
                 "more expressions than target columns");
   ExpectRefused("INSERT INTO contact (last_name) SELECT 'x', 'y'", "42601",
                 "more expressions than target columns");
+}
+
+TEST(StatementAnalysisTest, DefaultIsCountedPerColumnForLaterChecks) {
+  Analysis a =
+      Of("INSERT INTO contact (last_name, title, id) VALUES ('x', DEFAULT, DEFAULT), "
+         "('y', 'z', DEFAULT)");
+  ASSERT_EQ(a.kind, Kind::kWrite);
+  EXPECT_EQ(a.write->value_rows, 2u);
+  EXPECT_EQ(a.write->defaults, (std::vector<size_t>{0, 1, 2}));
+  EXPECT_FALSE(a.write->AnyDefault(0));
+  EXPECT_TRUE(a.write->AnyDefault(1));
+  EXPECT_FALSE(a.write->AllDefault(1));
+  EXPECT_TRUE(a.write->AllDefault(2));
+
+  a = Of("UPDATE contact SET title = DEFAULT, last_name = 'x'");
+  ASSERT_EQ(a.kind, Kind::kWrite);
+  EXPECT_TRUE(a.write->AllDefault(0));
+  EXPECT_FALSE(a.write->AnyDefault(1));
+}
+
+TEST(StatementAnalysisTest, OnConflictOnOneColumnIsAnUpsert) {
+  Analysis a =
+      Of("INSERT INTO contact (ext__c, last_name, title) VALUES ($1, $2, $3) ON CONFLICT (ext__c) "
+         "DO UPDATE SET last_name = EXCLUDED.last_name, title = excluded.title RETURNING id");
+  ASSERT_EQ(a.kind, Kind::kWrite) << a.error.message;
+  ASSERT_TRUE(a.write->upsert.has_value());
+  EXPECT_EQ(a.write->upsert->column, "ext__c");
+  EXPECT_FALSE(a.write->upsert->do_nothing);
+  EXPECT_EQ(a.write->upsert->set_columns, (std::vector<std::string>{"last_name", "title"}));
+  EXPECT_TRUE(a.write->returning);
+
+  a = Of(
+      "INSERT INTO contact (ext__c, last_name) VALUES ('e', 'x') ON CONFLICT (ext__c) DO NOTHING");
+  ASSERT_EQ(a.kind, Kind::kWrite);
+  ASSERT_TRUE(a.write->upsert.has_value());
+  EXPECT_TRUE(a.write->upsert->do_nothing);
+  EXPECT_FALSE(Of("INSERT INTO contact (last_name) VALUES ('x')").write->upsert.has_value());
 }
 
 TEST(StatementAnalysisTest, RefusalsNameTheTableAndGiveAHint) {

@@ -22,7 +22,7 @@ SELECT st.schema_name, st.table_name, st.object_name, coalesce(st.schema_fingerp
        f.field_name, f.column_name, f.field_type,
        (to_jsonb(f) ->> 'createable')::boolean, (to_jsonb(f) ->> 'updateable')::boolean,
        (to_jsonb(f) ->> 'calculated')::boolean, (to_jsonb(f) ->> 'nillable')::boolean,
-       format_type(a.atttypid, a.atttypmod)
+       format_type(a.atttypid, a.atttypmod), (to_jsonb(f) ->> 'external_id')::boolean
 FROM sfbridge.synced_tables st
 JOIN sfbridge.field_mappings f ON f.org_id = st.org_id AND f.object_name = st.object_name
 JOIN pg_catalog.pg_namespace n ON n.nspname = st.schema_name
@@ -106,7 +106,8 @@ absl::StatusOr<std::vector<SyncedTable>> LoadSyncedTables(postgres::Connection& 
                                                .createable = Flag(row[7]),
                                                .updateable = Flag(row[8]),
                                                .calculated = Flag(row[9]),
-                                               .nillable = Flag(row[10])});
+                                               .nillable = Flag(row[10]),
+                                               .external_id = Flag(row[12])});
   }
   return tables;
 }
@@ -147,17 +148,23 @@ absl::Status Catalog::RefreshLocked() {
     std::lock_guard lock(mu_);
     next_check_ = clock_.Monotonic() + refresh_interval_;
   }
-  if (conn_ == nullptr) {
-    absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
-        postgres::Connection::Connect(control_url_);
-    if (!conn.ok()) return conn.status();
-    conn_ = *std::move(conn);
+  // A pooled connection that went stale (PostgreSQL restarted) is replaced at once: the first
+  // query after a restart must not fail for it.
+  absl::StatusOr<postgres::QueryResult> version = absl::UnavailableError("not connected");
+  for (int attempt = 0; attempt < 2 && !version.ok(); ++attempt) {
+    const bool reused = conn_ != nullptr;
+    if (conn_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
+          postgres::Connection::Connect(control_url_);
+      if (!conn.ok()) return conn.status();
+      conn_ = *std::move(conn);
+    }
+    version = conn_->Exec(kVersionSql, {org_id_});
+    if (version.ok() || !core::IsRetryable(version.status())) break;
+    conn_.reset();
+    if (!reused) break;
   }
-  absl::StatusOr<postgres::QueryResult> version = conn_->Exec(kVersionSql, {org_id_});
-  if (!version.ok()) {
-    if (core::IsRetryable(version.status())) conn_.reset();
-    return version.status();
-  }
+  if (!version.ok()) return version.status();
   const std::string current = version->rows.empty() ? "" : version->rows[0][0].value_or("");
   if (current == version_) return absl::OkStatus();
   absl::StatusOr<std::vector<SyncedTable>> tables = LoadSyncedTables(*conn_, org_id_);

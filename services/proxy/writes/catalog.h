@@ -44,6 +44,7 @@ struct SyncedField {
   std::optional<bool> updateable;
   std::optional<bool> calculated;
   std::optional<bool> nillable;
+  std::optional<bool> external_id;  // may be the key of an upsert
 };
 
 struct SyncedTable {

@@ -6,6 +6,7 @@
 
 #include "common/core/strings.h"
 #include "proxy/writes/sql_tree.h"
+#include "proxy/writes/write_checks.h"
 
 namespace sfbridge::proxy::writes {
 namespace {
@@ -84,7 +85,7 @@ absl::StatusOr<pg_query::Node> WireValue(pg_query::Node expr, const SyncedField&
 }
 
 absl::StatusOr<const SyncedField*> Column(const SyncedTable& table, const std::string& column) {
-  const SyncedField* field = table.FindColumn(column);
+  const SyncedField* field = ColumnOf(table, column);
   if (field == nullptr) {
     return absl::NotFoundError(
         StrCat("column \"", column, "\" of relation \"", table.table, "\" does not exist"));
@@ -118,6 +119,37 @@ pg_query::Node IdColumn(const AnalyzedWrite& write) {
   return ResTargetNode(ColumnRefNode({write.RowName(), "id"}));
 }
 
+// to_jsonb(<row name>.*)::text: the target row as JSON, column -> value.
+absl::StatusOr<pg_query::Node> RowJson(const AnalyzedWrite& write) {
+  std::vector<pg_query::Node> args;
+  args.push_back(StarRefNode(write.RowName()));
+  return CastNode(FuncCallNode({"pg_catalog", "to_jsonb"}, std::move(args)), "text");
+}
+
+// In `list` (RETURNING), references to the target qualified by its schema (schema.table.c,
+// schema.table.*, database.schema.table.c) made relative to the row name (table.c), which is
+// what the rows of the RETURNING query are called. PostgreSQL accepts them only when the target
+// has no alias, and so does this.
+void UnqualifyTargetRefs(google::protobuf::RepeatedPtrField<pg_query::Node>& list,
+                         const AnalyzedWrite& write, const SyncedTable& table) {
+  if (!write.alias.empty()) return;
+  auto is = [](const pg_query::Node& n, std::string_view s) {
+    return n.has_string() && n.string().sval() == s;
+  };
+  for (pg_query::Node& item : list) {
+    ForEachNode(item, [&](pg_query::Node& node) {
+      if (!node.has_column_ref()) return;
+      auto* fields = node.mutable_column_ref()->mutable_fields();
+      const int n = fields->size();
+      // The last field is the column (or *), the one before it the table.
+      if (n < 3 || !is(fields->Get(n - 2), table.table) || !is(fields->Get(n - 3), table.schema)) {
+        return;
+      }
+      fields->DeleteSubrange(0, n - 2);
+    });
+  }
+}
+
 absl::StatusOr<DerivedQuery> InsertRows(const AnalyzedWrite& write, const SyncedTable& table,
                                         const BoundParams& client) {
   const pg_query::InsertStmt& insert = write.statement.insert_stmt();
@@ -137,7 +169,10 @@ absl::StatusOr<DerivedQuery> InsertRows(const AnalyzedWrite& write, const Synced
       pg_query::Node* list = out->add_values_lists();
       pg_query::List* items = list->mutable_list();
       for (int i = 0; i < row.list().items_size(); ++i) {
-        absl::StatusOr<pg_query::Node> v = WireValue(row.list().items(i), *fields[i]);
+        // DEFAULT: no value of the client's (write_checks.h decides what that means).
+        const pg_query::Node& item = row.list().items(i);
+        absl::StatusOr<pg_query::Node> v =
+            WireValue(item.has_set_to_default() ? NullNode() : item, *fields[i]);
         if (!v.ok()) return v.status();
         *items->add_items() = *std::move(v);
       }
@@ -161,7 +196,7 @@ absl::StatusOr<DerivedQuery> InsertRows(const AnalyzedWrite& write, const Synced
 }
 
 absl::StatusOr<DerivedQuery> UpdateRows(const AnalyzedWrite& write, const SyncedTable& table,
-                                        const BoundParams& client) {
+                                        const BoundParams& client, const ColumnPlan* plan) {
   const pg_query::UpdateStmt& update = write.statement.update_stmt();
   absl::StatusOr<pg_query::Node> stmt = EmptySelect();
   if (!stmt.ok()) return stmt.status();
@@ -173,6 +208,7 @@ absl::StatusOr<DerivedQuery> UpdateRows(const AnalyzedWrite& write, const Synced
     absl::StatusOr<const SyncedField*> f = Column(table, target.name());
     if (!f.ok()) return f.status();
     pg_query::Node value = target.val();
+    if (value.has_set_to_default()) value = NullNode();
     if (value.has_multi_assign_ref()) {
       // SET (a, b) = (x, y): column colno takes the colno-th expression of the row.
       const pg_query::MultiAssignRef& multi = value.multi_assign_ref();
@@ -187,10 +223,35 @@ absl::StatusOr<DerivedQuery> UpdateRows(const AnalyzedWrite& write, const Synced
     if (!v.ok()) return v.status();
     *out->add_target_list() = ResTargetNode(*std::move(v));
   }
+  // The current values of the server-set columns, which the new ones may only repeat.
+  int current_at = -1;
+  for (size_t i = 0; plan != nullptr && i < plan->roles.size(); ++i) {
+    if (plan->roles[i] != ColumnRole::kServerSet) continue;
+    if (current_at < 0) current_at = out->target_list_size();
+    absl::StatusOr<const SyncedField*> f = Column(table, write.columns[i]);
+    if (!f.ok()) return f.status();
+    absl::StatusOr<pg_query::Node> v =
+        WireValue(ColumnRefNode({write.RowName(), write.columns[i]}), **f);
+    if (!v.ok()) return v.status();
+    *out->add_target_list() = ResTargetNode(*std::move(v));
+  }
+  int row_json_at = -1;
+  if (write.returning) {
+    // The row as it is, for the RETURNING list's check before Salesforce is called.
+    row_json_at = out->target_list_size();
+    absl::StatusOr<pg_query::Node> json = RowJson(write);
+    if (!json.ok()) return json.status();
+    *out->add_target_list() = ResTargetNode(*std::move(json));
+  }
   *out->add_from_clause() = TargetRange(update.relation(), table);
   for (const pg_query::Node& from : update.from_clause()) *out->add_from_clause() = from;
   if (update.has_where_clause()) *out->mutable_where_clause() = update.where_clause();
-  return Finish(*std::move(stmt), client);
+  absl::StatusOr<DerivedQuery> q = Finish(*std::move(stmt), client);
+  if (q.ok()) {
+    q->current_at = current_at;
+    q->row_json_at = row_json_at;
+  }
+  return q;
 }
 
 absl::StatusOr<DerivedQuery> DeleteRows(const AnalyzedWrite& write, const SyncedTable& table,
@@ -203,17 +264,16 @@ absl::StatusOr<DerivedQuery> DeleteRows(const AnalyzedWrite& write, const Synced
   *out->add_target_list() = IdColumn(write);
   if (write.returning) {
     // The row as it is before the delete, for RETURNING.
-    std::vector<pg_query::Node> args;
-    args.push_back(StarRefNode(write.RowName()));
-    absl::StatusOr<pg_query::Node> text =
-        CastNode(FuncCallNode({"pg_catalog", "to_jsonb"}, std::move(args)), "text");
-    if (!text.ok()) return text.status();
-    *out->add_target_list() = ResTargetNode(*std::move(text));
+    absl::StatusOr<pg_query::Node> json = RowJson(write);
+    if (!json.ok()) return json.status();
+    *out->add_target_list() = ResTargetNode(*std::move(json));
   }
   *out->add_from_clause() = TargetRange(del.relation(), table);
   for (const pg_query::Node& from : del.using_clause()) *out->add_from_clause() = from;
   if (del.has_where_clause()) *out->mutable_where_clause() = del.where_clause();
-  return Finish(*std::move(stmt), client);
+  absl::StatusOr<DerivedQuery> q = Finish(*std::move(stmt), client);
+  if (q.ok() && write.returning) q->row_json_at = 1;
+  return q;
 }
 
 }  // namespace
@@ -227,12 +287,13 @@ WireKind WireKindOf(std::string_view column_type) {
 
 absl::StatusOr<DerivedQuery> BuildAffectedRowsQuery(const AnalyzedWrite& write,
                                                     const SyncedTable& table,
-                                                    const BoundParams& client) {
+                                                    const BoundParams& client,
+                                                    const ColumnPlan* plan) {
   switch (write.operation) {
     case Operation::kInsert:
       return InsertRows(write, table, client);
     case Operation::kUpdate:
-      return UpdateRows(write, table, client);
+      return UpdateRows(write, table, client, plan);
     case Operation::kDelete:
       return DeleteRows(write, table, client);
   }
@@ -260,6 +321,7 @@ absl::StatusOr<DerivedQuery> BuildReturningQuery(const AnalyzedWrite& write,
   if (!stmt.ok()) return stmt.status();
   pg_query::SelectStmt* out = stmt->mutable_select_stmt();
   *out->mutable_target_list() = *returning;
+  UnqualifyTargetRefs(*out->mutable_target_list(), write, table);
   pg_query::RangeFunction* range = out->mutable_from_clause(0)->mutable_range_function();
   range->mutable_alias()->set_aliasname(write.RowName());
   // functions: a List of (FuncCall, column definitions); the row type is the first argument.

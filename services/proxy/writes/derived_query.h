@@ -8,6 +8,7 @@
 //     -> WITH ... SELECT t.id, wire(CAST(e1 AS <type of a>)), wire(CAST(e2 AS <type of b>))
 //        FROM <schema>.t, f WHERE c
 //   DELETE FROM t USING u WHERE c        -> SELECT t.id [, to_jsonb(t.*)::text] FROM t, u WHERE c
+//   (UPDATE with RETURNING also carries to_jsonb(t.*)::text; DEFAULT is read as NULL)
 //   INSERT INTO t (a, b) VALUES (x, y), ...
 //     -> VALUES (wire(CAST(x AS <type of a>)), wire(CAST(y AS <type of b>))), ...
 //   INSERT INTO t (a, b) SELECT ...
@@ -28,7 +29,8 @@
 // read as the table's own row type:
 //   SELECT <returning list> FROM jsonb_populate_recordset(NULL::<schema>.<table>, $k::jsonb) AS t
 // so the rows and their types are exactly what the table holds, whatever the transaction's
-// isolation level, and the session formats them as the client asked.
+// isolation level, and the session formats them as the client asked. References qualified by
+// the target's schema (salesforce.account.id) are made relative to the row name (account.id).
 //
 // Pure and thread-safe.
 
@@ -40,12 +42,18 @@
 #include "proxy/write_path.h"
 #include "proxy/writes/catalog.h"
 #include "proxy/writes/statement_analysis.h"
+#include "proxy/writes/write_checks.h"
 
 namespace sfbridge::proxy::writes {
 
 struct DerivedQuery {
   std::string sql;
   BoundParams params;
+  // Where extra columns start in each row, or -1: the current values of an UPDATE's server-set
+  // columns (write_checks.h; one per such column, in order), and the target row as JSON text
+  // (UPDATE and DELETE with RETURNING: the row before the write).
+  int current_at = -1;
+  int row_json_at = -1;
 };
 
 // How a derived value of a column arrives (see wire() above).
@@ -54,9 +62,11 @@ WireKind WireKindOf(std::string_view column_type);
 
 // Errors: kInvalidArgument when the statement refers to a parameter the client did not bind, or
 // a column type does not parse; kNotFound naming a column `write` sets that `table` lacks.
+// `plan` (UPDATE): with it, the current values of its server-set columns come too.
 absl::StatusOr<DerivedQuery> BuildAffectedRowsQuery(const AnalyzedWrite& write,
                                                     const SyncedTable& table,
-                                                    const BoundParams& client);
+                                                    const BoundParams& client,
+                                                    const ColumnPlan* plan = nullptr);
 
 // `rows_json`: a JSON array of objects, column name -> value.
 absl::StatusOr<DerivedQuery> BuildReturningQuery(const AnalyzedWrite& write,

@@ -89,6 +89,13 @@ CallFailure MapCallFailure(const absl::Status& status, Operation operation,
             .outcome = "unavailable",
             .code = "BUDGET_EXHAUSTED"};
   }
+  if (PriorityBudgetGate::IsBudgetUnavailable(status)) {
+    return {.error = TableError("57P03", core::ToString(status.message()), table,
+                                accepted_before == 0 ? "Nothing was sent to Salesforce." : "",
+                                "Retry once the proxy's PostgreSQL is reachable again."),
+            .outcome = "unavailable",
+            .code = "BUDGET_UNAVAILABLE"};
+  }
   if (std::optional<salesforce::ApiError> api = salesforce::GetApiError(status)) {
     return {.error = SalesforceRejection(*api, table, operation, accepted_before),
             .outcome = "salesforce_error",

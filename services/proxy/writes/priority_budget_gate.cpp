@@ -86,8 +86,50 @@ absl::Status PriorityBudgetGate::Acquire(salesforce::CallKind kind, salesforce::
   const int tokens = std::max(1, prepay);
   prepay = 0;
   const auto start = clock_.Monotonic();
-  absl::StatusOr<std::unique_ptr<Slot>> slot = Borrow();
-  if (!slot.ok()) return core::Annotate(slot.status(), "rate budget");
+  absl::Status s;
+  // A pooled connection that went stale (PostgreSQL restarted) fails on its first use: it is
+  // replaced and the take made again on a new one, once.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    absl::StatusOr<std::unique_ptr<Slot>> slot = Borrow();
+    if (!slot.ok()) {
+      s = slot.status();
+      break;
+    }
+    const bool fresh = (*slot)->uses == 0;
+    ++(*slot)->uses;
+    s = TakeTokens(**slot, tokens, start);
+    const bool broken =
+        !s.ok() && core::IsRetryable(s) && s.code() != absl::StatusCode::kResourceExhausted;
+    if (broken) {
+      // The others were opened to the same server: likely just as stale. Open new ones.
+      slot->reset();
+      std::lock_guard lock(mu_);
+      open_ -= static_cast<int>(idle_.size());
+      idle_.clear();
+    }
+    Return(*std::move(slot));
+    if (!broken || fresh) break;
+  }
+  waited += clock_.Monotonic() - start;
+  if (s.code() == absl::StatusCode::kResourceExhausted) {
+    absl::Status refusal = absl::ResourceExhaustedError(
+        core::StrCat("the Salesforce API budget of org ", org_id_, " has no token within ",
+                     max_wait_.count(), " ms (priority lane): ", s.message()));
+    refusal.SetPayload(kBudgetRefusalPayload, absl::Cord("1"));
+    return refusal;
+  }
+  if (!s.ok()) {
+    // The proxy's own database, not Salesforce: nothing was sent.
+    absl::Status failure = absl::UnavailableError(
+        core::StrCat("the proxy cannot reach the org's API budget in its control-plane database: ",
+                     s.message()));
+    failure.SetPayload(kBudgetUnavailablePayload, absl::Cord("1"));
+    return failure;
+  }
+  return s;
+}
+
+absl::Status PriorityBudgetGate::TakeTokens(Slot& slot, int tokens, core::Clock::MonoTime start) {
   // All of the statement's calls in one take when the bucket holds them now; otherwise one now
   // and each of the others when its call comes. The reserve the priority lane may use (1 token by
   // default) need not hold them all, and waiting for all at once would lose to the normal lane,
@@ -96,7 +138,7 @@ absl::Status PriorityBudgetGate::Acquire(salesforce::CallKind kind, salesforce::
   int taken = 1;
   if (tokens > 1) {
     absl::StatusOr<control::Grant> all =
-        (*slot)->budget->TryTake(org_id_, control::Lane::kPriority, tokens);
+        slot.budget->TryTake(org_id_, control::Lane::kPriority, tokens);
     if (!all.ok()) {
       s = all.status();
     } else if (all->granted) {
@@ -104,22 +146,14 @@ absl::Status PriorityBudgetGate::Acquire(salesforce::CallKind kind, salesforce::
     }
   }
   if (s.ok() && taken == 1) {
-    s = (*slot)->budget->Take(org_id_, control::Lane::kPriority, start + max_wait_);
+    s = slot.budget->Take(org_id_, control::Lane::kPriority, start + max_wait_);
   }
-  waited += clock_.Monotonic() - start;
   if (s.ok()) prepaid = taken - 1;
-  if (!s.ok() && core::IsRetryable(s) && s.code() != absl::StatusCode::kResourceExhausted) {
-    slot->reset();  // the connection may be broken: open another next time
-  }
-  Return(*std::move(slot));
-  if (s.code() == absl::StatusCode::kResourceExhausted) {
-    absl::Status refusal = absl::ResourceExhaustedError(
-        core::StrCat("the Salesforce API budget of org ", org_id_, " has no token within ",
-                     max_wait_.count(), " ms (priority lane): ", s.message()));
-    refusal.SetPayload(kBudgetRefusalPayload, absl::Cord("1"));
-    return refusal;
-  }
   return s;
+}
+
+bool PriorityBudgetGate::IsBudgetUnavailable(const absl::Status& status) {
+  return status.GetPayload(kBudgetUnavailablePayload).has_value();
 }
 
 void PriorityBudgetGate::Observe(const salesforce::LimitInfo& info) {

@@ -8,7 +8,9 @@
 // Sforce-Limit-Info on to the budget.
 //
 // A refusal comes back as kResourceExhausted carrying the kBudgetRefusalPayload payload (so the
-// caller can tell it from Salesforce's own REQUEST_LIMIT_EXCEEDED), and nothing is sent.
+// caller can tell it from Salesforce's own REQUEST_LIMIT_EXCEEDED), and nothing is sent. When
+// the control-plane database cannot be reached, kUnavailable with kBudgetUnavailablePayload
+// (the proxy's own infrastructure, not Salesforce), and nothing is sent either.
 // Time spent taking tokens is added to a per-thread counter (WaitedThisThread), so that the
 // write path can tell it apart from Salesforce's time.
 //
@@ -25,7 +27,9 @@
 // the budget needs its trend, not every reply's.
 //
 // Thread-safe: each Acquire borrows one of up to `connections` control-plane connections (a
-// RateBudget is single-connection), opened on first use; a broken one is replaced.
+// RateBudget is single-connection), opened on first use. A pooled connection that fails (e.g.
+// it went stale when PostgreSQL restarted) is replaced and the take tried once more on a new
+// one, so the first write after a restart does not fail for it.
 
 #include <chrono>
 #include <memory>
@@ -41,6 +45,7 @@
 namespace sfbridge::proxy::writes {
 
 inline constexpr char kBudgetRefusalPayload[] = "type.sfbridge/proxy.BudgetRefusal";
+inline constexpr char kBudgetUnavailablePayload[] = "type.sfbridge/proxy.BudgetUnavailable";
 
 class PriorityBudgetGate final : public salesforce::RequestGate {
  public:
@@ -62,12 +67,16 @@ class PriorityBudgetGate final : public salesforce::RequestGate {
 
   // True when `status` is a refusal of this gate.
   static bool IsBudgetRefusal(const absl::Status& status);
+  // True when `status` says the gate could not reach its control-plane database.
+  static bool IsBudgetUnavailable(const absl::Status& status);
 
  private:
   struct Slot {
     std::unique_ptr<postgres::Connection> conn;
     std::unique_ptr<control::RateBudget> budget;
+    int uses = 0;  // takes made on it: a failure on a fresh one is not a stale connection
   };
+  absl::Status TakeTokens(Slot& slot, int tokens, core::Clock::MonoTime start);
   absl::StatusOr<std::unique_ptr<Slot>> Borrow();
   void Return(std::unique_ptr<Slot> slot);
 

@@ -224,30 +224,38 @@ class SalesforceWritePath final : public WritePath {
     }
     const SyncedTable& table = **resolved;
     run.table = table.table;
-    if (std::optional<PgError> refused = writes::CheckWritableColumns(write, table)) {
+    writes::ColumnPlan plan;
+    if (std::optional<PgError> refused = writes::PlanColumns(write, table, &plan)) {
       run.outcome = "refused";
       return Failure(*std::move(refused));
     }
 
     // The affected rows and their new values, from Postgres.
     ServerQuerier::Rows rows;
+    writes::DerivedQuery derived;
     if (write.default_values) {
       rows.rows.emplace_back();
     } else {
-      absl::StatusOr<writes::DerivedQuery> derived =
-          writes::BuildAffectedRowsQuery(write, table, params);
-      if (!derived.ok()) {
+      absl::StatusOr<writes::DerivedQuery> q =
+          writes::BuildAffectedRowsQuery(write, table, params, &plan);
+      if (!q.ok()) {
         run.outcome = "refused";
-        return Failure(writes::TableError(
-            derived.status().code() == absl::StatusCode::kNotFound ? "42703" : "42601",
-            core::ToString(derived.status().message()), table));
+        return Failure(
+            writes::TableError(q.status().code() == absl::StatusCode::kNotFound ? "42703" : "42601",
+                               core::ToString(q.status().message()), table));
       }
-      absl::StatusOr<ServerQuerier::Rows> r = server.Query(derived->sql, derived->params);
+      derived = *std::move(q);
+      absl::StatusOr<ServerQuerier::Rows> r = server.Query(derived.sql, derived.params);
       if (!r.ok()) {
         run.outcome = "refused";
         return Failure(ServerFailure(r.status()));
       }
       rows = *std::move(r);
+    }
+    if (std::optional<PgError> refused =
+            writes::CheckServerSetValues(write, table, plan, rows, derived.current_at)) {
+      run.outcome = "refused";
+      return Failure(*std::move(refused));
     }
     if (write.operation != Operation::kInsert) DeduplicateById(rows);
     if (rows.rows.size() > static_cast<size_t>(options_.max_rows)) {
@@ -262,7 +270,33 @@ class SalesforceWritePath final : public WritePath {
           "Change fewer rows per statement (e.g. add a condition on id)."));
     }
     if (rows.rows.empty()) return writes::BuildReply(write, table, params, {}, rows);
-    return SendToSalesforce(write, table, params, rows, run);
+    if (write.returning) {
+      // RETURNING is checked before Salesforce is called, over the rows as they are expected
+      // to be: a name, type or value it fails on leaves everything as it was.
+      std::string expected =
+          writes::ExpectedRowsJson(write, table, plan, rows, derived.row_json_at);
+      absl::StatusOr<writes::DerivedQuery> check =
+          writes::BuildReturningQuery(write, table, params, std::move(expected));
+      absl::Status checked =
+          check.ok() ? server.Query(check->sql, check->params).status() : check.status();
+      if (!checked.ok()) {
+        run.outcome = "refused";
+        if (GetServerError(checked)) return Failure(ServerFailure(checked));
+        return Failure(writes::TableError("42601", core::ToString(checked.message()), table));
+      }
+    }
+    if (write.upsert) {
+      run.outcome = "refused";
+      return Failure(writes::TableError(
+          "0A000",
+          StrCat("INSERT ... ON CONFLICT on synced table \"", table.table, "\" is not supported yet"),
+          table, "Nothing was sent to Salesforce.",
+          "Insert, or update the existing row, in a statement of its own."));
+    }
+    if (plan.SendsAll()) return SendToSalesforce(write, table, params, rows, run);
+    AnalyzedWrite sent = write;  // without the columns Salesforce sets or defaults
+    writes::KeepSentColumns(plan, &sent, &rows);
+    return SendToSalesforce(sent, table, params, rows, run);
   }
 
   static void DeduplicateById(ServerQuerier::Rows& rows) {

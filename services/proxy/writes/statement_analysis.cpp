@@ -3,6 +3,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "common/core/strings.h"
 #include "proxy/writes/sql_tree.h"
 
@@ -158,18 +159,75 @@ Analysis ColumnCountMismatch(size_t expressions, size_t columns, const pg_query:
                 {}, rel.relname());
 }
 
+// ON CONFLICT (column) DO NOTHING, or DO UPDATE SET c = EXCLUDED.c, ... without WHERE: what a
+// Salesforce upsert by one field can do. kInvalidArgument saying what else it is.
+absl::StatusOr<AnalyzedWrite::Upsert> AnalyzeOnConflict(const pg_query::OnConflictClause& c) {
+  if (!c.has_infer() || c.infer().index_elems_size() != 1 || !c.infer().conname().empty()) {
+    return absl::InvalidArgumentError("the conflict target must be one column");
+  }
+  if (c.infer().has_where_clause()) {
+    return absl::InvalidArgumentError("a conflict target with WHERE is not supported");
+  }
+  const pg_query::IndexElem& elem = c.infer().index_elems(0).index_elem();
+  if (elem.name().empty()) {
+    return absl::InvalidArgumentError("the conflict target must be a column, not an expression");
+  }
+  AnalyzedWrite::Upsert upsert;
+  upsert.column = elem.name();
+  if (c.action() == pg_query::ONCONFLICT_NOTHING) {
+    upsert.do_nothing = true;
+    return upsert;
+  }
+  if (c.has_where_clause()) {
+    return absl::InvalidArgumentError("DO UPDATE ... WHERE is not supported");
+  }
+  for (const pg_query::Node& t : c.target_list()) {
+    const pg_query::ResTarget& target = t.res_target();
+    const pg_query::Node& v = target.val();
+    const bool from_excluded = v.has_column_ref() && v.column_ref().fields_size() == 2 &&
+                               v.column_ref().fields(0).has_string() &&
+                               v.column_ref().fields(0).string().sval() == "excluded" &&
+                               v.column_ref().fields(1).has_string() &&
+                               v.column_ref().fields(1).string().sval() == target.name();
+    if (target.indirection_size() > 0 || !from_excluded) {
+      return absl::InvalidArgumentError(
+          StrCat("DO UPDATE may only set a column to its EXCLUDED value (SET ", target.name(),
+                 " = EXCLUDED.", target.name(),
+                 "): a Salesforce upsert writes the same fields whether it "
+                 "creates or updates"));
+    }
+    upsert.set_columns.push_back(target.name());
+  }
+  return upsert;
+}
+
 Analysis AnalyzeInsert(const pg_query::Node& node, const SyncedNameTest& may_be_synced) {
   const pg_query::InsertStmt& stmt = node.insert_stmt();
   const pg_query::RangeVar& rel = stmt.relation();
   if (auto r = CheckTarget(stmt, may_be_synced)) return *r;
   const std::string name = Named(rel);
+  std::optional<AnalyzedWrite::Upsert> upsert;
   if (stmt.has_on_conflict_clause()) {
-    return Refuse(kFeatureNotSupported,
-                  StrCat("INSERT ... ON CONFLICT on synced table ", name, " is not supported"),
-                  "Insert, or update the existing row, in a statement of its own.", rel.relname());
+    absl::StatusOr<AnalyzedWrite::Upsert> u = AnalyzeOnConflict(stmt.on_conflict_clause());
+    if (!u.ok()) {
+      return Refuse(
+          kFeatureNotSupported,
+          StrCat("INSERT ... ON CONFLICT on synced table ", name, ": ", u.status().message()),
+          "Use ON CONFLICT (external_id_column) DO UPDATE SET c = EXCLUDED.c, ... (a "
+          "Salesforce upsert by that external-id field) or DO NOTHING.",
+          rel.relname());
+    }
+    upsert = *std::move(u);
   }
   auto write = NewWrite(Operation::kInsert, stmt, node);
+  write->upsert = std::move(upsert);
   if (!stmt.has_select_stmt()) {
+    if (write->upsert) {
+      return Refuse(kFeatureNotSupported,
+                    StrCat("INSERT ... DEFAULT VALUES ... ON CONFLICT on synced table ", name,
+                           " is not supported"),
+                    "Give the external id's value.", rel.relname());
+    }
     write->default_values = true;
     return Write(std::move(write));
   }
@@ -197,15 +255,10 @@ Analysis AnalyzeInsert(const pg_query::Node& node, const SyncedNameTest& may_be_
       if (static_cast<size_t>(items.size()) != ncols) {
         return ColumnCountMismatch(static_cast<size_t>(items.size()), ncols, rel);
       }
-      for (const pg_query::Node& item : items) {
-        if (item.has_set_to_default()) {
-          return Refuse(
-              kFeatureNotSupported,
-              StrCat("DEFAULT in an INSERT into synced table ", name, " is not supported"),
-              "Leave the column out of the column list: Salesforce then applies its "
-              "default.",
-              rel.relname());
-        }
+      ++write->value_rows;
+      write->defaults.resize(ncols, 0);
+      for (size_t i = 0; i < ncols; ++i) {
+        if (items.Get(static_cast<int>(i)).has_set_to_default()) ++write->defaults[i];
       }
     }
   } else if (select.op() == pg_query::SETOP_NONE && select.target_list_size() > 0) {
@@ -234,12 +287,6 @@ Analysis AnalyzeUpdate(const pg_query::Node& node, const SyncedNameTest& may_be_
                            "\" of synced table ", name, " is not supported"),
                     {}, rel.relname());
     }
-    if (target.val().has_set_to_default()) {
-      return Refuse(kFeatureNotSupported,
-                    StrCat("SET \"", target.name(), "\" = DEFAULT on synced table ", name,
-                           " is not supported"),
-                    "Set the value itself, or NULL.", rel.relname());
-    }
     if (target.val().has_multi_assign_ref() &&
         !target.val().multi_assign_ref().source().has_row_expr()) {
       return Refuse(kFeatureNotSupported,
@@ -247,7 +294,9 @@ Analysis AnalyzeUpdate(const pg_query::Node& node, const SyncedNameTest& may_be_
                     "Set each column to its own expression.", rel.relname());
     }
     write->columns.push_back(target.name());
+    write->defaults.push_back(target.val().has_set_to_default() ? 1 : 0);
   }
+  write->value_rows = 1;
   if (auto r =
           CheckUpdateOrDelete("UPDATE", "FROM", rel, stmt.has_where_clause(), stmt.where_clause(),
                               stmt.from_clause_size() > 0, write->returning)) {

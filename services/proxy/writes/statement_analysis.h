@@ -7,9 +7,10 @@
 //     [WHERE], DELETE ... [USING] [WHERE] on a relation that may be a synced table, with
 //     RETURNING and $n parameters, and read-only WITH queries in front;
 //   - kRefused, with a PgError, for what cannot be mapped faithfully to Salesforce: MERGE into,
-//     COPY ... FROM into, TRUNCATE of a synced table; INSERT ... ON CONFLICT; a statement whose
-//     WITH holds an INSERT/UPDATE/DELETE/MERGE of a synced table (writable CTE); INSERT without
-//     a column list, DEFAULT in VALUES or SET, SET of a subscript or a field, SET (a, b) =
+//     COPY ... FROM into, TRUNCATE of a synced table; INSERT ... ON CONFLICT other than on one
+//     column with DO NOTHING or DO UPDATE SET c = EXCLUDED.c, ... without WHERE; a statement
+//     whose WITH holds an INSERT/UPDATE/DELETE/MERGE of a synced table (writable CTE); INSERT
+//     without a column list, SET of a subscript or a field, SET (a, b) =
 //     (SELECT ...), WHERE CURRENT OF; RETURNING together with UPDATE ... FROM / DELETE ...
 //     USING; EXPLAIN ANALYZE of such a write; SQL-level PREPARE of such a write;
 //   - kPassThrough for everything else, including statements that do not parse (Postgres then
@@ -20,6 +21,7 @@
 //
 // Pure and thread-safe.
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -52,14 +54,26 @@ struct AnalyzedWrite {
   bool default_values = false;
   // INSERT ... VALUES (rather than INSERT ... SELECT).
   bool from_values = false;
-  // INSERT ... ON CONFLICT (column) DO UPDATE SET ... / DO NOTHING, where `column` is the
-  // column of an external-id field: a Salesforce upsert by that field (do_nothing: only the
-  // records not there yet are created).
+  // Per column of `columns`: in how many rows it is DEFAULT (INSERT ... VALUES: of `value_rows`
+  // rows; UPDATE: 1 for SET column = DEFAULT). Whether that is allowed depends on the column
+  // (write_checks.h): the derived query reads DEFAULT as NULL.
+  std::vector<size_t> defaults;
+  size_t value_rows = 0;
+  // INSERT ... ON CONFLICT (column) DO UPDATE SET ... / DO NOTHING: a Salesforce upsert by the
+  // field of `column` (write_checks.h: an external-id field; do_nothing: only the records not
+  // there yet are created). `set_columns`: DO UPDATE's SET columns, each set to EXCLUDED's.
   struct Upsert {
     std::string column;
     bool do_nothing = false;
+    std::vector<std::string> set_columns;
   };
   std::optional<Upsert> upsert;
+
+  // True when some row gives DEFAULT for column i, or every row does.
+  bool AnyDefault(size_t i) const { return i < defaults.size() && defaults[i] > 0; }
+  bool AllDefault(size_t i) const {
+    return i < defaults.size() && defaults[i] > 0 && defaults[i] == std::max<size_t>(value_rows, 1);
+  }
 
   // The name rows are referred to by in the statement: the alias, else the relation's name.
   const std::string& RowName() const { return alias.empty() ? relation : alias; }

@@ -31,7 +31,55 @@ void AppendRowJson(std::string& json, const SyncedTable& table, const v1::Record
   json.append(",\"_synced_at\":\"now\"}");
 }
 
+// `"column":value` of the sent columns' values in `row` (from `offset` on), each preceded by a
+// comma when `comma`.
+void AppendSentValues(std::string& json, const AnalyzedWrite& write, const SyncedTable& table,
+                      const ColumnPlan& plan, const std::vector<std::optional<std::string>>& row,
+                      size_t offset, bool comma) {
+  for (size_t i = 0; i < plan.roles.size(); ++i) {
+    if (plan.roles[i] != ColumnRole::kSent) continue;
+    const SyncedField* field = ColumnOf(table, write.columns[i]);
+    if (field == nullptr) continue;
+    absl::StatusOr<salesforce::FieldValue> v = ToSalesforceValue(row.at(offset + i), *field);
+    if (comma) json.push_back(',');
+    comma = true;
+    salesforce::AppendJsonString(&json, write.columns[i]);
+    json.push_back(':');
+    // A value Salesforce would not take is refused before the call anyway.
+    salesforce::AppendFieldValue(&json, v.ok() ? *v : salesforce::FieldValue::Null());
+  }
+}
+
 }  // namespace
+
+std::string ExpectedRowsJson(const AnalyzedWrite& write, const SyncedTable& table,
+                             const ColumnPlan& plan, const ServerQuerier::Rows& rows,
+                             int row_json_at) {
+  std::string json = "[";
+  for (size_t r = 0; r < rows.rows.size(); ++r) {
+    const auto& row = rows.rows[r];
+    if (r > 0) json.push_back(',');
+    if (write.operation == Operation::kInsert) {
+      json.push_back('{');
+      AppendSentValues(json, write, table, plan, row, 0, false);
+      json.push_back('}');
+      continue;
+    }
+    std::string current = row_json_at >= 0 && static_cast<size_t>(row_json_at) < row.size() &&
+                                  row[row_json_at] && row[row_json_at]->size() >= 2
+                              ? *row[row_json_at]
+                              : "{}";
+    if (write.operation == Operation::kUpdate) {
+      // jsonb keeps the last of duplicate keys: the new values after the current ones win.
+      current.pop_back();
+      AppendSentValues(current, write, table, plan, row, 1, current.size() > 1);
+      current.push_back('}');
+    }
+    json.append(current);
+  }
+  json.push_back(']');
+  return json;
+}
 
 std::string CommandTag(Operation operation, size_t rows) {
   switch (operation) {

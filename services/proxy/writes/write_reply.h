@@ -10,6 +10,7 @@
 #include "proxy/write_path.h"
 #include "proxy/writes/catalog.h"
 #include "proxy/writes/statement_analysis.h"
+#include "proxy/writes/write_checks.h"
 #include "sfbridge/v1/record.pb.h"
 
 namespace sfbridge::proxy::writes {
@@ -25,5 +26,13 @@ MutationOutcome BuildReply(const AnalyzedWrite& write, const SyncedTable& table,
                            const BoundParams& params, const std::vector<v1::RecordChange>& changes,
                            const ServerQuerier::Rows& rows,
                            const std::vector<std::string>& order = {});
+
+// The rows `write` is expected to leave, as the JSON array BuildReturningQuery reads, before
+// Salesforce is called: for INSERT the sent columns' values (what Salesforce sets is NULL); for
+// UPDATE the row as it is (the derived query's `row_json_at` column) with the sent columns'
+// new values; for DELETE the row as it is. `rows` are the derived query's, `plan` its columns'.
+std::string ExpectedRowsJson(const AnalyzedWrite& write, const SyncedTable& table,
+                             const ColumnPlan& plan, const ServerQuerier::Rows& rows,
+                             int row_json_at);
 
 }  // namespace sfbridge::proxy::writes
