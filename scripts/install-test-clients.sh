@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 clients="$root/tests/proxy_e2e/clients"
-cache=${SFBRIDGE_TEST_CLIENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sfbridge/test-clients}
+cache=${SFBRIDGE_TEST_CLIENTS_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sfbridge/test-clients}
 python=/usr/bin/python3  # Debian's, as on every machine install-deps.sh prepares
 
 for tool in "$python" node npm; do
