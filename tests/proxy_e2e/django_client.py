@@ -100,6 +100,12 @@ def create():
     again = Contact.objects.select_related("account").get(pk=contact.id)
     assert again.account.name == f"{tag} one", again.account.name
 
+    # Salesforce recomputes the formula; refresh_from_db() reads it.
+    contact.first_name = "Grace"
+    contact.save(update_fields=["first_name"])
+    contact.refresh_from_db()
+    assert contact.name == f"Grace {tag}", contact.name
+
 
 def save():
     account = Account(name=f"{tag} save", account_number=f"{tag}-s")

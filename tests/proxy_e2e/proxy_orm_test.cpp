@@ -320,11 +320,11 @@ TEST_F(ProxyOrmTest, SqlAlchemyAddCommitThenAttributesReadBackTheRow) {
             StrCat(tag, " one|", tag, "-1|7"));
   ExpectSameVersion("Account", "account", account);
   rec = SfsimRecord("Contact", contact, "Name, FirstName, LastName, AccountId");
-  EXPECT_EQ(FieldText(rec, "Name"), "Ada " + tag);
+  EXPECT_EQ(FieldText(rec, "Name"), "Grace " + tag);
   EXPECT_EQ(FieldText(rec, "AccountId"), account);
   EXPECT_EQ(Owner("SELECT concat_ws('|', name, account_id) FROM salesforce.contact WHERE id = $1",
                   {contact}),
-            StrCat("Ada ", tag, "|", account));
+            StrCat("Grace ", tag, "|", account));
   ExpectSameVersion("Contact", "contact", contact);
 }
 
@@ -395,11 +395,11 @@ TEST_F(ProxyOrmTest, DjangoCreateReturnsSalesforceValues) {
   EXPECT_EQ(Owner("SELECT account_number FROM salesforce.account WHERE id = $1", {account}),
             tag + "-1");
   salesforce::Record rec = SfsimRecord("Contact", contact, "Name, AccountId");
-  EXPECT_EQ(FieldText(rec, "Name"), "Ada " + tag);
+  EXPECT_EQ(FieldText(rec, "Name"), "Grace " + tag);
   EXPECT_EQ(FieldText(rec, "AccountId"), account);
   EXPECT_EQ(Owner("SELECT concat_ws('|', name, account_id) FROM salesforce.contact WHERE id = $1",
                   {contact}),
-            StrCat("Ada ", tag, "|", account));
+            StrCat("Grace ", tag, "|", account));
   ExpectSameVersion("Contact", "contact", contact);
 }
 

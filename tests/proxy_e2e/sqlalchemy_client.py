@@ -164,6 +164,11 @@ def add_commit():
         assert_system_columns_read_back(contact)
         out["contact"] = contact.id
 
+        # Salesforce recomputes the formula; the next read after commit has it.
+        contact.first_name = "Grace"
+        session.commit()
+        assert contact.name == f"Grace {tag}", contact.name
+
 
 def add_all():
     with Session(engine) as session:
