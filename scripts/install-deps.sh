@@ -4,6 +4,8 @@
 #   apt packages: compilers, libraries, PostgreSQL 15 server, Java 17, Maven, Prometheus (its
 #   server and promtool, for the deployment tests)
 #   Kafka broker jars: fetched by Maven into .cache/kafka (see scripts/kafka/)
+#   the ORMs the proxy's end-to-end tests drive (SQLAlchemy, Django, Knex): a Python venv and
+#   node_modules in a cache outside the tree (scripts/install-test-clients.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -16,8 +18,11 @@ packages=(
   openjdk-17-jre-headless maven
   prometheus jq curl
   clang-14 libfuzzer-14-dev libclang-rt-14-dev openssl
-  python3-psycopg libpostgresql-jdbc-java openjdk-17-jdk-headless
+  python3-psycopg libpostgresql-jdbc-java openjdk-17-jdk-headless python3-venv
 )
+
+# Node.js and npm for the tests' Node clients: any install will do (Debian's packages when none).
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,3 +40,4 @@ else
 fi
 
 "$here/kafka/fetch.sh"
+"$here/install-test-clients.sh"
