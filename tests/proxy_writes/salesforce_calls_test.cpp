@@ -300,15 +300,25 @@ TEST_F(CallsTest, OneStatementIsOneCompositeRequestWithItsReadBack) {
 TEST_F(CallsTest, ARowLockIsResentOnlyWhenItAppliedNothing) {
   salesforce::Client client(Options(), transport_, clock_);
   CompositeBatcher batcher(client, clock_, std::chrono::microseconds(0));
-  SalesforceCalls calls(batcher, clock_, "org", /*lock_attempts=*/2);
+  SalesforceCalls calls(batcher, clock_, "org", /*lock_attempts=*/2,
+                        /*lock_backoff=*/std::chrono::milliseconds(300));
   transport_.Reply(200, kTokenReply);
   transport_.Reply(200, Composite({Refused("s0_", "UNABLE_TO_LOCK_ROW")}));
   transport_.Reply(200, Composite({Accepted("s1_", {"a00A"}, "Paid")}));
   std::chrono::nanoseconds sf{0};
+  const auto start = clock_.Monotonic();
   ChunkOutcome out =
       calls.SendChunk(Write(Operation::kUpdate), Invoice(), {WithId("a00A", "Paid")}, &sf);
   EXPECT_TRUE(out.failure.ok()) << out.failure;
   EXPECT_EQ(transport_.request_count(), 3u);
+  EXPECT_EQ(clock_.Monotonic() - start, std::chrono::milliseconds(300));
+
+  // The last attempt's lock error is the statement's: 55P03, nothing applied.
+  transport_.Reply(200, Composite({Refused("s2_", "UNABLE_TO_LOCK_ROW")}));
+  transport_.Reply(200, Composite({Refused("s3_", "UNABLE_TO_LOCK_ROW")}));
+  out = calls.SendChunk(Write(Operation::kUpdate), Invoice(), {WithId("a00A", "Paid")}, &sf);
+  EXPECT_EQ(MapCallFailure(out.failure, Operation::kUpdate, Invoice(), 0).error.sqlstate, "55P03");
+  EXPECT_EQ(transport_.request_count(), 5u);
 }
 
 TEST(CoalescingTest, StatementsQueuedBehindARequestShareTheNextOneAndKeepTheirOwnResults) {

@@ -340,6 +340,7 @@ ChunkOutcome SalesforceCalls::SendChunk(const AnalyzedWrite& write, const Synced
     out.skipped = skipped;
     // A row lock refused the whole collection: nothing was applied, it may pass on a resend.
     if (attempt >= lock_attempts_ || !IsLockFailure(out.failure)) return out;
+    clock_.SleepFor(lock_backoff_ * attempt);
   }
 }
 

@@ -83,13 +83,16 @@ ChunkOutcome ReadChunkReply(Operation operation, const SyncedTable& table,
 class SalesforceCalls {
  public:
   // `lock_attempts`: how often a chunk that failed only on UNABLE_TO_LOCK_ROW (nothing was
-  // applied) is sent, the first time included.
+  // applied) is sent, the first time included, waiting `lock_backoff` times the attempt number
+  // before each resend.
   SalesforceCalls(CompositeBatcher& batcher, core::Clock& clock, std::string org_id,
-                  int lock_attempts = 1)
+                  int lock_attempts = 1,
+                  std::chrono::milliseconds lock_backoff = std::chrono::milliseconds(200))
       : batcher_(batcher),
         clock_(clock),
         org_id_(std::move(org_id)),
-        lock_attempts_(lock_attempts) {}
+        lock_attempts_(lock_attempts),
+        lock_backoff_(lock_backoff) {}
 
   // Sends one chunk of `write` (at most kRecordsPerCall records) with its read-back, in one
   // Composite request (shared with other statements' chunks when the batcher coalesces).
@@ -108,6 +111,7 @@ class SalesforceCalls {
   core::Clock& clock_;
   const std::string org_id_;
   const int lock_attempts_;
+  const std::chrono::milliseconds lock_backoff_;
 
   // DO NOTHING's query: which of the chunk's records already exist by `field`.
   absl::StatusOr<std::vector<size_t>> Existing(const SyncedTable& table, std::string_view field,

@@ -108,7 +108,8 @@ class SalesforceWritePath final : public WritePath {
                 options_.transport != nullptr ? *options_.transport : *owned_transport_, clock_,
                 &token_ahead_),
         batcher_(client_, clock_, options_.coalesce_window, &token_ahead_),
-        calls_(batcher_, clock_, options_.org_id, options_.salesforce_attempts),
+        calls_(batcher_, clock_, options_.org_id, options_.salesforce_attempts,
+               options_.salesforce_backoff),
         writer_(options_.writer_address, options_.writer_timeout) {}
 
   absl::StatusOr<std::vector<std::string>> Split(std::string_view sql) override {
