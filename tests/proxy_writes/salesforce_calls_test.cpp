@@ -682,6 +682,16 @@ TEST_F(MappingTest, NothingSentIs08001) {
   EXPECT_EQ(Run(1).sqlstate, "08001");
 }
 
+TEST_F(MappingTest, ARefusedLoginSendsNothingAndSaysSo) {
+  transport_.Reply(400,
+                   R"({"error":"invalid_grant","error_description":"authentication failure"})");
+  PgError e = Run();
+  EXPECT_EQ(e.sqlstate, "08001");
+  EXPECT_THAT(e.message, HasSubstr("refused the proxy's login"));
+  EXPECT_THAT(e.detail, HasSubstr("Nothing was sent"));
+  EXPECT_EQ(transport_.request_count(), 1u);
+}
+
 TEST_F(MappingTest, BudgetAndRequestLimitAre53400AndRefusalsKeepTheirCodes) {
   absl::Status budget = absl::ResourceExhaustedError("no token of the org's API budget");
   budget.SetPayload(kBudgetRefusalPayload, absl::Cord("1"));

@@ -138,8 +138,14 @@ CallFailure MapCallFailure(const absl::Status& status, Operation operation,
             .code = api->error_code.empty() ? "UNKNOWN" : api->error_code};
   }
   // Nothing reached Salesforce: connection refused, DNS or TLS failure, no token.
+  const bool refused_login = status.code() == absl::StatusCode::kUnauthenticated ||
+                             status.code() == absl::StatusCode::kPermissionDenied;
   return {.error = TableError(
-              "08001", StrCat("Salesforce could not be reached: ", status.message()), table,
+              "08001",
+              StrCat(refused_login ? "Salesforce refused the proxy's login: "
+                                   : "Salesforce could not be reached: ",
+                     status.message()),
+              table,
               StrCat("Nothing was sent to Salesforce; nothing was changed.", Kept(accepted_before)),
               "Retrying is safe."),
           .outcome = "unavailable",
