@@ -226,12 +226,29 @@ org::Result<CompositeBody> ParseCompositeJson(const std::string& body) {
   return out;
 }
 
-std::string JsonMemberText(const std::string& json, const std::string& field) {
+std::string JsonMemberText(const std::string& json, const std::string& path) {
+  // "[0].id" -> JSON pointer "/0/id".
+  std::string pointer;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '.' || c == '[') {
+      pointer.push_back('/');
+    } else if (c == ']') {
+      continue;
+    } else if (c == '~') {
+      pointer += "~0";
+    } else if (c == '/') {
+      pointer += "~1";
+    } else {
+      if (i == 0) pointer.push_back('/');
+      pointer.push_back(c);
+    }
+  }
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(json).get(doc) != simdjson::SUCCESS) return "";
   simdjson::dom::element v;
-  if (doc[field].get(v) != simdjson::SUCCESS) return "";
+  if (doc.at_pointer(pointer).get(v) != simdjson::SUCCESS || v.is_null()) return "";
   std::string_view s;
   if (v.get_string().get(s) == simdjson::SUCCESS) return std::string(s);
   return simdjson::minify(v);

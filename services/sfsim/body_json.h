@@ -42,8 +42,10 @@ struct CompositeBody {
 // {"allOrNone":true,"compositeRequest":[{"method","url","referenceId","body"}]}
 org::Result<CompositeBody> ParseCompositeJson(const std::string& body);
 
-// The value of `field` (a top-level member) in a JSON object, as text: strings unquoted,
-// numbers and booleans as written. Empty when absent. For @{ref.field} references.
-std::string JsonMemberText(const std::string& json, const std::string& field);
+// The value at `path` in a JSON document, as text: strings unquoted, numbers and booleans as
+// written. `path` is what follows a reference id in @{ref.field}, @{ref[0].id} or
+// @{ref.records[0].Id}: member names after '.', array indexes in brackets (a leading '.' is
+// optional). Empty when absent or null.
+std::string JsonMemberText(const std::string& json, const std::string& path);
 
 }  // namespace sfbridge::sfsim

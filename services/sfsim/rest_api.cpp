@@ -59,8 +59,21 @@ Response RestApi::Handle(const Request& request) {
     r.drop_connection = true;
     return r;
   }
+  // Salesforce refuses a request over the concurrent long-running cap when it starts, before
+  // it does anything. A request known to run long from the start (modelled latency) asks here.
+  bool long_running = false;
+  if (fault.delay_ms >= kLongRunningMs) {
+    if (!limits_.BeginLongRunning()) {
+      Response r =
+          ErrorResponse(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.");
+      r.headers.emplace_back("Sforce-Limit-Info", limits_.LimitInfoHeader());
+      return r;
+    }
+    long_running = true;
+  }
   call.lock_error = fault.lock_error;
   Response response;
+  // An injected 5xx, like Salesforce's own, comes before anything is applied.
   if (fault.fail_5xx || faults_.ObjectFails(ObjectOfCall(call))) {
     response = ErrorResponse(503, "SERVER_UNAVAILABLE",
                              "The server is temporarily unable to service your request. "
@@ -68,19 +81,12 @@ Response RestApi::Handle(const Request& request) {
   } else {
     response = Route(call);
   }
+  // Per-record latency is known once the records are: the request has run by then, so it is
+  // only counted, never refused.
   int64_t delay_ms = fault.delay_ms + faults_.Get().latency_per_record_us * call.records / 1000;
-  if (delay_ms >= kLongRunningMs) {
-    if (!limits_.BeginLongRunning()) {
-      response =
-          ErrorResponse(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.");
-      delay_ms = 0;
-    } else {
-      clock_.SleepFor(std::chrono::milliseconds(delay_ms));
-      limits_.EndLongRunning();
-      delay_ms = 0;
-    }
-  }
+  if (!long_running && delay_ms >= kLongRunningMs) long_running = limits_.BeginLongRunning();
   if (delay_ms > 0) clock_.SleepFor(std::chrono::milliseconds(delay_ms));
+  if (long_running) limits_.EndLongRunning();
   response.headers.emplace_back("Sforce-Limit-Info", limits_.LimitInfoHeader());
   return response;
 }

@@ -47,6 +47,7 @@ class RestApi {
                 const std::shared_ptr<const org::QueryResult>& result, size_t offset, size_t batch);
   Response SObjects(Call& call, std::string_view rest);
   Response Collections(Call& call, std::string_view rest);
+  Response CollectionsUpsert(Call& call, std::string_view object, std::string_view field);
   Response Composite(Call& call);
   Response Limits(Call& call);
   Response Replication(Call& call, const org::ObjectDef& object, bool deleted);

@@ -14,7 +14,11 @@ std::string ClassifyCall(std::string_view method, std::string_view rest) {
   if (rest.starts_with("limits")) return "limits";
   if (rest.starts_with("composite/sobjects")) {
     if (method == "POST") return "collections_create";
-    if (method == "PATCH") return "collections_update";
+    if (method == "PATCH") {
+      // composite/sobjects/{Object}/{ExternalIdField}: an upsert.
+      return rest.substr(18).find('/', 1) != std::string_view::npos ? "collections_upsert"
+                                                                    : "collections_update";
+    }
     if (method == "DELETE") return "collections_delete";
     return "collections_retrieve";
   }
@@ -39,7 +43,7 @@ std::string ClassifyCall(std::string_view method, std::string_view rest) {
 bool IsWriteCall(std::string_view kind) {
   return kind == "sobject_create" || kind == "sobject_update" || kind == "sobject_delete" ||
          kind == "sobject_upsert" || kind == "collections_create" || kind == "collections_update" ||
-         kind == "collections_delete" || kind == "composite";
+         kind == "collections_delete" || kind == "collections_upsert" || kind == "composite";
 }
 
 size_t QueryBatchSize(std::string_view header, size_t fallback, const org::QueryResult& result) {

@@ -1,5 +1,7 @@
 // RestApi: sObject Collections (/composite/sobjects) and Composite (/composite).
 
+#include <algorithm>
+
 #include "common/core/strings.h"
 #include "sfsim/body_json.h"
 #include "sfsim/record_json.h"
@@ -19,10 +21,10 @@ Response TooMany() {
                        "record limit reached. cannot submit more than 200 records into this call");
 }
 
-Response SaveResults(const std::vector<org::SaveResult>& results) {
+Response SaveResults(const std::vector<org::SaveResult>& results, bool with_created = false) {
   JsonWriter w;
   w.BeginArray();
-  for (const org::SaveResult& r : results) WriteSaveResult(w, r, false);
+  for (const org::SaveResult& r : results) WriteSaveResult(w, r, with_created);
   w.EndArray();
   Response r;
   r.body = w.Take();
@@ -69,6 +71,13 @@ const std::vector<org::SaveResult>& Applied(RestApi::Call& call,
 
 Response RestApi::Collections(Call& call, std::string_view rest) {
   const std::string& method = call.request.method;
+  // PATCH /composite/sobjects/{Object}/{ExternalIdField}: upsert by that field.
+  std::string_view upsert_path = rest;
+  while (upsert_path.starts_with("/")) upsert_path.remove_prefix(1);
+  if (method == "PATCH" && upsert_path.find('/') != std::string_view::npos) {
+    return CollectionsUpsert(call, upsert_path.substr(0, upsert_path.find('/')),
+                             upsert_path.substr(upsert_path.find('/') + 1));
+  }
   if (method == "POST" || method == "PATCH") {
     org::Result<CollectionBody> body = ParseCollectionJson(call.request.body, /*keep_id=*/false);
     if (auto* e = std::get_if<org::ApiError>(&body)) return ErrorFromApiErrors({*e});
@@ -157,6 +166,79 @@ Response RestApi::Collections(Call& call, std::string_view rest) {
                               "PATCH, DELETE"));
 }
 
+Response RestApi::CollectionsUpsert(Call& call, std::string_view object_name,
+                                    std::string_view field_name) {
+  const org::ObjectDef* object = org_.FindObject(object_name);
+  if (!object) return ErrorResponse(404, "NOT_FOUND", "The requested resource does not exist");
+  org::Result<CollectionBody> body = ParseCollectionJson(call.request.body, /*keep_id=*/false);
+  if (auto* e = std::get_if<org::ApiError>(&body)) return ErrorFromApiErrors({*e});
+  CollectionBody& collection = std::get<CollectionBody>(body);
+  if (collection.records.size() > kMaxCollection) return TooMany();
+  call.records = static_cast<int64_t>(collection.records.size());
+  if (call.lock_error) return SaveResults(LockFailures(collection.records.size()), true);
+  std::vector<org::Org::Operation> ops;
+  std::vector<org::SaveResult> early(collection.records.size());
+  std::vector<bool> missing_key(collection.records.size(), false);
+  for (size_t i = 0; i < collection.records.size(); ++i) {
+    BodyRecord& record = collection.records[i];
+    org::Org::Operation op;
+    op.kind = org::Org::Operation::Kind::kUpsert;
+    op.object = object->name;
+    op.external_id_field = std::string(field_name);
+    bool found = false;
+    for (auto it = record.fields.begin(); it != record.fields.end(); ++it) {
+      if (soql::EqualsIgnoreCase(it->first, field_name)) {
+        found = it->second.kind != org::InputValue::Kind::kNull;
+        op.external_id_value = it->second.text;
+        record.fields.erase(it);
+        break;
+      }
+    }
+    if (!found && !record.id.empty() && soql::EqualsIgnoreCase(field_name, "Id")) {
+      op.external_id_value = record.id;
+      found = true;
+    }
+    if (!found) {
+      // As Salesforce: the record lacks the key; the others are still tried (unless
+      // allOrNone, below).
+      missing_key[i] = true;
+      op.kind = org::Org::Operation::Kind::kUpdate;  // never applied
+    }
+    op.fields = std::move(record.fields);
+    ops.push_back(std::move(op));
+  }
+  std::vector<org::Org::Operation> to_apply;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (!missing_key[i]) to_apply.push_back(ops[i]);
+  }
+  const bool any_missing =
+      std::find(missing_key.begin(), missing_key.end(), true) != missing_key.end();
+  std::vector<org::SaveResult> applied;
+  if (!(any_missing && collection.all_or_none)) {
+    applied = Applied(call, org_.Apply(to_apply, collection.all_or_none));
+  }
+  std::vector<org::SaveResult> results(ops.size());
+  size_t next = 0;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (missing_key[i]) {
+      results[i].errors.push_back({400,
+                                   "MISSING_ARGUMENT",
+                                   StrCat(field_name, " not specified"),
+                                   {std::string(field_name)}});
+    } else if (any_missing && collection.all_or_none) {
+      results[i].errors.push_back(
+          {400,
+           "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+           "Record rolled back because not all records were valid and the request was using "
+           "AllOrNone header",
+           {}});
+    } else {
+      results[i] = applied[next++];
+    }
+  }
+  return SaveResults(results, true);
+}
+
 Response RestApi::Composite(Call& call) {
   org::Result<CompositeBody> parsed = ParseCompositeJson(call.request.body);
   if (auto* e = std::get_if<org::ApiError>(&parsed)) return ErrorFromApiErrors({*e});
@@ -192,11 +274,12 @@ Response RestApi::Composite(Call& call) {
       if (close == std::string::npos) break;
       out.append(text, pos, at - pos);
       std::string ref = text.substr(at + 2, close - at - 2);
-      size_t dot = ref.find('.');
+      // @{ref.field}, @{ref[0].id}: the reference id ends at the first '.' or '['.
+      size_t dot = ref.find_first_of(".[");
       auto it = results_by_ref.find(ref.substr(0, dot));
       std::string value;
       if (it != results_by_ref.end() && dot != std::string::npos) {
-        value = JsonMemberText(it->second, ref.substr(dot + 1));
+        value = JsonMemberText(it->second, ref.substr(dot));
       }
       if (value.empty()) *missing = ref;
       out += value;

@@ -68,7 +68,7 @@ TEST(ErrorMappingTest, EveryListedCodeHasItsSqlState) {
   };
   for (const auto& [code, state] : cases) EXPECT_EQ(SqlStateFor(code, 400), state) << code;
   EXPECT_EQ(SqlStateFor("SOMETHING_NEW", 400), "22000");
-  EXPECT_EQ(SqlStateFor("", 503), "58000");
+  EXPECT_EQ(SqlStateFor("", 503), "08001");
 }
 
 TEST(ErrorMappingTest, RejectionCarriesMessageFieldsAsColumnsAndTable) {

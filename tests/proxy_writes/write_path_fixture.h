@@ -134,7 +134,9 @@ class WritePathFixture {
     o.org.seed = 11;
     o.org.counts = std::move(counts);
     o.admin_enabled = true;
-    o.server.threads = 4;
+    // Enough for every session's kept-alive connection: a Poco server thread stays with its
+    // connection while it is kept alive.
+    o.server.threads = 16;
     o.oauth.client_id = kClientId;
     o.oauth.client_secret = kClientSecret;
     o.oauth.username = kUsername;
@@ -212,6 +214,7 @@ class WritePathFixture {
     o.salesforce_timeout = std::chrono::milliseconds(10'000);
     o.writer_timeout = std::chrono::milliseconds(5'000);
     o.catalog_refresh = catalog_refresh_;
+    o.coalesce_window = coalesce_window_;
     return o;
   }
 
@@ -255,6 +258,7 @@ class WritePathFixture {
 
   // Short, so that tests see a newly synced table at once; the benchmark uses the default.
   std::chrono::milliseconds catalog_refresh_{10};
+  std::chrono::microseconds coalesce_window_ = WritePathOptions().coalesce_window;
   sfbridge::testing::TempDatabase db_;
   std::unique_ptr<sfsim::Simulator> sim_;
   std::string sim_url_;

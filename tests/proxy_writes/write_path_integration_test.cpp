@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "proxy/writes/catalog.h"
@@ -23,6 +24,16 @@ class WritePathTest : public ::testing::Test, public WritePathFixture {
   void TearDown() override { Stop(); }
 
   int64_t SalesforceCalls() { return sim_->limits().used(); }
+  // A field's value in sfsim, as text.
+  std::string SfsimValue(const std::string& id, std::string_view field) {
+    const sfsim::org::ObjectDef* object = sim_->org().ObjectOfId(id);
+    sfsim::org::RecordPtr record = sim_->org().Get(id);
+    if (object == nullptr || record == nullptr) return "<gone>";
+    for (size_t i = 0; i < object->fields.size(); ++i) {
+      if (object->fields[i].name == field) return record->values[i].ToString();
+    }
+    return "<no field>";
+  }
   std::string Rows(const std::string& table) {
     return Scalar(core::StrCat("SELECT count(*) FROM salesforce.", table));
   }
@@ -230,12 +241,141 @@ TEST_F(WritePathTest, DerivedQueryErrorsAreTheServersOwn) {
 TEST_F(WritePathTest, SalesforceDownIsACleanErrorAndTheSessionGoesOn) {
   std::vector<std::string> ids = InsertInvoices(1);
   sim_.reset();
+  // Nothing listens: nothing was sent, for an update and an insert alike.
   Result up = Exec("UPDATE invoice__c SET notes__c = 'x'");
-  ExpectError(up, "08001", "Salesforce is unreachable");
+  ExpectError(up, "08001", "Salesforce could not be reached");
+  EXPECT_TRUE(absl::StrContains(up.outcome.error->detail, "Nothing was sent"))
+      << up.outcome.error->detail;
   Result ins = Exec("INSERT INTO invoice__c (notes__c) VALUES ('x')");
-  ExpectError(ins, "40003", "did not confirm the insert");
+  ExpectError(ins, "08001", "Salesforce could not be reached");
   EXPECT_EQ(querier_->Scalar("SELECT count(*) FROM salesforce.invoice__c"), "1");
   EXPECT_EQ(Scalar("SELECT coalesce(notes__c, '<null>') FROM salesforce.invoice__c"), "<null>");
+}
+
+TEST_F(WritePathTest, OneApiCallPerWriteStatement) {
+  auto composites = [&] { return sim_->limits().CallsByKind()["composite"]; };
+  int64_t calls = SalesforceCalls();
+  const int64_t composite_before = composites();
+  std::vector<std::string> ids = InsertInvoices(3);
+  EXPECT_EQ(SalesforceCalls() - calls, 1);
+  calls = SalesforceCalls();
+  ASSERT_FALSE(Exec("UPDATE invoice__c SET notes__c = 'u' WHERE amount__c > 10").outcome.error);
+  EXPECT_EQ(SalesforceCalls() - calls, 1);
+  calls = SalesforceCalls();
+  Result del = Exec("DELETE FROM invoice__c WHERE amount__c = 10 RETURNING id");
+  ASSERT_FALSE(del.outcome.error) << del.outcome.error->message;
+  EXPECT_EQ(SalesforceCalls() - calls, 1);
+  EXPECT_EQ(composites() - composite_before, 3);
+  // Each reached the table with Salesforce's versions.
+  EXPECT_EQ(Scalar("SELECT string_agg(coalesce(notes__c, '-'), ',' ORDER BY amount__c) FROM "
+                   "salesforce.invoice__c"),
+            "u,u");
+  for (const std::string& id : {ids[1], ids[2]}) {
+    EXPECT_EQ(Scalar("SELECT _modstamp_ms FROM salesforce.invoice__c WHERE id = $1", {id}),
+              std::to_string(sim_->org().Get(id)->system_modstamp_ms));
+  }
+  EXPECT_EQ(Scalar("SELECT count(*) FROM salesforce._tombstones WHERE id = $1", {ids[0]}), "1");
+}
+
+// Each injected fault on the write's request: the SQLSTATE, and whether sfsim changed. Only the
+// "may have happened" code (40003) may come with a change, and only from a fault after the call.
+TEST_F(WritePathTest, FaultsOnTheWriteSayWhetherSalesforceChanged) {
+  WritePathOptions o = Options();
+  o.salesforce_timeout = std::chrono::milliseconds(1'000);
+  o.salesforce_attempts = 3;
+  auto wp = MakeSalesforceWritePath(o, metrics_);
+  ASSERT_TRUE(wp.ok());
+  std::vector<std::string> ids = InsertInvoices(1);
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string& id = ids[0];
+  auto digest = [&] { return sim_->org().Digest("Invoice__c", true); };
+  auto table = [&] {
+    return Scalar(
+        "SELECT coalesce(notes__c, '<null>') || '|' || _modstamp_ms FROM "
+        "salesforce.invoice__c WHERE id = $1",
+        {id});
+  };
+
+  struct Case {
+    std::string name;
+    sfsim::FaultSettings faults;
+    std::string sql;
+    std::string sqlstate;
+    bool sfsim_changes;
+  };
+  const std::vector<Case> cases = {
+      {"5xx on an update",
+       {.error_5xx_rate = 1},
+       "UPDATE invoice__c SET notes__c = 'a'",
+       "08001",
+       false},
+      {"5xx on an insert",
+       {.error_5xx_rate = 1},
+       "INSERT INTO invoice__c (notes__c) VALUES ('b')",
+       "08001",
+       false},
+      {"5xx on a delete", {.error_5xx_rate = 1}, "DELETE FROM invoice__c", "08001", false},
+      {"dropped update", {.drop_rate = 1}, "UPDATE invoice__c SET notes__c = 'c'", "40003", false},
+      {"dropped insert",
+       {.drop_rate = 1},
+       "INSERT INTO invoice__c (notes__c) VALUES ('d')",
+       "40003",
+       false},
+      {"dropped delete", {.drop_rate = 1}, "DELETE FROM invoice__c", "40003", false},
+      {"timed-out update",
+       {.slow_rate = 1, .slow_ms = 1'500},
+       "UPDATE invoice__c SET notes__c = 'e'",
+       "40003",
+       true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const auto sf_before = digest();
+    const std::string table_before = table();
+    const std::string rows_before = Rows("invoice__c");
+    sim_->faults().Set(c.faults);
+    Result r = Exec(**wp, c.sql);
+    sim_->faults().Set({});
+    ASSERT_TRUE(r.outcome.error.has_value()) << r.outcome.command_tag;
+    EXPECT_EQ(r.outcome.error->sqlstate, c.sqlstate) << r.outcome.error->message;
+    if (c.sqlstate == "08001") {
+      EXPECT_TRUE(absl::StrContains(r.outcome.error->detail, "nothing was changed"))
+          << r.outcome.error->detail;
+    } else {
+      EXPECT_TRUE(absl::StrContains(r.outcome.error->detail, "may or may not have been applied"))
+          << r.outcome.error->detail;
+    }
+    EXPECT_EQ(digest() != sf_before, c.sfsim_changes);
+    // The table changes only through the sync (none runs here).
+    EXPECT_EQ(table(), table_before);
+    EXPECT_EQ(Rows("invoice__c"), rows_before);
+  }
+  // The timed-out update was applied in Salesforce.
+  EXPECT_EQ(sim_->org().Count("Invoice__c", false), 1);
+}
+
+TEST_F(WritePathTest, AReadBackThatFailsAfterTheWriteIs58000WithTheChangeInSalesforce) {
+  std::vector<std::string> ids = InsertInvoices(1);
+  // A field the catalog maps (and the table has) that the org no longer has: the read-back in
+  // the same request fails, the write itself succeeds.
+  ASSERT_EQ(Scalar("ALTER TABLE salesforce.invoice__c ADD COLUMN gone__c text"), "<none>");
+  ASSERT_EQ(Scalar("INSERT INTO sfbridge.field_mappings (org_id, object_name, field_name, "
+                   "column_name, field_type) VALUES ($1, 'Invoice__c', 'Gone__c', 'gone__c', "
+                   "'string') RETURNING 1",
+                   {org_id_}),
+            "1");
+  ASSERT_EQ(Scalar("UPDATE sfbridge.synced_tables SET updated_at = now() + interval '1 s' "
+                   "WHERE org_id = $1 AND object_name = 'Invoice__c' RETURNING 1",
+                   {org_id_}),
+            "1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the catalog's refresh (10 ms)
+  const int64_t calls = SalesforceCalls();
+  Result r = Exec("UPDATE invoice__c SET notes__c = 'applied'");
+  ExpectError(r, "58000", "IS applied in Salesforce");
+  EXPECT_EQ(SalesforceCalls() - calls, 1);
+  EXPECT_TRUE(absl::StrContains(r.outcome.error->hint, "Do not repeat"));
+  EXPECT_EQ(Scalar("SELECT coalesce(notes__c, '<null>') FROM salesforce.invoice__c"), "<null>");
+  EXPECT_EQ(SfsimValue(ids[0], "Notes__c"), "applied");
 }
 
 TEST_F(WritePathTest, EveryCallTakesATokenOfThePriorityLane) {
@@ -247,16 +387,16 @@ TEST_F(WritePathTest, EveryCallTakesATokenOfThePriorityLane) {
   const int64_t before = calls_total();
   const int64_t sf_before = SalesforceCalls();
   ASSERT_FALSE(Exec("UPDATE invoice__c SET notes__c = 'x'").outcome.error);
-  // The write and its read-back: two calls, two tokens.
-  EXPECT_EQ(SalesforceCalls() - sf_before, 2);
-  EXPECT_EQ(calls_total() - before, 2);
+  // The write and its read-back: one Composite call, one token.
+  EXPECT_EQ(SalesforceCalls() - sf_before, 1);
+  EXPECT_EQ(calls_total() - before, 1);
 
   // Only the reserve left: the normal lane may not take it, the priority lane may.
   ASSERT_EQ(Scalar("UPDATE sfbridge.orgs SET rate_per_second = 0, priority_reserve = 5 "
                    "WHERE org_id = $1 RETURNING 1",
                    {org_id_}),
             "1");
-  ASSERT_EQ(Scalar("UPDATE sfbridge.rate_buckets SET tokens = 2 WHERE org_id = $1 RETURNING 1",
+  ASSERT_EQ(Scalar("UPDATE sfbridge.rate_buckets SET tokens = 1 WHERE org_id = $1 RETURNING 1",
                    {org_id_}),
             "1");
   ASSERT_FALSE(Exec("UPDATE invoice__c SET notes__c = 'y'").outcome.error);

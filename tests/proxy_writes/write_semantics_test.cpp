@@ -203,5 +203,53 @@ TEST_F(WriteSemanticsTest, WithoutItsBudgetTheProxySaysItIsItsOwnFailureAndSends
   ASSERT_FALSE(r.outcome.error.has_value()) << r.outcome.error->message;
 }
 
+TEST_F(WriteSemanticsTest, InsertOnConflictOfAnExternalIdIsAnUpsertSafeToRepeat) {
+  const std::string sql =
+      "INSERT INTO salesforce.invoice__c (id, external_id__c, amount__c, status__c) VALUES "
+      "(NULL, $1, $2, 'Sent') ON CONFLICT (external_id__c) DO UPDATE SET amount__c = "
+      "EXCLUDED.amount__c, status__c = EXCLUDED.status__c RETURNING id, amount__c";
+  const size_t before = sim_->org().Count("Invoice__c", false);
+  Result first = Exec(sql, TextParams({"EXT-1", "10.00"}));
+  ASSERT_FALSE(first.outcome.error.has_value()) << first.outcome.error->message;
+  EXPECT_EQ(first.outcome.command_tag, "INSERT 0 1");
+  ASSERT_EQ(first.returning.size(), 1u);
+  const std::string id = first.returning[0][0].value_or("");
+  EXPECT_EQ(first.returning[0][1], "10.00");
+  // The client's retry, and a later change: the same record, updated.
+  Result again = Exec(sql, TextParams({"EXT-1", "11.00"}));
+  ASSERT_FALSE(again.outcome.error.has_value()) << again.outcome.error->message;
+  EXPECT_EQ(again.outcome.command_tag, "INSERT 0 1");
+  ASSERT_EQ(again.returning.size(), 1u);
+  EXPECT_EQ(again.returning[0][0], id);
+  EXPECT_EQ(again.returning[0][1], "11.00");
+  EXPECT_EQ(sim_->org().Count("Invoice__c", false), before + 1);
+  EXPECT_EQ(Scalar("SELECT count(*) || ':' || max(amount__c)::text FROM salesforce.invoice__c "
+                   "WHERE external_id__c = 'EXT-1'"),
+            "1:11.00");
+
+  // DO NOTHING: only the records not there yet.
+  Result nothing = Exec(
+      "INSERT INTO invoice__c (external_id__c, amount__c) VALUES ('EXT-1', 99), ('EXT-2', 5) "
+      "ON CONFLICT (external_id__c) DO NOTHING RETURNING external_id__c, amount__c");
+  ASSERT_FALSE(nothing.outcome.error.has_value()) << nothing.outcome.error->message;
+  EXPECT_EQ(nothing.outcome.command_tag, "INSERT 0 1");
+  ASSERT_EQ(nothing.returning.size(), 1u);
+  EXPECT_EQ(nothing.returning[0][0], "EXT-2");
+  EXPECT_EQ(sim_->org().Count("Invoice__c", false), before + 2);
+  EXPECT_EQ(Scalar("SELECT amount__c::text FROM salesforce.invoice__c WHERE external_id__c = "
+                   "'EXT-1'"),
+            "11.00");
+
+  // Not an external id, or a partial SET list: refused before Salesforce.
+  ExpectRefusedBeforeSalesforce(
+      "INSERT INTO invoice__c (notes__c, amount__c) VALUES ('n', 1) ON CONFLICT (notes__c) DO "
+      "NOTHING",
+      {}, "42P10", "external-id field");
+  ExpectRefusedBeforeSalesforce(
+      "INSERT INTO invoice__c (external_id__c, amount__c, status__c) VALUES ('EXT-3', 1, 'Sent') "
+      "ON CONFLICT (external_id__c) DO UPDATE SET amount__c = EXCLUDED.amount__c",
+      {}, "0A000", "every other inserted column");
+}
+
 }  // namespace
 }  // namespace sfbridge::proxy::testing

@@ -233,6 +233,125 @@ TEST_F(RestApiTest, CompositeReferencesAndAllOrNoneUndo) {
   EXPECT_EQ(org_->Count("Account", false), accounts) << "the first create was undone";
 }
 
+TEST_F(RestApiTest, CompositeWriteAndReadBackThroughArrayReferences) {
+  Response r = Call(
+      "POST", "/services/data/v59.0/composite",
+      R"({"allOrNone":false,"compositeRequest":[)"
+      R"({"method":"POST","url":"/services/data/v59.0/composite/sobjects","referenceId":"s1_w",)"
+      R"("body":{"allOrNone":true,"records":[{"attributes":{"type":"Contact"},"LastName":"A1"},)"
+      R"({"attributes":{"type":"Contact"},"LastName":"A2"}]}},)"
+      R"({"method":"GET","url":"/services/data/v59.0/composite/sobjects/Contact?ids=@{s1_w[0].id},@{s1_w[1].id}&fields=Id,LastName,SystemModstamp","referenceId":"s1_r"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr(R"("httpStatusCode":200,"referenceId":"s1_w")"));
+  EXPECT_THAT(r.body, HasSubstr(R"("httpStatusCode":200,"referenceId":"s1_r")"));
+  // The read-back holds both new records, in order, with the values Salesforce stored.
+  const size_t a1 = r.body.find(R"("LastName":"A1")");
+  const size_t a2 = r.body.find(R"("LastName":"A2")");
+  ASSERT_NE(a1, std::string::npos) << r.body;
+  ASSERT_NE(a2, std::string::npos) << r.body;
+  EXPECT_LT(a1, a2);
+  EXPECT_THAT(r.body, HasSubstr("SystemModstamp"));
+  EXPECT_EQ(JsonMemberText(r.body, "compositeResponse[1].body[0].LastName"), "A1");
+  EXPECT_EQ(JsonMemberText(r.body, "compositeResponse[1].body[0].Id"),
+            JsonMemberText(r.body, "compositeResponse[0].body[0].id"));
+}
+
+TEST_F(RestApiTest, CompositeWithoutAllOrNoneKeepsTheOtherStatementsWrites) {
+  const int64_t before = org_->Count("Contact", false);
+  Response r = Call(
+      "POST", "/services/data/v59.0/composite",
+      R"({"allOrNone":false,"compositeRequest":[)"
+      R"({"method":"POST","url":"/services/data/v59.0/composite/sobjects","referenceId":"a_w",)"
+      R"("body":{"allOrNone":true,"records":[{"attributes":{"type":"Contact"},"LastName":"Kept"}]}},)"
+      R"({"method":"POST","url":"/services/data/v59.0/composite/sobjects","referenceId":"b_w",)"
+      R"("body":{"allOrNone":true,"records":[{"attributes":{"type":"Contact"},"LastName":"Fine"},)"
+      R"({"attributes":{"type":"Contact"},"Email":"no-last-name@x.y"}]}},)"
+      R"({"method":"GET","url":"/services/data/v59.0/composite/sobjects/Contact?ids=@{b_w[0].id}&fields=Id","referenceId":"b_r"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The refused statement is rolled back on its own; its read-back has no id to read.
+  EXPECT_THAT(r.body, HasSubstr("REQUIRED_FIELD_MISSING"));
+  EXPECT_THAT(r.body, HasSubstr("ALL_OR_NONE_OPERATION_ROLLED_BACK"));
+  EXPECT_THAT(r.body, Not(HasSubstr("PROCESSING_HALTED")));
+  EXPECT_THAT(r.body, HasSubstr(R"("httpStatusCode":400,"referenceId":"b_r")"));
+  EXPECT_EQ(org_->Count("Contact", false), before + 1);
+}
+
+TEST_F(RestApiTest, CollectionsUpsertByExternalIdCreatesOrUpdates) {
+  const int64_t before = org_->Count("Contact", false);
+  Response first =
+      Call("PATCH", "/services/data/v59.0/composite/sobjects/Contact/Legacy_Id__c",
+           R"({"allOrNone":true,"records":[)"
+           R"({"attributes":{"type":"Contact"},"Legacy_Id__c":"UPS-Q-1","LastName":"One"},)"
+           R"({"attributes":{"type":"Contact"},"Legacy_Id__c":"UPS-Q-2","LastName":"Two"}]})");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(JsonMemberText(first.body, "[0].created"), "true") << first.body;
+  EXPECT_EQ(JsonMemberText(first.body, "[1].created"), "true");
+  EXPECT_EQ(org_->Count("Contact", false), before + 2);
+  const std::string id = JsonMemberText(first.body, "[0].id");
+
+  Response second =
+      Call("PATCH", "/services/data/v59.0/composite/sobjects/Contact/Legacy_Id__c",
+           R"({"allOrNone":true,"records":[)"
+           R"({"attributes":{"type":"Contact"},"Legacy_Id__c":"UPS-Q-1","LastName":"Uno"},)"
+           R"({"attributes":{"type":"Contact"},"Legacy_Id__c":"UPS-Q-3","LastName":"Three"}]})");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(JsonMemberText(second.body, "[0].created"), "false");
+  EXPECT_EQ(JsonMemberText(second.body, "[0].id"), id);
+  EXPECT_EQ(JsonMemberText(second.body, "[1].created"), "true");
+  EXPECT_EQ(org_->Count("Contact", false), before + 3);
+  Response read = Call("GET", "/services/data/v59.0/sobjects/Contact/" + id + "?fields=LastName");
+  EXPECT_EQ(JsonMemberText(read.body, "LastName"), "Uno");
+
+  // allOrNone: a record without its key, or one Salesforce refuses, leaves every record as it was.
+  Response refused =
+      Call("PATCH", "/services/data/v59.0/composite/sobjects/Contact/Legacy_Id__c",
+           R"({"allOrNone":true,"records":[)"
+           R"({"attributes":{"type":"Contact"},"Legacy_Id__c":"UPS-Q-1","LastName":"Changed"},)"
+           R"({"attributes":{"type":"Contact"},"Legacy_Id__c":"UPS-Q-4"}]})");
+  ASSERT_EQ(refused.status, 200) << refused.body;
+  EXPECT_THAT(refused.body, HasSubstr("REQUIRED_FIELD_MISSING"));
+  EXPECT_THAT(refused.body, HasSubstr("ALL_OR_NONE_OPERATION_ROLLED_BACK"));
+  Response missing = Call("PATCH", "/services/data/v59.0/composite/sobjects/Contact/Legacy_Id__c",
+                          R"({"allOrNone":true,"records":[)"
+                          R"({"attributes":{"type":"Contact"},"LastName":"NoKey"}]})");
+  EXPECT_THAT(missing.body, HasSubstr("MISSING_ARGUMENT"));
+  EXPECT_EQ(org_->Count("Contact", false), before + 3);
+  read = Call("GET", "/services/data/v59.0/sobjects/Contact/" + id + "?fields=LastName");
+  EXPECT_EQ(JsonMemberText(read.body, "LastName"), "Uno");
+  EXPECT_EQ(limits_.CallsByKind()["collections_upsert"], 4);
+}
+
+TEST_F(RestApiTest, Injected5xxAndLongRunningRefusalsApplyNothing) {
+  const int64_t before = org_->Count("Contact", false);
+  const std::string body =
+      R"({"allOrNone":false,"compositeRequest":[)"
+      R"({"method":"POST","url":"/services/data/v59.0/composite/sobjects","referenceId":"w",)"
+      R"("body":{"allOrNone":true,"records":[{"attributes":{"type":"Contact"},"LastName":"N"}]}}]})";
+  faults_.Set({.error_5xx_rate = 1});
+  EXPECT_EQ(Call("POST", "/services/data/v59.0/composite", body).status, 503);
+  EXPECT_EQ(
+      Call("POST", "/services/data/v59.0/composite/sobjects",
+           R"({"allOrNone":true,"records":[{"attributes":{"type":"Contact"},"LastName":"N"}]})")
+          .status,
+      503);
+  EXPECT_EQ(org_->Count("Contact", false), before);
+
+  faults_.Set({.latency_ms = 25'000});
+  ASSERT_TRUE(limits_.BeginLongRunning());
+  ASSERT_TRUE(limits_.BeginLongRunning());
+  Response refused = Call("POST", "/services/data/v59.0/composite", body);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_THAT(refused.body, HasSubstr("ConcurrentPerOrgLongTxn"));
+  EXPECT_EQ(org_->Count("Contact", false), before) << "refused before it was applied";
+  limits_.EndLongRunning();
+  limits_.EndLongRunning();
+
+  // A timeout on the client's side (the modelled latency) comes after the write is applied.
+  faults_.Set({.slow_rate = 1, .slow_ms = 5'000});
+  EXPECT_EQ(Call("POST", "/services/data/v59.0/composite", body).status, 200);
+  EXPECT_EQ(org_->Count("Contact", false), before + 1);
+}
+
 TEST_F(RestApiTest, FaultsAnswer503DropAndLockErrors) {
   faults_.Set({.error_5xx_rate = 1});
   Response r = Call("GET", "/services/data/v59.0/limits");

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
+#include "absl/strings/cord.h"
 #include "common/core/logging.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
@@ -30,6 +32,10 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 // Whether sending `call` again may succeed, given how the last attempt failed.
 bool ShouldRetry(bool idempotent, const absl::Status& failure, int http_status) {
+  if (WasNotSent(failure)) {
+    return failure.code() == absl::StatusCode::kUnavailable ||
+           failure.code() == absl::StatusCode::kDeadlineExceeded;
+  }
   const bool lock_row = failure.code() == absl::StatusCode::kAborted && [&] {
     std::optional<ApiError> error = GetApiError(failure);
     return error && error->error_code == "UNABLE_TO_LOCK_ROW";
@@ -66,7 +72,24 @@ absl::Status Malformed(absl::Status status, std::string_view what) {
   return absl::Status(status.code(), core::StrCat(what, ": ", status.message()));
 }
 
+// `status` with `context` in front of its message, its payloads kept.
+absl::Status AnnotateKeepingPayloads(const absl::Status& status, std::string_view context) {
+  absl::Status out(status.code(), core::StrCat(context, ": ", status.message()));
+  status.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
 }  // namespace
+
+absl::Status MarkOutcomeUnknown(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kOutcomeUnknownPayloadUrl, absl::Cord("1"));
+  return status;
+}
+
+bool OutcomeUnknown(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(kOutcomeUnknownPayloadUrl).has_value();
+}
 
 Client::Call Client::MakeCall(CallKind kind, Priority priority, std::string method,
                               std::string path) {
@@ -209,11 +232,19 @@ void Client::ObserveLimits(const HttpResponse& response) {
 
 absl::StatusOr<HttpResponse> Client::Execute(const Call& call) {
   bool reauthenticated = false;
+  // The first attempt that was sent and not answered: the call may have been applied.
+  std::optional<absl::Status> unanswered;
+  auto give_up = [&](absl::Status failure) {
+    if (!unanswered || OutcomeUnknown(failure)) return failure;
+    return MarkOutcomeUnknown(absl::Status(
+        unanswered->code(),
+        core::StrCat(unanswered->message(), "; a later attempt: ", failure.message())));
+  };
   for (int attempt = 1;; ++attempt) {
     absl::StatusOr<Token> token = CurrentToken(call.priority);
-    if (!token.ok()) return token.status();
+    if (!token.ok()) return give_up(token.status());
     if (gate_) {
-      if (absl::Status s = gate_->Acquire(call.kind, call.priority); !s.ok()) return s;
+      if (absl::Status s = gate_->Acquire(call.kind, call.priority); !s.ok()) return give_up(s);
     }
     HttpRequest request;
     request.method = call.method;
@@ -232,9 +263,16 @@ absl::StatusOr<HttpResponse> Client::Execute(const Call& call) {
     int http_status = 0;
     if (!response.ok()) {
       std::string context = core::StrCat(call.method, " ", PathForMessage(call.path));
-      if (!call.idempotent)
-        core::StrAppend(&context, " (outcome unknown: it may have been applied)");
-      failure = core::Annotate(response.status(), context);
+      if (WasNotSent(response.status())) {
+        core::StrAppend(&context, " (not sent)");
+        failure = AnnotateKeepingPayloads(response.status(), context);
+      } else {
+        if (!call.idempotent) {
+          core::StrAppend(&context, " (outcome unknown: it may have been applied)");
+        }
+        failure = MarkOutcomeUnknown(core::Annotate(response.status(), context));
+        if (!unanswered) unanswered = failure;
+      }
     } else {
       ObserveLimits(*response);
       if (IsSuccess(response->status)) return response;
@@ -250,7 +288,7 @@ absl::StatusOr<HttpResponse> Client::Execute(const Call& call) {
     }
     if (!ShouldRetry(call.idempotent, failure, http_status) ||
         !PrepareRetry(call, attempt, failure)) {
-      return failure;
+      return give_up(failure);
     }
   }
 }
@@ -446,20 +484,24 @@ absl::StatusOr<std::vector<CompositeSubresponse>> Client::Composite(
         "composite: ", subrequests.size(), " subrequests, at most ", kMaxCompositeSubrequests));
   }
   if (subrequests.empty()) return std::vector<CompositeSubresponse>();
+  // A PATCH or DELETE sent twice is not always the same as once (a delete retried after a
+  // dropped attempt that was applied answers ENTITY_IS_DELETED): any write makes it unsafe.
   const bool idempotent =
-      std::none_of(subrequests.begin(), subrequests.end(),
-                   [](const CompositeSubrequest& s) { return EqualsIgnoreCase(s.method, "POST"); });
+      std::all_of(subrequests.begin(), subrequests.end(),
+                  [](const CompositeSubrequest& s) { return EqualsIgnoreCase(s.method, "GET"); });
   Call call = MakeCall(CallKind::kComposite, priority, "POST", "/composite");
   call.body = BuildCompositeBody(subrequests, all_or_none, data_path_);
   call.idempotent = idempotent;
   absl::StatusOr<HttpResponse> response = Execute(call);
   if (!response.ok()) return response.status();
+  // A 2xx reply that cannot be read says nothing of what was applied.
   absl::StatusOr<std::vector<CompositeSubresponse>> results =
       ParseCompositeResponse(response->body);
-  if (!results.ok()) return results.status();
+  if (!results.ok()) return MarkOutcomeUnknown(results.status());
   if (results->size() != subrequests.size()) {
-    return absl::InternalError(core::StrCat("composite reply has ", results->size(),
-                                            " results for ", subrequests.size(), " subrequests"));
+    return MarkOutcomeUnknown(
+        absl::InternalError(core::StrCat("composite reply has ", results->size(), " results for ",
+                                         subrequests.size(), " subrequests")));
   }
   return results;
 }

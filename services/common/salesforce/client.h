@@ -11,11 +11,17 @@
 //   - retries failures that may pass (network failures, timeouts, 5xx, UNABLE_TO_LOCK_ROW) up to
 //     max_attempts times in all, sleeping through the Clock with exponential backoff and full
 //     jitter: attempt n waits uniform[0, min(max_backoff, initial_backoff * 2^(n-1))]. Requests
-//     that are not idempotent (a collections create, a composite request with a POST) are
-//     retried only when the reply proves nothing was applied (503, UNABLE_TO_LOCK_ROW): after a
-//     broken connection or another 5xx their outcome is unknown and the error says so. A
+//     that are not idempotent (a collections create, a composite request with any write) are
+//     retried only when nothing can have been applied: the reply said so (503,
+//     UNABLE_TO_LOCK_ROW) or the request was never sent (the transport's MarkNotSent: connection
+//     refused, DNS or TLS failure). A
 //     collections reply whose every record failed on UNABLE_TO_LOCK_ROW (or was rolled back
 //     because of one) is retried the same way; after the last attempt its results are returned;
+//   - marks with OutcomeUnknown a failure after which the request may have been applied: an
+//     attempt was sent and no answer came (connection dropped, timeout), or a 2xx reply could
+//     not be read. The mark sticks: when a later attempt is answered with an error (a 503
+//     after a dropped attempt), the call's error is still marked, since the dropped attempt may
+//     have been applied. A failure not so marked means Salesforce applied nothing of the call;
 //   - never retries a permanent failure (MALFORMED_QUERY, REQUIRED_FIELD_MISSING, ...);
 //   - reads Sforce-Limit-Info from the reply, keeps it (last_limit_info()) and passes it to the
 //     gate's Observe.
@@ -48,6 +54,13 @@
 #include "common/salesforce/request_gate.h"
 
 namespace sfbridge::salesforce {
+
+inline constexpr char kOutcomeUnknownPayloadUrl[] = "type.sfbridge/salesforce.OutcomeUnknown";
+
+// Whether a failed call may nonetheless have been applied by Salesforce (see above).
+bool OutcomeUnknown(const absl::Status& status);
+// `status` (not OK) marked so, payloads kept.
+absl::Status MarkOutcomeUnknown(absl::Status status);
 
 struct ClientOptions {
   Credentials credentials;
@@ -124,6 +137,7 @@ class Client {
 
   // POST /composite: up to 25 subrequests in one API call (more is kInvalidArgument). One
   // result per subrequest, in order; a failed subrequest is a result with its HTTP status.
+  // Not idempotent when any subrequest writes (a method other than GET).
   absl::StatusOr<std::vector<CompositeSubresponse>> Composite(
       const std::vector<CompositeSubrequest>& subrequests, bool all_or_none,
       Priority priority = Priority::kHigh);

@@ -106,6 +106,7 @@ absl::StatusOr<std::vector<SaveResult>> ParseSaveResults(std::string_view json) 
     if (o["success"].get_bool().get(r.success) != simdjson::SUCCESS) {
       return absl::InternalError("malformed collections reply: a result lacks \"success\"");
     }
+    if (o["created"].get_bool().get(r.created) != simdjson::SUCCESS) r.created = false;
     simdjson::dom::array errors;
     if (o["errors"].get_array().get(errors) != simdjson::SUCCESS) continue;
     for (simdjson::dom::element ee : errors) {

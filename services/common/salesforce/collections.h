@@ -30,6 +30,7 @@ struct SaveResult {
   std::string id;  // empty when a create failed
   bool success = false;
   std::vector<SaveError> errors;
+  bool created = false;  // an upsert's: true when it made a new record, false when it updated
 };
 
 // OK for a success; else the first error as a status carrying an ApiError (api_error.h), e.g.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "absl/strings/cord.h"
+
 namespace sfbridge::salesforce {
 
 std::optional<std::string> FindHeader(const HttpHeaders& headers, std::string_view name) {
@@ -16,6 +18,15 @@ std::optional<std::string> FindHeader(const HttpHeaders& headers, std::string_vi
     }
   }
   return std::nullopt;
+}
+
+absl::Status MarkNotSent(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kNotSentPayloadUrl, absl::Cord("1"));
+  return status;
+}
+
+bool WasNotSent(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(kNotSentPayloadUrl).has_value();
 }
 
 }  // namespace sfbridge::salesforce

@@ -43,9 +43,18 @@ struct HttpResponse {
 // Any HTTP reply, whatever its status, is an OK StatusOr: interpreting 4xx/5xx is the caller's
 // job. A failure to exchange is an error: kUnavailable when the connection could not be made or
 // broke (refused, reset, dropped, TLS failure), kDeadlineExceeded when `timeout` ran out. A
-// request whose connection broke may or may not have reached the server.
+// request whose connection broke may or may not have reached the server, unless the failure is
+// marked "not sent" (MarkNotSent): it came before any byte of the request left (connection
+// refused, DNS or TLS handshake failure, a connect timeout), so the server cannot have seen it.
 //
 // Implementations are thread-safe: Send may be called from several threads at once.
+inline constexpr char kNotSentPayloadUrl[] = "type.sfbridge/salesforce.NotSent";
+
+// `status` (not OK) marked as a failure before the request was sent; payloads kept.
+absl::Status MarkNotSent(absl::Status status);
+// Whether `status` is marked so.
+bool WasNotSent(const absl::Status& status);
+
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;

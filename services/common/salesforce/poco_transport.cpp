@@ -147,9 +147,10 @@ struct PocoTransport::Impl {
     return session;
   }
 
-  // One exchange on `session`; throws Poco exceptions.
+  // One exchange on `session`; throws Poco exceptions. `*sent` turns true once the connection
+  // is up and the request's head is written (before that, the server cannot have seen it).
   HttpResponse Exchange(Poco::Net::HTTPClientSession& session, const Target& target,
-                        const HttpRequest& request) {
+                        const HttpRequest& request, bool* sent) {
     const long long timeout_us =
         std::chrono::duration_cast<std::chrono::microseconds>(request.timeout).count();
     session.setTimeout(Poco::Timespan(timeout_us));
@@ -162,6 +163,7 @@ struct PocoTransport::Impl {
       poco_request.setContentLength(static_cast<std::streamsize>(request.body.size()));
     }
     std::ostream& out = session.sendRequest(poco_request);
+    *sent = true;
     out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
     Poco::Net::HTTPResponse poco_response;
     std::istream& in = session.receiveResponse(poco_response);
@@ -205,8 +207,9 @@ absl::StatusOr<HttpResponse> PocoTransport::Send(const HttpRequest& request) {
   bool reused = session != nullptr;
   if (!session) session = impl_->NewSession(*target);
   for (;;) {
+    bool sent = false;
     try {
-      HttpResponse response = impl_->Exchange(*session, *target, request);
+      HttpResponse response = impl_->Exchange(*session, *target, request, &sent);
       if (session->getKeepAlive() && session->connected()) {
         impl_->GiveBack(*target, std::move(session));
       }
@@ -217,9 +220,11 @@ absl::StatusOr<HttpResponse> PocoTransport::Send(const HttpRequest& request) {
         session = impl_->NewSession(*target);
         continue;
       }
-      return ToStatus(e, *target);
+      absl::Status status = ToStatus(e, *target);
+      return sent ? status : MarkNotSent(std::move(status));
     } catch (const std::exception& e) {
-      return absl::UnavailableError(core::StrCat(target->Key(), ": ", e.what()));
+      absl::Status status = absl::UnavailableError(core::StrCat(target->Key(), ": ", e.what()));
+      return sent ? status : MarkNotSent(std::move(status));
     }
   }
 }

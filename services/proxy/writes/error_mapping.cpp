@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/core/strings.h"
+#include "common/salesforce/client.h"
 #include "proxy/writes/priority_budget_gate.h"
 
 namespace sfbridge::proxy::writes {
@@ -33,7 +34,7 @@ std::string_view SqlStateFor(std::string_view error_code, int http_status) {
   };
   auto it = kStates.find(error_code);
   if (it != kStates.end()) return it->second;
-  return http_status >= 500 ? "58000" : "22000";
+  return http_status >= 500 ? "08001" : "22000";
 }
 
 PgError TableError(std::string_view sqlstate, std::string message, const SyncedTable& table,
@@ -80,11 +81,38 @@ PgError SalesforceRejection(const salesforce::ApiError& error, const SyncedTable
   return e;
 }
 
+namespace {
+
+// What the detail adds when earlier chunks of the statement were accepted.
+std::string Kept(size_t accepted_before) {
+  if (accepted_before == 0) return "";
+  return StrCat(" ", accepted_before,
+                " records of this statement were accepted by earlier calls and are kept in "
+                "Salesforce and in the table.");
+}
+
+}  // namespace
+
 CallFailure MapCallFailure(const absl::Status& status, Operation operation,
                            const SyncedTable& table, size_t accepted_before) {
+  const std::string_view op = OperationName(operation);
+  // Sent, and no answer came (or none that could be read): it may have been applied.
+  if (salesforce::OutcomeUnknown(status)) {
+    return {
+        .error = TableError(
+            "40003", StrCat("Salesforce did not answer the ", op, ": ", status.message()), table,
+            StrCat("The request reached Salesforce or may have; the ", op,
+                   " may or may not have been applied there. If it was, it reaches the "
+                   "table through the sync.",
+                   Kept(accepted_before)),
+            "Check the records before repeating the statement."),
+        .outcome = "unavailable",
+        .code = "NO_ANSWER"};
+  }
   if (PriorityBudgetGate::IsBudgetRefusal(status)) {
     return {.error = TableError("53400", core::ToString(status.message()), table,
-                                accepted_before == 0 ? "Nothing was sent to Salesforce." : "",
+                                StrCat("Nothing was sent to Salesforce; nothing was changed.",
+                                       Kept(accepted_before)),
                                 "Retry later, or raise the org's rate in sfbridge.orgs."),
             .outcome = "unavailable",
             .code = "BUDGET_EXHAUSTED"};
@@ -97,27 +125,38 @@ CallFailure MapCallFailure(const absl::Status& status, Operation operation,
             .code = "BUDGET_UNAVAILABLE"};
   }
   if (std::optional<salesforce::ApiError> api = salesforce::GetApiError(status)) {
+    if (api->http_status >= 500) {
+      // Salesforce answered: the request failed as a whole and applied nothing.
+      return {.error = TableError(
+                  "08001",
+                  StrCat("Salesforce could not take the ", op, " (HTTP ", api->http_status, " ",
+                         api->error_code.empty() ? std::string("error") : api->error_code,
+                         "): ", api->message),
+                  table,
+                  StrCat("Salesforce answered with an error for the whole request: nothing was "
+                         "changed.",
+                         Kept(accepted_before)),
+                  "Retrying is safe."),
+              .outcome = "unavailable",
+              .code = api->error_code.empty() ? "SERVER_ERROR" : api->error_code};
+    }
     return {.error = SalesforceRejection(*api, table, operation, accepted_before),
             .outcome = "salesforce_error",
             .code = api->error_code.empty() ? "UNKNOWN" : api->error_code};
   }
-  if (operation == Operation::kInsert && (status.code() == absl::StatusCode::kUnavailable ||
-                                          status.code() == absl::StatusCode::kDeadlineExceeded)) {
-    return {.error = TableError(
-                "40003", StrCat("Salesforce did not confirm the insert: ", status.message()), table,
-                "The records may or may not have been created in Salesforce; if they were, they "
-                "reach the table through the sync.",
-                "Check before inserting again."),
-            .outcome = "unavailable",
-            .code = "UNREACHABLE"};
-  }
-  return {
-      .error = TableError("08001", StrCat("Salesforce is unreachable: ", status.message()), table,
-                          "The change was not confirmed by Salesforce; if it was applied, "
-                          "it reaches the table through the sync.",
-                          "Retry later."),
-      .outcome = "unavailable",
-      .code = "UNREACHABLE"};
+  // Nothing reached Salesforce: connection refused, DNS or TLS failure, no token.
+  const bool refused_login = status.code() == absl::StatusCode::kUnauthenticated ||
+                             status.code() == absl::StatusCode::kPermissionDenied;
+  return {.error = TableError(
+              "08001",
+              StrCat(refused_login ? "Salesforce refused the proxy's login: "
+                                   : "Salesforce could not be reached: ",
+                     status.message()),
+              table,
+              StrCat("Nothing was sent to Salesforce; nothing was changed.", Kept(accepted_before)),
+              "Retrying is safe."),
+          .outcome = "unavailable",
+          .code = "UNREACHABLE"};
 }
 
 }  // namespace sfbridge::proxy::writes

@@ -20,7 +20,7 @@
 //                                             in Salesforce meanwhile: retry)
 //   UNABLE_TO_LOCK_ROW                        55P03 lock_not_available
 //   REQUEST_LIMIT_EXCEEDED                    53400 configuration_limit_exceeded
-//   any other code of a 4xx reply             22000 data_exception; of a 5xx reply 58000
+//   any other code of a 4xx reply             22000 data_exception; of a 5xx reply 08001
 // Pure and thread-safe.
 
 #include <string>
@@ -54,7 +54,14 @@ struct CallFailure {
 
 // The failure of a call of `operation` on `table` that ended in `status` (an ApiError of
 // Salesforce's, the budget gate's refusal, or a transport failure), `accepted_before` records
-// of the statement having been accepted in earlier calls.
+// of the statement having been accepted in earlier calls. One meaning per SQLSTATE:
+//   Salesforce's refusal of the records    the table above; not applied
+//   53400  no budget token (nothing sent), REQUEST_LIMIT_EXCEEDED; not applied
+//   08001  nothing could be sent (connection refused, DNS, TLS, no token), or Salesforce
+//          answered the request with a 5xx; not applied, retrying is safe
+//   40003  sent and not answered (dropped, timed out; salesforce::OutcomeUnknown): may have
+//          been applied
+// (58000, applied in Salesforce but not yet in the table, is the write path's own.)
 CallFailure MapCallFailure(const absl::Status& status, Operation operation,
                            const SyncedTable& table, size_t accepted_before);
 

@@ -10,12 +10,14 @@
 #include "common/salesforce/client.h"
 #include "common/salesforce/poco_transport.h"
 #include "proxy/writes/catalog.h"
+#include "proxy/writes/composite_batcher.h"
 #include "proxy/writes/derived_query.h"
 #include "proxy/writes/error_mapping.h"
 #include "proxy/writes/priority_budget_gate.h"
 #include "proxy/writes/salesforce_calls.h"
 #include "proxy/writes/sql_tree.h"
 #include "proxy/writes/statement_analysis.h"
+#include "proxy/writes/token_ahead_gate.h"
 #include "proxy/writes/write_checks.h"
 #include "proxy/writes/write_reply.h"
 #include "proxy/writes/writer_client.h"
@@ -101,10 +103,13 @@ class SalesforceWritePath final : public WritePath {
         owned_transport_(std::move(owned_transport)),
         catalog_(options_.control_url, options_.org_id, clock_, options_.catalog_refresh),
         gate_(options_.control_url, options_.org_id, clock_, options_.budget_wait),
+        token_ahead_(gate_),
         client_(ClientOptionsFrom(options_),
                 options_.transport != nullptr ? *options_.transport : *owned_transport_, clock_,
-                &gate_),
-        calls_(client_, clock_, options_.org_id),
+                &token_ahead_),
+        batcher_(client_, clock_, options_.coalesce_window, &token_ahead_),
+        calls_(batcher_, clock_, options_.org_id, options_.salesforce_attempts,
+               options_.salesforce_backoff),
         writer_(options_.writer_address, options_.writer_timeout) {}
 
   absl::StatusOr<std::vector<std::string>> Split(std::string_view sql) override {
@@ -283,15 +288,6 @@ class SalesforceWritePath final : public WritePath {
         return Failure(writes::TableError("42601", core::ToString(checked.message()), table));
       }
     }
-    if (write.upsert) {
-      run.outcome = "refused";
-      return Failure(
-          writes::TableError("0A000",
-                             StrCat("INSERT ... ON CONFLICT on synced table \"", table.table,
-                                    "\" is not supported yet"),
-                             table, "Nothing was sent to Salesforce.",
-                             "Insert, or update the existing row, in a statement of its own."));
-    }
     if (plan.SendsAll()) return SendToSalesforce(write, table, params, rows, run);
     AnalyzedWrite sent = write;  // without the columns Salesforce sets or defaults
     writes::KeepSentColumns(plan, &sent, &rows);
@@ -325,25 +321,47 @@ class SalesforceWritePath final : public WritePath {
       return Failure(
           writes::TableError("22023", core::ToString(records.status().message()), table));
     }
-    // Each chunk is two calls: the write and its read-back. Their tokens in one take.
-    const size_t chunks = (records->size() + writes::kRecordsPerCall - 1) / writes::kRecordsPerCall;
-    writes::PriorityBudgetGate::Prepay(static_cast<int>(2 * chunks));
-    writes::SalesforceCalls::Sent sent = calls_.Send(write, table, *records, &run.salesforce);
-    const std::vector<std::string>& accepted = sent.accepted;  // record ids, in row order
+    // Each chunk of up to 200 records is one Composite request with its read-back (one call,
+    // one token); chunks go in order, and the first that fails stops the statement.
+    std::vector<std::string> accepted;  // record ids, in row order
+    std::vector<v1::RecordChange> changes;
+    absl::Status read_back;  // the first chunk whose confirmed versions could not be read
     std::optional<PgError> failure;
-    if (!sent.failure.ok()) {
-      failure = CallFailure(sent.failure, write, table, accepted.size(), run);
+    std::vector<size_t> skipped;  // ON CONFLICT DO NOTHING: rows whose record exists
+    for (size_t begin = 0; begin < records->size(); begin += writes::kRecordsPerCall) {
+      const size_t end = std::min(records->size(), begin + writes::kRecordsPerCall);
+      const std::vector<salesforce::Fields> chunk(records->begin() + begin, records->begin() + end);
+      writes::ChunkOutcome sent = calls_.SendChunk(write, table, chunk, &run.salesforce);
+      if (!sent.failure.ok()) {
+        failure = CallFailure(sent.failure, write, table, accepted.size(), run);
+        break;
+      }
+      accepted.insert(accepted.end(), sent.accepted.begin(), sent.accepted.end());
+      for (size_t i : sent.skipped) skipped.push_back(begin + i);
+      if (sent.changes.ok()) {
+        for (auto& c : *sent.changes) changes.push_back(std::move(c));
+      } else if (read_back.ok()) {
+        read_back = sent.changes.status();
+      }
     }
-    if (accepted.empty()) {
-      writes::PriorityBudgetGate::Forfeit();
-      return Failure(*std::move(failure));
+    if (failure && accepted.empty()) return Failure(*std::move(failure));
+    // DO NOTHING: the reply (tag, RETURNING) has only the rows inserted.
+    ServerQuerier::Rows inserted;
+    if (!skipped.empty()) {
+      inserted.columns = rows.columns;
+      for (size_t i = 0, s = 0; i < rows.rows.size(); ++i) {
+        if (s < skipped.size() && skipped[s] == i) {
+          ++s;
+        } else {
+          inserted.rows.push_back(rows.rows[i]);
+        }
+      }
     }
+    const ServerQuerier::Rows& replied = skipped.empty() ? rows : inserted;
 
-    // Salesforce holds the change now: read the confirmed versions and apply them.
-    absl::StatusOr<std::vector<v1::RecordChange>> changes =
-        calls_.ReadBack(write, table, accepted, &run.salesforce);
-    writes::PriorityBudgetGate::Forfeit();
-    absl::Status applied = changes.ok() ? ApplyThroughWriter(*changes) : changes.status();
+    // Salesforce holds the change now: apply the confirmed versions.
+    absl::Status applied = ApplyThroughWriter(changes);
+    if (applied.ok()) applied = read_back;
     if (!applied.ok()) {
       core::Logger("proxy")->warn(
           "org={} table={} {} of {} records applied in Salesforce, not "
@@ -363,7 +381,7 @@ class SalesforceWritePath final : public WritePath {
           "Do not repeat the statement."));
     }
     if (failure) return Failure(*std::move(failure));
-    return writes::BuildReply(write, table, params, *changes, rows, accepted);
+    return writes::BuildReply(write, table, params, changes, replied, accepted);
   }
 
   absl::Status ApplyThroughWriter(const std::vector<v1::RecordChange>& changes) {
@@ -377,7 +395,9 @@ class SalesforceWritePath final : public WritePath {
   std::unique_ptr<salesforce::PocoTransport> owned_transport_;
   writes::Catalog catalog_;
   writes::PriorityBudgetGate gate_;
+  writes::TokenAheadGate token_ahead_;
   salesforce::Client client_;
+  writes::CompositeBatcher batcher_;
   writes::SalesforceCalls calls_;
   writes::WriterClient writer_;
 };

@@ -10,22 +10,24 @@
 //   3. runs the derived query (derived_query.h) on the client's connection, with its
 //      parameters, in its transaction: the affected rows and their new values;
 //   4. converts the values to the fields' Salesforce types (value_conversion.h) and sends them
-//      with sObject Collections, allOrNone, at most 200 records per call, each call first
-//      taking a token of the org's budget in the priority lane (priority_budget_gate.h).
+//      with sObject Collections, allOrNone, at most 200 records per chunk, each chunk with its
+//      read-back (step 5) in one Composite request, which first takes a token of the org's
+//      budget in the priority lane (priority_budget_gate.h); writes of several sessions share
+//      requests within `coalesce_window` (composite_batcher.h).
 //      A statement affecting more than `max_rows` rows is refused before Salesforce is called
 //      (max_rows defaults to 200: one all-or-none call). When max_rows is set higher, the rows
 //      go in calls of 200 in order, and a call Salesforce refuses leaves the earlier calls'
 //      records changed (the error says how many): such a statement is not atomic;
-//   5. reads the confirmed versions back (one queryAll by Ids per 200 records, from the budget
-//      too): Id, SystemModstamp, formula and default values, as the fetcher maps them (both
-//      steps' calls: salesforce_calls.h);
+//   5. reads the confirmed versions back in the same Composite request (a collections retrieve,
+//      or a queryAll for deletes): Id, SystemModstamp, formula and default values, as the
+//      fetcher maps them (both steps: salesforce_calls.h);
 //   6. applies them through the writer's gRPC Writer.Apply (deletes as tombstones);
 //   7. answers (write_reply.h): "INSERT 0 n" / "UPDATE n" / "DELETE n", RETURNING through the
 //      session (the confirmed rows, derived_query.h BuildReturningQuery), and inside an explicit
 //      transaction a NOTICE that the Salesforce change is committed and cannot be rolled back.
-// Failures become PgErrors (error_mapping.h); after Salesforce accepted a change, a failure to
-// read it back or to reach the writer is SQLSTATE 58000 saying the change IS in Salesforce and
-// reaches the table through the sync.
+// Failures become PgErrors (error_mapping.h MapCallFailure: one meaning per SQLSTATE); after
+// Salesforce accepted a change, a failure to read it back or to reach the writer is SQLSTATE
+// 58000 saying the change IS in Salesforce and reaches the table through the sync.
 //
 // Metrics: sfbridge_proxy_mutations_total{org,table,operation,outcome}
 // (outcome ok|salesforce_error|refused|unavailable), sfbridge_proxy_salesforce_errors_total{code},
@@ -62,6 +64,9 @@ struct WritePathOptions {
   std::chrono::milliseconds writer_timeout{10'000};
   std::chrono::milliseconds catalog_refresh{1'000};
   int max_rows = 200;  // rows one statement may change; above 200 not atomic (see above)
+  // Writes of several sessions arriving within this window share Composite requests
+  // (composite_batcher.h); 0: each statement sends its own.
+  std::chrono::microseconds coalesce_window{2'000};
 
   // For tests: the clock, and an HTTP transport to use instead of a PocoTransport (not owned).
   core::Clock* clock = &core::SystemClock::Instance();
@@ -70,7 +75,7 @@ struct WritePathOptions {
 
 // Keys: org.id, postgres.url, writer.address, the salesforce.* keys (client_config.h), and
 // writes.budget-wait, writes.salesforce-timeout, writes.salesforce-attempts,
-// writes.writer-timeout, writes.catalog-refresh, writes.max-rows.
+// writes.writer-timeout, writes.catalog-refresh, writes.max-rows, writes.coalesce-window.
 void AddWritePathKeys(core::ConfigSchema& schema);
 // Errors: kInvalidArgument naming what is missing when org.id is set without postgres.url,
 // writer.address or salesforce.client-id, or an unreadable private key file.

@@ -49,6 +49,15 @@ void AddWritePathKeys(core::ConfigSchema& s) {
          .default_value = "200",
          .min = 1,
          .max = 100000});
+  s.Add({.name = "writes.coalesce-window",
+         .type = ConfigType::kDuration,
+         .help = "Writes of several sessions arriving within this window share one Composite "
+                 "request (up to 25 subrequests, each statement still all-or-none on its own); "
+                 "writes that arrive while a request waits for the budget or is in flight go "
+                 "in the next one. 0ms: each statement sends its own request",
+         .default_value = "2ms",
+         .min = 0,
+         .max = 1000});
 }
 
 absl::StatusOr<WritePathOptions> WritePathOptionsFromConfig(const core::Config& c) {
@@ -67,6 +76,7 @@ absl::StatusOr<WritePathOptions> WritePathOptionsFromConfig(const core::Config& 
   o.writer_timeout = c.GetDuration("writes.writer-timeout");
   o.catalog_refresh = c.GetDuration("writes.catalog-refresh");
   o.max_rows = static_cast<int>(c.GetInt("writes.max-rows"));
+  o.coalesce_window = c.GetDuration("writes.coalesce-window");
   if (!o.org_id.empty()) {
     std::vector<std::string> missing;
     if (o.control_url.empty()) missing.push_back("postgres.url");

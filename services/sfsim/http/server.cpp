@@ -1,8 +1,11 @@
 #include "sfsim/http/server.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <chrono>
 #include <istream>
+#include <thread>
 
 #include "Poco/Net/Context.h"
 #include "Poco/Net/HTTPRequestHandler.h"
@@ -122,13 +125,26 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 
 struct Server::Impl {
   ServerOptions options;
-  Server::Handler handler;
+  Server::Handler user_handler;
+  Server::Handler handler;  // user_handler, counted in `active`
   std::unique_ptr<Poco::Net::HTTPServer> server;
   uint16_t port = 0;
+  std::atomic<int> active{0};  // handlers running now
 };
 
-Server::Server(ServerOptions options, Handler handler)
-    : impl_(new Impl{std::move(options), std::move(handler), nullptr, 0}) {}
+Server::Server(ServerOptions options, Handler handler) : impl_(new Impl) {
+  impl_->options = std::move(options);
+  impl_->user_handler = std::move(handler);
+  Impl* impl = impl_.get();
+  impl_->handler = [impl](const Request& request) {
+    struct Active {
+      std::atomic<int>& n;
+      explicit Active(std::atomic<int>& count) : n(count) { ++n; }
+      ~Active() { --n; }
+    } active(impl->active);
+    return impl->user_handler(request);
+  };
+}
 
 Server::~Server() { Stop(); }
 
@@ -175,6 +191,9 @@ absl::StatusOr<uint16_t> Server::Start() {
 void Server::Stop() {
   if (impl_ && impl_->server) {
     impl_->server->stopAll(true);
+    // stopAll closes the connections but does not wait for a handler still running (one in
+    // modelled latency, say): what it uses must outlive it.
+    while (impl_->active.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     impl_->server.reset();
   }
 }

@@ -30,10 +30,13 @@ class Server {
   using Handler = std::function<Response(const Request&)>;
   // `handler` is called from many threads at once.
   Server(ServerOptions options, Handler handler);
+  // Stops, as Stop().
   ~Server();
 
   // Errors: kUnavailable when the address cannot be bound, kInvalidArgument for unusable TLS files.
   absl::StatusOr<uint16_t> Start();
+  // Closes every connection and returns once no handler runs any more (a handler sleeping
+  // through modelled latency is waited for).
   void Stop();
   // http(s)://host:port
   std::string BaseUrl() const;

@@ -219,6 +219,10 @@ std::vector<SaveResult> Org::Apply(const std::vector<Operation>& ops, bool all_o
       case Operation::Kind::kDelete:
         results.push_back(writer.Delete(op.id));
         break;
+      case Operation::Kind::kUpsert:
+        results.push_back(
+            writer.Upsert(op.object, op.external_id_field, op.external_id_value, op.fields));
+        break;
     }
     failed |= !results.back().success;
   }
@@ -227,7 +231,10 @@ std::vector<SaveResult> Org::Apply(const std::vector<Operation>& ops, bool all_o
     store.last_stamp_ms = previous_stamp;
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (!results[i].success) continue;
-      results[i] = Failure(RolledBack(), ops[i].kind == Operation::Kind::kCreate ? "" : ops[i].id);
+      const bool created = ops[i].kind == Operation::Kind::kCreate ||
+                           (ops[i].kind == Operation::Kind::kUpsert && results[i].created);
+      const std::string id = ops[i].kind == Operation::Kind::kUpsert ? results[i].id : ops[i].id;
+      results[i] = Failure(RolledBack(), created ? "" : id);
     }
   }
   return results;

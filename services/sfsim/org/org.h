@@ -213,10 +213,13 @@ class Org {
   // when one fails the others report ALL_OR_NONE_OPERATION_ROLLED_BACK. With all_or_none=false
   // each succeeds or fails alone. At most 200 per call is the HTTP layer's check.
   struct Operation {
-    enum class Kind { kCreate, kUpdate, kDelete } kind;
-    std::string object;  // create/update
+    enum class Kind { kCreate, kUpdate, kDelete, kUpsert } kind;
+    std::string object;  // create/update/upsert
     std::string id;      // update/delete
-    InputRecord fields;  // create/update
+    InputRecord fields;  // create/update/upsert (without the external id)
+    // upsert: the external-id field and the record's value of it (as Upsert above)
+    std::string external_id_field;
+    std::string external_id_value;
   };
   std::vector<SaveResult> Apply(const std::vector<Operation>& ops, bool all_or_none);
 

@@ -302,6 +302,83 @@ TEST_F(ClientTest, CreateIsNotResentWhenItsOutcomeIsUnknown) {
   EXPECT_EQ(ApiRequests().size(), 3u);
 }
 
+constexpr char kCompositeOk[] = R"({"compositeResponse":[{"body":null,"httpHeaders":{},)"
+                                R"("httpStatusCode":204,"referenceId":"r1"}]})";
+
+TEST_F(ClientTest, CompositeWithAWriteIsNotResentAfterAnUnansweredAttempt) {
+  transport_.Reply(200, kTokenReply);
+  transport_.Fail(absl::UnavailableError("connection dropped"));
+  // A PATCH: not a POST, but a composite with any write is not resent when it may have run.
+  absl::StatusOr<std::vector<CompositeSubresponse>> r =
+      client().Composite({{"PATCH", "/composite/sobjects", "r1", "{}"}}, false);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(OutcomeUnknown(r.status()));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("may have been applied"));
+  EXPECT_EQ(ApiRequests().size(), 1u);
+
+  // A timeout is the same.
+  transport_.Fail(absl::DeadlineExceededError("timed out"));
+  r = client().Composite({{"DELETE", "/composite/sobjects?ids=003A", "r1", ""}}, false);
+  EXPECT_TRUE(OutcomeUnknown(r.status()));
+  EXPECT_EQ(ApiRequests().size(), 2u);
+
+  // A 2xx reply that cannot be read says nothing of what was applied either.
+  transport_.Reply(200, "<html>proxy error</html>");
+  r = client().Composite({{"PATCH", "/composite/sobjects", "r1", "{}"}}, false);
+  EXPECT_TRUE(OutcomeUnknown(r.status())) << r.status();
+}
+
+TEST_F(ClientTest, AnAnswerAfterAnUnansweredAttemptKeepsTheOutcomeUnknown) {
+  options_.max_attempts = 3;
+  transport_.Reply(200, kTokenReply);
+  // A 503 first proves nothing ran: resent; then the connection drops: unknown.
+  transport_.Reply(503, ApiErrorBody("SERVER_UNAVAILABLE", "try later"));
+  transport_.Fail(absl::UnavailableError("connection dropped"));
+  absl::StatusOr<std::vector<CompositeSubresponse>> r =
+      client().Composite({{"POST", "/composite/sobjects", "r1", "{}"}}, false);
+  EXPECT_TRUE(OutcomeUnknown(r.status())) << r.status();
+  EXPECT_EQ(ApiRequests().size(), 2u);
+
+  // An idempotent call is resent after a drop; when the next attempt is answered 503, the
+  // dropped one may still have run: the failure stays unknown, and says both.
+  transport_.Fail(absl::UnavailableError("connection dropped"));
+  transport_.Reply(503, ApiErrorBody("SERVER_UNAVAILABLE", "try later"));
+  transport_.Reply(503, ApiErrorBody("SERVER_UNAVAILABLE", "try later"));
+  absl::StatusOr<QueryPage> page = client().QueryAll("SELECT Id FROM Contact");
+  EXPECT_TRUE(OutcomeUnknown(page.status())) << page.status();
+  EXPECT_EQ(page.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(page.status().message()), HasSubstr("connection dropped"));
+  EXPECT_THAT(std::string(page.status().message()), HasSubstr("SERVER_UNAVAILABLE"));
+  EXPECT_FALSE(GetApiError(page.status()).has_value()) << "not Salesforce's answer alone";
+
+  // Answered every time: not unknown, Salesforce's error.
+  transport_.Reply(503, ApiErrorBody("SERVER_UNAVAILABLE", "try later"));
+  transport_.Reply(503, ApiErrorBody("SERVER_UNAVAILABLE", "try later"));
+  transport_.Reply(503, ApiErrorBody("SERVER_UNAVAILABLE", "try later"));
+  r = client().Composite({{"POST", "/composite/sobjects", "r1", "{}"}}, false);
+  EXPECT_FALSE(OutcomeUnknown(r.status()));
+  ASSERT_TRUE(GetApiError(r.status()).has_value());
+  EXPECT_EQ(GetApiError(r.status())->http_status, 503);
+}
+
+TEST_F(ClientTest, AFailureBeforeSendingIsResentEvenForWrites) {
+  options_.max_attempts = 2;
+  transport_.Reply(200, kTokenReply);
+  transport_.Fail(MarkNotSent(absl::UnavailableError("connection refused")));
+  transport_.Reply(200, kCompositeOk);
+  absl::StatusOr<std::vector<CompositeSubresponse>> r =
+      client().Composite({{"POST", "/composite/sobjects", "r1", "{}"}}, false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(ApiRequests().size(), 2u);
+
+  transport_.Fail(MarkNotSent(absl::UnavailableError("connection refused")));
+  transport_.Fail(MarkNotSent(absl::DeadlineExceededError("connect timed out")));
+  r = client().Composite({{"POST", "/composite/sobjects", "r1", "{}"}}, false);
+  EXPECT_FALSE(OutcomeUnknown(r.status())) << r.status();
+  EXPECT_TRUE(WasNotSent(r.status()));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("not sent"));
+}
+
 TEST_F(ClientTest, GateIsAskedBeforeEveryCallWithKindAndPriority) {
   transport_.Reply(200, kTokenReply);
   transport_.Reply(200, R"({"sobjects":[]})");

@@ -133,6 +133,8 @@ TEST_F(PocoTransportTest, TimeoutIsDeadlineExceeded) {
   absl::StatusOr<HttpResponse> response =
       Transport()->Send({"GET", Url("/slow"), {}, "", std::chrono::milliseconds(100)});
   EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
+  // The request was sent: the server may have acted on it.
+  EXPECT_FALSE(WasNotSent(response.status()));
 }
 
 TEST_F(PocoTransportTest, RefusedConnectionIsUnavailable) {
@@ -144,6 +146,11 @@ TEST_F(PocoTransportTest, RefusedConnectionIsUnavailable) {
   absl::StatusOr<HttpResponse> response = Transport()->Send(
       {"GET", "http://127.0.0.1:" + std::to_string(port) + "/", {}, "", std::chrono::seconds(2)});
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
+  // Nothing left: the server cannot have seen it, even for a POST.
+  EXPECT_TRUE(WasNotSent(response.status()));
+  absl::StatusOr<HttpResponse> post = Transport()->Send(
+      {"POST", "http://127.0.0.1:" + std::to_string(port) + "/", {}, "{}", std::chrono::seconds(2)});
+  EXPECT_TRUE(WasNotSent(post.status()));
 }
 
 TEST_F(PocoTransportTest, BadUrlAndBadCaFileAreInvalidArgument) {

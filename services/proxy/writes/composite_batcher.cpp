@@ -1,0 +1,111 @@
+#include "proxy/writes/composite_batcher.h"
+
+#include <utility>
+
+#include "common/core/strings.h"
+#include "proxy/writes/priority_budget_gate.h"
+
+namespace sfbridge::proxy::writes {
+
+using salesforce::CompositeSubrequest;
+using salesforce::CompositeSubresponse;
+
+std::string CompositeBatcher::NextReferencePrefix() {
+  return core::StrCat("s", next_prefix_.fetch_add(1), "_");
+}
+
+size_t CompositeBatcher::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+void CompositeBatcher::SendBatch(const std::vector<Pending*>& batch) {
+  std::vector<CompositeSubrequest> all;
+  for (const Pending* p : batch)
+    all.insert(all.end(), p->subrequests.begin(), p->subrequests.end());
+  PriorityBudgetGate::ResetWaited();
+  const auto start = clock_.Monotonic();
+  absl::StatusOr<std::vector<CompositeSubresponse>> replies =
+      client_.Composite(all, /*all_or_none=*/false, salesforce::Priority::kHigh);
+  const std::chrono::nanoseconds took =
+      clock_.Monotonic() - start - PriorityBudgetGate::WaitedThisThread();
+  requests_sent_.fetch_add(1);
+  size_t offset = 0;
+  for (Pending* p : batch) {
+    p->salesforce_time = took;
+    if (!replies.ok()) {
+      p->result = replies.status();
+      continue;
+    }
+    p->result = std::vector<CompositeSubresponse>(
+        replies->begin() + static_cast<std::ptrdiff_t>(offset),
+        replies->begin() + static_cast<std::ptrdiff_t>(offset + p->subrequests.size()));
+    offset += p->subrequests.size();
+  }
+}
+
+absl::StatusOr<std::vector<CompositeSubresponse>> CompositeBatcher::Send(
+    std::vector<CompositeSubrequest> subrequests, int queries,
+    std::chrono::nanoseconds* salesforce_time) {
+  Pending self;
+  self.subrequests = std::move(subrequests);
+  self.queries = queries;
+  if (window_.count() == 0) {
+    SendBatch({&self});
+    *salesforce_time += self.salesforce_time;
+    return std::move(self.result);
+  }
+
+  std::unique_lock lock(mu_);
+  self.arrived = clock_.Monotonic();
+  queue_.push_back(&self);
+  if (!leading_) {
+    leading_ = true;
+    self.lead = true;
+  }
+  cv_.wait(lock, [&] { return self.done || self.lead; });
+  if (!self.done) {
+    // Leading: this caller is the head of the queue. Wait out the window from its arrival.
+    const auto deadline = self.arrived + window_;
+    lock.unlock();
+    const auto now = clock_.Monotonic();
+    if (now < deadline) clock_.SleepFor(deadline - now);
+    // The token first: whoever queues while it is awaited goes in this request.
+    absl::Status token = absl::OkStatus();
+    if (gate_ != nullptr) {
+      token = gate_->TakeAhead(salesforce::CallKind::kComposite, salesforce::Priority::kHigh);
+    }
+    lock.lock();
+    std::vector<Pending*> batch;
+    size_t subs = 0;
+    int query_count = 0;
+    while (!queue_.empty()) {
+      Pending* next = queue_.front();
+      if (!batch.empty() &&
+          (subs + next->subrequests.size() > salesforce::kMaxCompositeSubrequests ||
+           query_count + next->queries > 5)) {
+        break;
+      }
+      batch.push_back(next);
+      subs += next->subrequests.size();
+      query_count += next->queries;
+      queue_.pop_front();
+    }
+    lock.unlock();
+    if (token.ok()) {
+      SendBatch(batch);
+      TokenAheadGate::DropAhead();
+    } else {
+      for (Pending* p : batch) p->result = token;
+    }
+    lock.lock();
+    for (Pending* p : batch) p->done = true;
+    leading_ = !queue_.empty();
+    if (leading_) queue_.front()->lead = true;
+    cv_.notify_all();
+  }
+  *salesforce_time += self.salesforce_time;
+  return std::move(self.result);
+}
+
+}  // namespace sfbridge::proxy::writes
