@@ -196,8 +196,8 @@ OwnServer::OwnServer(Kind kind) : kind_(kind), dir_("sfbridge_own") {
     auto admin = postgres::Connection::Connect(address_);
     if (!admin.ok() || !(*admin)->Exec("ALTER SYSTEM SET synchronous_commit = on").ok() ||
         !(*admin)->Exec("SELECT pg_reload_conf()").ok()) {
-      fprintf(stderr, "test harness: cannot turn synchronous_commit on\n");
-      std::abort();
+      Script("stop");
+      throw std::runtime_error("test harness: cannot turn synchronous_commit on");
     }
   }
 }
@@ -221,8 +221,7 @@ std::string OwnServer::Script(std::string_view command) const {
   int rc = pclose(p);
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   if (rc != 0 || (command != "stop" && out.empty())) {
-    fprintf(stderr, "test harness: '%s' failed (exit %d)\n", cmd.c_str(), rc);
-    std::abort();
+    throw std::runtime_error(StrCat("test harness: '", cmd, "' failed (exit ", rc, ")"));
   }
   return out;
 }
@@ -232,18 +231,16 @@ void OwnServer::Stop() { Script("stop"); }
 void OwnServer::Start() {
   const std::string address = Script("start");
   if (address != address_) {
-    fprintf(stderr, "test harness: server came back as %s instead of %s\n", address.c_str(),
-            address_.c_str());
-    std::abort();
+    throw std::runtime_error(
+        StrCat("test harness: server came back as ", address, " instead of ", address_));
   }
 }
 
 void OwnServer::Restart() {
   const std::string address = Script("restart");
   if (address != address_) {
-    fprintf(stderr, "test harness: server came back as %s instead of %s\n", address.c_str(),
-            address_.c_str());
-    std::abort();
+    throw std::runtime_error(
+        StrCat("test harness: server came back as ", address, " instead of ", address_));
   }
 }
 

@@ -84,8 +84,10 @@ class TempDir {
 
 // A server of the test's own, started with scripts/servers.sh in a temporary directory, for a
 // test that stops or restarts it (never the shared one other tests use). Stopped and removed on
-// destruction. Start/Stop/Restart abort the test process when the script fails. A PostgreSQL
-// one runs with synchronous_commit on, so that a crash keeps every commit, as in production.
+// destruction. The constructor and Start/Stop/Restart throw std::runtime_error when the script
+// fails or the server comes back elsewhere (the test fails; destructors still stop what runs). A
+// PostgreSQL one runs with synchronous_commit on, so that a crash keeps every commit, as in
+// production.
 class OwnServer {
  public:
   enum class Kind { kPostgres, kKafka };

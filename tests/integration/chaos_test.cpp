@@ -1,12 +1,12 @@
-// A bounded chaos run: two sfbridge-fetcher programs and an sfbridge-writer program against
-// sfsim (in-process, churning), a Kafka broker and a PostgreSQL cluster of the test's own, while
-// faults follow one another: kill -9 of each program (restarted), a PostgreSQL restart with
-// pg_ctl -m immediate, a broker restart on the same port, sfsim answering 5xx and dropping
-// connections. Then, within a bound after the last fault, `sfbridge verify` finds no difference;
-// readiness went down and came back; the figures are printed (faults, time to converge after the
-// last one, record versions published more than once).
-//
-// Not in it (yet): the proxy and writes through it.
+// A bounded chaos run: two sfbridge-fetcher programs, an sfbridge-writer and an sfbridge-proxy
+// program against sfsim (in-process, churning), a Kafka broker and a PostgreSQL cluster of the
+// test's own, with INSERTs through the proxy all along, while faults follow one another: kill -9
+// of each program (restarted), a PostgreSQL restart with pg_ctl -m immediate, a broker restart
+// on the same port, sfsim answering 5xx and dropping connections. Then, within a bound after the
+// last fault, `sfbridge verify` finds no difference; every INSERT the proxy confirmed is in sfsim
+// and the table; none it answered as not applied is in sfsim; readiness went down and came back;
+// the figures are printed (faults, time to converge after the last one, record versions
+// published more than once, the proxy's answers by SQLSTATE).
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -17,8 +17,11 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <regex>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "common/core/clock.h"
@@ -115,15 +118,38 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
     env["SFBRIDGE_FETCHER_PAGE_SIZE"] = "1000";
     return env;
   };
+  const int grpc_port = testing::FreePort();
   Program writer("writer", SFBRIDGE_WRITER,
                  {{"SFBRIDGE_POSTGRES_URL", pg.address()},
                   {"SFBRIDGE_KAFKA_BROKERS", kafka.address()},
                   {"SFBRIDGE_ORG_ID", org_id},
-                  {"SFBRIDGE_GRPC_PORT", "0"},
+                  {"SFBRIDGE_GRPC_PORT", std::to_string(grpc_port)},
                   {"SFBRIDGE_GRPC_HOST", "127.0.0.1"}});
   Program fetcher_a("fetcher-a", SFBRIDGE_FETCHER, fetcher_env("a"));
   Program fetcher_b("fetcher-b", SFBRIDGE_FETCHER, fetcher_env("b"));
+  // The proxy, once the writer made the Account table (the proxy learns the synced tables).
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        auto t = testing::SyncedTableName(*conn, org_id, "Account");
+        return t.ok() && !t->empty();
+      },
+      seconds(60)));
+  std::map<std::string, std::string> proxy_env;
+  for (const auto& [k, v] : fetcher_env("proxy")) {
+    if (k.starts_with("SFBRIDGE_SALESFORCE_")) proxy_env[k] = v;
+  }
+  const std::string pg_port = pg.address().substr(
+      pg.address().rfind(':') + 1, pg.address().rfind('/') - pg.address().rfind(':') - 1);
+  const int proxy_port = testing::FreePort();
+  proxy_env["SFBRIDGE_POSTGRES_URL"] = pg.address();
+  proxy_env["SFBRIDGE_ORG_ID"] = org_id;
+  proxy_env["SFBRIDGE_WRITER_ADDRESS"] = StrCat("127.0.0.1:", grpc_port);
+  proxy_env["SFBRIDGE_UPSTREAM_URL"] = StrCat("postgresql://127.0.0.1:", pg_port);
+  proxy_env["SFBRIDGE_LISTEN_HOST"] = "127.0.0.1";
+  proxy_env["SFBRIDGE_LISTEN_PORT"] = std::to_string(proxy_port);
+  Program proxy("proxy", SFBRIDGE_PROXY, proxy_env);
   ReadinessWatch writer_ready([&] { return writer.port(); });
+  ReadinessWatch proxy_ready([&] { return proxy.port(); });
   ReadinessWatch a_ready([&] { return fetcher_a.port(); });
   ReadinessWatch b_ready([&] { return fetcher_b.port(); });
 
@@ -135,6 +161,41 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
     while (!stop.stop_requested() && churn.load()) {
       churned += (*sim)->org().ChurnStep(seed++, 10, 5);
       std::this_thread::sleep_for(milliseconds(200));
+    }
+  });
+
+  // INSERTs through the proxy all along, each with a name of its own; the answers kept.
+  struct Write {
+    std::string name;
+    std::string id;        // when confirmed
+    std::string sqlstate;  // when not: the SQLSTATE, or "connection"
+  };
+  std::mutex writes_mu;
+  std::vector<Write> writes;
+  std::jthread writes_thread([&](std::stop_token stop) {
+    const std::string url = StrCat("postgresql://postgres@127.0.0.1:", proxy_port, "/postgres");
+    std::unique_ptr<postgres::Connection> c;
+    static const std::regex kSqlState(R"(SQLSTATE ([0-9A-Z]{5}))");
+    for (int n = 0; !stop.stop_requested() && churn.load(); ++n) {
+      std::this_thread::sleep_for(milliseconds(150));
+      Write w{StrCat("chaos-", n), "", ""};
+      if (c == nullptr) {
+        auto opened = postgres::Connection::Connect(url);
+        if (!opened.ok()) continue;  // no statement sent
+        c = *std::move(opened);
+      }
+      auto r = c->Exec(
+          StrCat("INSERT INTO salesforce.account (name) VALUES ('", w.name, "') RETURNING id"));
+      if (r.ok() && r->rows.size() == 1 && r->rows[0][0]) {
+        w.id = *r->rows[0][0];
+      } else {
+        std::smatch m;
+        const std::string message(r.ok() ? "no row" : r.status().message());
+        w.sqlstate = std::regex_search(message, m, kSqlState) ? m[1].str() : "connection";
+        if (!r.ok() && r.status().code() == absl::StatusCode::kUnavailable) c.reset();
+      }
+      std::lock_guard lock(writes_mu);
+      writes.push_back(std::move(w));
     }
   });
 
@@ -178,6 +239,12 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
   pause(5);
   (*sim)->faults().Set(sfsim::FaultSettings{});
 
+  proxy.Kill9();
+  ++faults;
+  pause(2);
+  proxy.Start();
+  pause(2);
+
   fetcher_b.Kill9();
   ++faults;
   pause(2);
@@ -187,6 +254,8 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
   churn.store(false);
   churner.request_stop();
   churner.join();
+  writes_thread.request_stop();
+  writes_thread.join();
 
   // Converged: every object live and `sfbridge verify` without a difference, within 3 minutes.
   const auto bound = seconds(180);
@@ -219,14 +288,55 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
               b_ready.Saw(503, "postgres unreachable", pg_stopped))
       << a_ready.History() << b_ready.History();
 
+  EXPECT_TRUE(testing::WaitUntil([&] { return proxy_ready.last_status() == 200; }, seconds(30)))
+      << proxy_ready.History();
+  EXPECT_TRUE(proxy_ready.Saw(503, "postgres unreachable", pg_stopped)) << proxy_ready.History();
+
+  // The proxy's answers: a confirmed INSERT is in sfsim (and in the table unless churn deleted
+  // it since), and so is one answered 58000 (applied, the read-back or the writer failed); one
+  // answered as not applied is not in sfsim. 40003 (outcome unknown) and a lost connection may
+  // have happened either way.
+  std::map<std::string, int> by_state;
+  const std::map<std::string, int64_t> stored = [&] {
+    auto s = testing::StoredModstamps(*conn, org_id, "Account");
+    return s.ok() ? *s : std::map<std::string, int64_t>{};
+  }();
+  int confirmed = 0;
+  for (const Write& w : writes) {
+    ++by_state[w.id.empty() ? w.sqlstate : "ok"];
+    if (!w.id.empty()) {
+      ++confirmed;
+      sfsim::org::RecordPtr rec = (*sim)->org().Get(w.id, /*include_deleted=*/true);
+      EXPECT_NE(rec, nullptr) << w.name << " " << w.id << " confirmed but not in sfsim";
+      if ((*sim)->org().Get(w.id) != nullptr) {
+        EXPECT_TRUE(stored.contains(w.id)) << w.name << " " << w.id << " not in the table";
+      }
+      continue;
+    }
+    if (w.sqlstate == "40003" || w.sqlstate == "connection") continue;
+    auto found = (*sim)->org().Query(StrCat("SELECT Id FROM Account WHERE Name = '", w.name, "'"),
+                                     /*include_deleted=*/true);
+    ASSERT_TRUE(std::holds_alternative<sfsim::org::QueryResult>(found));
+    const size_t in_sfsim = std::get<sfsim::org::QueryResult>(found).records.size();
+    if (w.sqlstate == "58000") {
+      EXPECT_EQ(in_sfsim, 1u) << w.name << " answered 58000 (applied) but is not in sfsim once";
+    } else {
+      EXPECT_EQ(in_sfsim, 0u) << w.name << " answered " << w.sqlstate << " but is in sfsim";
+    }
+  }
+  EXPECT_GT(confirmed, 0);
+  std::string outcomes;
+  for (const auto& [state, n] : by_state) outcomes += StrCat(" ", state, "=", n);
+
   writer.Stop();
   fetcher_a.Stop();
   fetcher_b.Stop();
+  proxy.Stop();
 
   testing::RecordsReader reader(StrCat("sfbridge.", org_id, ".records"), kafka.address());
   reader.ReadUntil([](const testing::SeenByObject&) { return false; }, seconds(3), seconds(120));
   std::printf(
-      "[ chaos ] faults=%d (kill -9 of each program, PostgreSQL restart, broker restart, sfsim "
+      "[ chaos ] faults=%d (kill -9 of each program, PostgreSQL crash, broker restart, sfsim "
       "5xx/drops) over %.0f s with %lld churned changes; converged %.1f s after the last fault "
       "(verify: %s); messages=%lld record versions published more than once=%lld; backfill %s "
       "when the faults started\n",
@@ -234,8 +344,10 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
       static_cast<long long>(churned.load()), converge_s, converged ? "no difference" : "FAILED",
       static_cast<long long>(reader.messages()), static_cast<long long>(reader.repeated_versions()),
       live_before_faults ? "done" : "running");
-  std::printf("[ chaos ] readiness, writer:\n%sfetcher a:\n%sfetcher b:\n%s",
-              writer_ready.History().c_str(), a_ready.History().c_str(), b_ready.History().c_str());
+  std::printf("[ chaos ] %zu INSERTs through the proxy:%s\n", writes.size(), outcomes.c_str());
+  std::printf("[ chaos ] readiness, writer:\n%sfetcher a:\n%sfetcher b:\n%sproxy:\n%s",
+              writer_ready.History().c_str(), a_ready.History().c_str(), b_ready.History().c_str(),
+              proxy_ready.History().c_str());
 }
 
 }  // namespace
