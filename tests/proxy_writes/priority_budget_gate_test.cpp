@@ -53,26 +53,14 @@ class PriorityBudgetGateTest : public control::ControlTest {
   std::unique_ptr<PriorityBudgetGate> gate_;
 };
 
-TEST_F(PriorityBudgetGateTest, APrepaidWriteTakesItsCallsInOneStatementWhenTheBucketHoldsThem) {
-  ASSERT_NEAR(Tokens(), 5.0, 1e-9);
-  PriorityBudgetGate::Prepay(2);
-  ASSERT_TRUE(Call().ok());
-  EXPECT_NEAR(Tokens(), 3.0, 1e-9) << "both calls paid at once";
-  ASSERT_TRUE(Call().ok());
-  EXPECT_NEAR(Tokens(), 3.0, 1e-9) << "the second call was prepaid";
-  ASSERT_TRUE(Call().ok());
-  EXPECT_NEAR(Tokens(), 2.0, 1e-9) << "a call beyond the prepaid ones takes its own";
-}
-
-TEST_F(PriorityBudgetGateTest, OnlyTheReserveLeftAPrepaidWriteTakesOneNowAndTheNextWhenItComes) {
+TEST_F(PriorityBudgetGateTest, OnlyTheReserveLeftAWriteStillGetsItsToken) {
   DrainNormalLane();
   ASSERT_NEAR(Tokens(), 1.0, 1e-9);
   const auto start = clock_.Monotonic();
-  PriorityBudgetGate::Prepay(2);
   ASSERT_TRUE(Call().ok());
-  EXPECT_EQ(clock_.Monotonic(), start) << "the write did not wait for its read-back's token";
+  EXPECT_EQ(clock_.Monotonic(), start) << "the reserve, at once";
   EXPECT_NEAR(Tokens(), 0.0, 1e-9);
-  // The read-back waits for the next token; the normal lane cannot take it (the reserve).
+  // The next waits for the next token; the normal lane cannot take it (the reserve).
   ASSERT_TRUE(Call().ok());
   EXPECT_EQ(clock_.Monotonic() - start, milliseconds(3'000));
   EXPECT_NEAR(Tokens(), 0.0, 1e-9);
@@ -81,7 +69,6 @@ TEST_F(PriorityBudgetGateTest, OnlyTheReserveLeftAPrepaidWriteTakesOneNowAndTheN
 TEST_F(PriorityBudgetGateTest, ARefusalSaysItIsTheBudgetsAndTakesNothing) {
   Set("rate_per_second = 0");
   DrainNormalLane();
-  PriorityBudgetGate::Prepay(2);
   ASSERT_TRUE(Call().ok()) << "the reserve";
   const int64_t taken = CallsTaken();
   absl::Status refused = Call();

@@ -12,8 +12,6 @@ namespace sfbridge::proxy::writes {
 namespace {
 
 thread_local std::chrono::nanoseconds waited{0};
-thread_local int prepay = 0;   // tokens the next Acquire takes at once
-thread_local int prepaid = 0;  // tokens taken and not used yet
 
 }  // namespace
 
@@ -27,16 +25,6 @@ PriorityBudgetGate::PriorityBudgetGate(std::string control_url, std::string org_
       max_slots_(connections) {}
 
 PriorityBudgetGate::~PriorityBudgetGate() = default;
-
-void PriorityBudgetGate::Prepay(int tokens) {
-  prepay = tokens;
-  prepaid = 0;
-}
-
-void PriorityBudgetGate::Forfeit() {
-  prepay = 0;
-  prepaid = 0;
-}
 
 std::chrono::nanoseconds PriorityBudgetGate::WaitedThisThread() { return waited; }
 void PriorityBudgetGate::ResetWaited() { waited = std::chrono::nanoseconds(0); }
@@ -79,12 +67,6 @@ void PriorityBudgetGate::Return(std::unique_ptr<Slot> slot) {
 
 absl::Status PriorityBudgetGate::Acquire(salesforce::CallKind kind, salesforce::Priority) {
   if (kind == salesforce::CallKind::kAuth) return absl::OkStatus();
-  if (prepaid > 0) {
-    --prepaid;
-    return absl::OkStatus();
-  }
-  const int tokens = std::max(1, prepay);
-  prepay = 0;
   const auto start = clock_.Monotonic();
   absl::Status s;
   // A pooled connection that went stale (PostgreSQL restarted) fails on its first use: it is
@@ -97,7 +79,7 @@ absl::Status PriorityBudgetGate::Acquire(salesforce::CallKind kind, salesforce::
     }
     const bool fresh = (*slot)->uses == 0;
     ++(*slot)->uses;
-    s = TakeTokens(**slot, tokens, start);
+    s = (*slot)->budget->Take(org_id_, control::Lane::kPriority, start + max_wait_);
     const bool broken =
         !s.ok() && core::IsRetryable(s) && s.code() != absl::StatusCode::kResourceExhausted;
     if (broken) {
@@ -126,29 +108,6 @@ absl::Status PriorityBudgetGate::Acquire(salesforce::CallKind kind, salesforce::
     failure.SetPayload(kBudgetUnavailablePayload, absl::Cord("1"));
     return failure;
   }
-  return s;
-}
-
-absl::Status PriorityBudgetGate::TakeTokens(Slot& slot, int tokens, core::Clock::MonoTime start) {
-  // All of the statement's calls in one take when the bucket holds them now; otherwise one now
-  // and each of the others when its call comes. The reserve the priority lane may use (1 token by
-  // default) need not hold them all, and waiting for all at once would lose to the normal lane,
-  // which takes every token above the reserve as it comes in.
-  absl::Status s;
-  int taken = 1;
-  if (tokens > 1) {
-    absl::StatusOr<control::Grant> all =
-        slot.budget->TryTake(org_id_, control::Lane::kPriority, tokens);
-    if (!all.ok()) {
-      s = all.status();
-    } else if (all->granted) {
-      taken = tokens;
-    }
-  }
-  if (s.ok() && taken == 1) {
-    s = slot.budget->Take(org_id_, control::Lane::kPriority, start + max_wait_);
-  }
-  if (s.ok()) prepaid = taken - 1;
   return s;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 
 // The write path's RequestGate (DESIGN.md invariant 5): before every HTTP request of the
-// Salesforce client that costs an API call (the write, each read-back query, every retry) it
+// Salesforce client that costs an API call (each Composite request of a write, every retry) it
 // takes one token of the org's shared rate budget in the PRIORITY lane (a client is waiting; the
 // lane may also take the reserve the fetchers must leave), waiting for it at most `max_wait`.
 // Token requests to the OAuth endpoint are not API calls and take nothing. Observe passes
@@ -13,15 +13,6 @@
 // (the proxy's own infrastructure, not Salesforce), and nothing is sent either.
 // Time spent taking tokens is added to a per-thread counter (WaitedThisThread), so that the
 // write path can tell it apart from Salesforce's time.
-//
-// Prepaying: a write knows how many calls it will make (the write and its read-back per 200
-// records). Prepay(n) makes the thread's next Acquire take n tokens in one statement when the
-// bucket holds them, and keep n - 1 for the thread's following Acquires; when it does not, the
-// Acquire takes one (waiting for it) and each following Acquire takes its own, so that a write
-// never waits for more than one token at a time (each call then waits up to `max_wait`). A retry
-// beyond them takes its own. Forfeit()
-// drops what is left (when a call failed and the rest will not be made): the budget may be
-// under-spent, never over-spent.
 //
 // Observe records the org's usage at most once per kObserveInterval (the latest value then):
 // the budget needs its trend, not every reply's.
@@ -58,9 +49,6 @@ class PriorityBudgetGate final : public salesforce::RequestGate {
 
   static constexpr std::chrono::milliseconds kObserveInterval{1'000};
 
-  static void Prepay(int tokens);
-  static void Forfeit();
-
   // Token waits of the calling thread since the last ResetWaited (nanoseconds).
   static std::chrono::nanoseconds WaitedThisThread();
   static void ResetWaited();
@@ -76,7 +64,6 @@ class PriorityBudgetGate final : public salesforce::RequestGate {
     std::unique_ptr<control::RateBudget> budget;
     int uses = 0;  // takes made on it: a failure on a fresh one is not a stale connection
   };
-  absl::Status TakeTokens(Slot& slot, int tokens, core::Clock::MonoTime start);
   absl::StatusOr<std::unique_ptr<Slot>> Borrow();
   void Return(std::unique_ptr<Slot> slot);
 
