@@ -24,7 +24,6 @@ class PriorityBudgetGateTest : public control::ControlTest {
     budget_ = std::make_unique<control::RateBudget>(*conn_, clock_);
     gate_ = std::make_unique<PriorityBudgetGate>(db_.url(), kOrg, clock_, milliseconds(10'000));
   }
-  void TearDown() override { PriorityBudgetGate::Forfeit(); }
 
   double Tokens() {
     auto state = budget_->State(kOrg);
