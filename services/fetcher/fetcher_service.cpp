@@ -17,6 +17,7 @@
 #include "common/control/migrations.h"
 #include "common/control/names.h"
 #include "common/control/org_settings.h"
+#include "common/core/backoff.h"
 #include "common/core/logging.h"
 #include "common/core/service_main.h"
 #include "common/core/status.h"
@@ -89,6 +90,31 @@ absl::Status RegisterOrg(postgres::Connection& conn, const FetcherOptions& optio
   if (options.objects) settings.objects = options.objects;
   settings.api_version = options.api_version;
   return control::UpsertOrg(conn, settings);
+}
+
+// Runs `step` until it succeeds or fails for a reason no wait cures, waiting with backoff in
+// between while `dependency` is reported down (logged once, then reminded; /readyz says why), so
+// that a fetcher started while PostgreSQL or Kafka is away waits for it instead of exiting.
+// The last error when `stop` is requested first.
+absl::Status UntilReachable(std::stop_token stop, core::Clock& clock,
+                            core::DependencyState& dependency, core::Backoff backoff,
+                            const std::function<absl::Status()>& step) {
+  while (true) {
+    absl::Status s = step();
+    if (s.ok()) {
+      dependency.ReportOk();
+      return s;
+    }
+    const bool waitable = core::IsRetryable(s) || s.code() == absl::StatusCode::kUnavailable ||
+                          s.code() == absl::StatusCode::kDeadlineExceeded;
+    if (!waitable || stop.stop_requested()) return s;
+    dependency.ReportFailure(core::ToString(s.message()));
+    const auto until = clock.Monotonic() + backoff.Failed();
+    while (clock.Monotonic() < until && !stop.stop_requested()) {
+      clock.SleepFor(
+          std::min<std::chrono::nanoseconds>(milliseconds(50), until - clock.Monotonic()));
+    }
+  }
 }
 
 }  // namespace
@@ -344,14 +370,27 @@ absl::Status FetcherService::Run(std::stop_token stop) {
                                              .max_backoff = options_.reconnect_max,
                                              .clock = &clock_,
                                              .state = &postgres_};
-  absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
-      postgres::Connection::Connect(options_.postgres_url, reconnect);
-  if (!conn.ok()) return core::Annotate(conn.status(), "connect to the control plane");
-  if (absl::Status s = control::Migrate(**conn); !s.ok()) return s;
-  if (absl::Status s = RegisterOrg(**conn, options_); !s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<postgres::Connection>> budget_conn =
-      postgres::Connection::Connect(options_.postgres_url, reconnect);
-  if (!budget_conn.ok()) return budget_conn.status();
+  // Started while PostgreSQL or Kafka is away, it waits for them.
+  const core::Backoff start_backoff(options_.reconnect_initial, options_.reconnect_max);
+  absl::StatusOr<std::unique_ptr<postgres::Connection>> conn;
+  absl::StatusOr<std::unique_ptr<postgres::Connection>> budget_conn;
+  if (absl::Status s = UntilReachable(
+          stop, clock_, postgres_, start_backoff,
+          [&]() -> absl::Status {
+            conn = postgres::Connection::Connect(options_.postgres_url, reconnect);
+            if (!conn.ok()) return conn.status();
+            if (absl::Status m = control::Migrate(**conn); !m.ok()) {
+              return m;
+            }
+            if (absl::Status r = RegisterOrg(**conn, options_); !r.ok()) {
+              return r;
+            }
+            budget_conn = postgres::Connection::Connect(options_.postgres_url, reconnect);
+            return budget_conn.status();
+          });
+      !s.ok()) {
+    return core::Annotate(s, "connect to the control plane");
+  }
   control::RateBudget rate_budget(**budget_conn, clock_);
   BudgetGate gate(rate_budget, org, clock_, &metrics);
   gate.SetStopToken(stop);
@@ -359,16 +398,21 @@ absl::Status FetcherService::Run(std::stop_token stop) {
   // Kafka.
   const std::string records_topic = control::RecordsTopic(org);
   const std::string schemas_topic = control::SchemasTopic(org);
-  if (absl::Status s = kafka::EnsureTopic(
-          options_.kafka_brokers, {.name = records_topic, .partitions = options_.partitions});
+  if (absl::Status s = UntilReachable(
+          stop, clock_, kafka_, start_backoff,
+          [&]() -> absl::Status {
+            absl::Status records = kafka::EnsureTopic(
+                options_.kafka_brokers, {.name = records_topic, .partitions = options_.partitions});
+            if (!records.ok())
+              return core::Annotate(records, StrCat("create topic ", records_topic));
+            return core::Annotate(kafka::EnsureTopic(options_.kafka_brokers,
+                                                     {.name = schemas_topic,
+                                                      .partitions = 1,
+                                                      .configs = {{"cleanup.policy", "compact"}}}),
+                                  StrCat("create topic ", schemas_topic));
+          });
       !s.ok()) {
-    return core::Annotate(s, StrCat("create topic ", records_topic));
-  }
-  if (absl::Status s = kafka::EnsureTopic(
-          options_.kafka_brokers,
-          {.name = schemas_topic, .partitions = 1, .configs = {{"cleanup.policy", "compact"}}});
-      !s.ok()) {
-    return core::Annotate(s, StrCat("create topic ", schemas_topic));
+    return s;
   }
   absl::StatusOr<std::unique_ptr<AckedProducer>> producer = AckedProducer::Create(
       {.brokers = options_.kafka_brokers, .client_id = StrCat("sfbridge-fetcher-", org)});

@@ -23,14 +23,16 @@
 // webhook URL, when set (webhook.h). /metrics, /healthz and /readyz are served on
 // metrics.host:metrics.port.
 //
-// Outages. The control-plane connections reconnect by themselves with backoff (postgres/
-// connection.h). While PostgreSQL is unreachable nothing is fetched: a page read then could not
-// move its cursor and would be read and published again; the loop only probes the connections
-// at their reconnect pace, and once both are back it renews its leases before anything else.
-// Kafka is probed every dependency_probe on a client of its own (kafka/probe.h); while it does
-// not answer nothing is fetched either. A lost dependency is logged once when it goes, every
-// dependency_reminder while it stays away, and once when it is back (core/dependency.h), and
-// shown by sfbridge_fetcher_dependency_up{org,dependency="postgres|kafka"}.
+// Outages. Started while PostgreSQL or Kafka is unreachable, it waits for them with the
+// reconnect backoff (not ready meanwhile, saying why). The control-plane connections reconnect
+// by themselves with backoff (postgres/connection.h). While PostgreSQL is unreachable nothing is
+// fetched: a page read then could not move its cursor and would be read and published again; the
+// loop only probes the connections at their reconnect pace, and once both are back it renews its
+// leases before anything else. Kafka is probed every dependency_probe on a client of its own
+// (kafka/probe.h); while it does not answer nothing is fetched either. A lost dependency is logged
+// once when it goes, every dependency_reminder while it stays away, and once when it is back
+// (core/dependency.h), and shown by
+// sfbridge_fetcher_dependency_up{org,dependency="postgres|kafka"}.
 //
 // Ready (/readyz 200) once the first discovery pass is done, and while PostgreSQL and Kafka are
 // reachable and the org's credentials are not refused (state auth_error); otherwise 503 with

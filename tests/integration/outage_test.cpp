@@ -247,5 +247,46 @@ TEST_F(OutageTest, KafkaRestartedUnderFetcherAndWriter) {
   Run(Outage::kKafka, kafka.address(), kafka);
 }
 
+TEST_F(OutageTest, AFetcherStartedWhilePostgresIsDownWaitsForItAndSyncs) {
+  auto sim =
+      sfsim::Simulator::Start(testing::SimOrgOptions(32, {{"Account", 50}}, 200, testing::kLogin),
+                              core::SystemClock::Instance());
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  fetcher::FetcherOptions f =
+      testing::FetcherOptionsFor(pg_.address(), org_id_, (*sim)->base_url(), testing::kLogin);
+  f.kafka_brokers = testing::KafkaBrokers();
+  f.objects = std::vector<std::string>{"Account"};
+  f.poll_interval = milliseconds(300);
+  f.metrics_port = 0;
+  f.metrics_host = "127.0.0.1";
+  f.reconnect_max = milliseconds(500);
+
+  pg_.Stop();
+  RunningFetcher fetch(f);
+  ReadinessWatch ready([&] { return fetch.service().bound_metrics_port(); });
+  const auto started = Steady::now();
+  ASSERT_TRUE(testing::WaitUntil([&] { return ready.Saw(503, "postgres unreachable", started); },
+                                 seconds(20)))
+      << "the fetcher did not say what it waits for\n"
+      << ready.History();
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_FALSE(fetch.service().ready());
+  EXPECT_THAT(fetch.service().metrics().RenderText(),
+              HasSubstr(StrCat("sfbridge_fetcher_dependency_up{org=\"", org_id_,
+                               "\",dependency=\"postgres\"} 0")));
+
+  pg_.Start();
+  const auto back = Steady::now();
+  ASSERT_TRUE(
+      testing::WaitUntil([&] { return testing::ObjectsLive(*conn_, org_id_, 1); }, seconds(120)))
+      << "the fetcher did not backfill once PostgreSQL was back\n"
+      << ready.History();
+  ASSERT_TRUE(testing::WaitUntil([&] { return ready.Saw(200, "", back); }, seconds(30)))
+      << ready.History();
+  std::printf("[ start without postgres ] from postgres back to the object live: %.2f s\n",
+              SecondsSince(back));
+  ASSERT_TRUE(fetch.Stop().ok());
+}
+
 }  // namespace
 }  // namespace sfbridge
