@@ -1,5 +1,6 @@
 #include "sfsim/org/writer.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -76,11 +77,14 @@ RecordPtr Writer::Commit(Table& table, std::vector<Value> values, const RecordPt
     }
   }
   schema.Recompute(values);
+  // A record's versions are serialized, as Salesforce's row lock serializes its updates: a new
+  // version's SystemModstamp is past its previous one's, even within one millisecond.
+  const std::int64_t stamp = previous ? std::max(stamp_, previous->system_modstamp_ms + 1) : stamp_;
   values[schema.is_deleted] = Value::Boolean(deleted);
-  values[schema.last_modified_date] = Value::DateTime(stamp_);
+  values[schema.last_modified_date] = Value::DateTime(stamp);
   values[schema.last_modified_by] = Value::String(user_id);
-  values[schema.system_modstamp] = Value::DateTime(stamp_);
-  record->system_modstamp_ms = stamp_;
+  values[schema.system_modstamp] = Value::DateTime(stamp);
+  record->system_modstamp_ms = stamp;
   record->is_deleted = deleted;
   record->values = std::move(values);
   if (undo_ != nullptr) undo_->Record(table, record->id, previous);

@@ -125,6 +125,27 @@ TEST_F(OrgChangesTest, SystemModstampNeverGoesBackwards) {
   EXPECT_EQ(org_->Get(a)->system_modstamp_ms, NowMs());
 }
 
+TEST_F(OrgChangesTest, ARecordsVersionsWithinOneMillisecondStillMoveForward) {
+  const std::string a = AnyId("Account");
+  std::string b;
+  for (const auto& [id, stamp] : org_->Digest("Account", false)) {
+    if (id != a) b = id;
+  }
+  ASSERT_FALSE(b.empty());
+  clock_.Advance(std::chrono::milliseconds(10));
+  ASSERT_TRUE(org_->Update("Account", a, {{"Phone", Str("1")}}).success);
+  const int64_t first = org_->Get(a)->system_modstamp_ms;
+  EXPECT_EQ(first, NowMs());
+  // The same millisecond: the record's next version is later all the same, so that the version
+  // order never rests on which arrives last; another record's stamp is the clock's.
+  ASSERT_TRUE(org_->Update("Account", a, {{"Phone", Str("2")}}).success);
+  EXPECT_EQ(org_->Get(a)->system_modstamp_ms, first + 1);
+  EXPECT_EQ(ValueOf(*org_, org_->Get(a), "LastModifiedDate"),
+            ValueOf(*org_, org_->Get(a), "SystemModstamp"));
+  ASSERT_TRUE(org_->Update("Account", b, {{"Phone", Str("3")}}).success);
+  EXPECT_EQ(org_->Get(b)->system_modstamp_ms, NowMs());
+}
+
 TEST_F(OrgChangesTest, ChangesAtMillisecondPrecision) {
   const std::string a = AnyId("Account");
   clock_.Advance(std::chrono::microseconds(1'234'567));
