@@ -1,56 +1,15 @@
-// Salesforce's errors as Postgres errors, and the columns a client may not write.
+// Salesforce's errors as Postgres errors.
 
 #include "proxy/writes/error_mapping.h"
 
 #include <gtest/gtest.h>
 
+#include "tests/proxy_writes/invoice_table.h"
+
 namespace sfbridge::proxy::writes {
 namespace {
 
-SyncedTable Invoice() {
-  SyncedTable t{.schema = "salesforce", .table = "invoice__c", .object = "Invoice__c"};
-  t.fields = {
-      {.field = "Id", .column = "id", .column_type = "text", .salesforce_type = "id"},
-      {.field = "Name",
-       .column = "name",
-       .column_type = "text",
-       .salesforce_type = "string",
-       .createable = false,
-       .updateable = false},
-      {.field = "Status__c",
-       .column = "status__c",
-       .column_type = "text",
-       .salesforce_type = "picklist",
-       .createable = true,
-       .updateable = true},
-      {.field = "Total__c",
-       .column = "total__c",
-       .column_type = "numeric",
-       .salesforce_type = "currency",
-       .createable = false,
-       .updateable = false,
-       .calculated = true},
-      {.field = "Code__c",
-       .column = "code__c",
-       .column_type = "text",
-       .salesforce_type = "string",
-       .createable = true,
-       .updateable = false},
-      {.field = "Legacy__c",
-       .column = "legacy__c",
-       .column_type = "text",
-       .salesforce_type = "string"},
-      {.field = "SystemModstamp",
-       .column = "system_modstamp",
-       .column_type = "timestamp with time zone",
-       .salesforce_type = "datetime"},
-      {.field = "CreatedDate",
-       .column = "created_date",
-       .column_type = "timestamp with time zone",
-       .salesforce_type = "datetime"},
-  };
-  return t;
-}
+using testing::Invoice;
 
 TEST(ErrorMappingTest, EveryListedCodeHasItsSqlState) {
   const std::vector<std::pair<std::string, std::string>> cases = {

@@ -6,59 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "proxy/writes/statement_analysis.h"
+#include "tests/proxy_writes/invoice_table.h"
 
 namespace sfbridge::proxy::writes {
 namespace {
 
-SyncedTable Invoice() {
-  SyncedTable t{.schema = "salesforce", .table = "invoice__c", .object = "Invoice__c"};
-  t.fields = {
-      {.field = "Id", .column = "id", .column_type = "text", .salesforce_type = "id"},
-      {.field = "Name",
-       .column = "name",
-       .column_type = "text",
-       .salesforce_type = "string",
-       .createable = false,
-       .updateable = false},
-      {.field = "Status__c",
-       .column = "status__c",
-       .column_type = "text",
-       .salesforce_type = "picklist",
-       .createable = true,
-       .updateable = true},
-      {.field = "Total__c",
-       .column = "total__c",
-       .column_type = "numeric",
-       .salesforce_type = "currency",
-       .createable = false,
-       .updateable = false,
-       .calculated = true},
-      {.field = "Code__c",
-       .column = "code__c",
-       .column_type = "text",
-       .salesforce_type = "string",
-       .createable = true,
-       .updateable = false},
-      {.field = "Legacy__c",
-       .column = "legacy__c",
-       .column_type = "text",
-       .salesforce_type = "string",
-       .external_id = true},
-      {.field = "Amount__c",
-       .column = "amount__c",
-       .column_type = "numeric",
-       .salesforce_type = "currency"},
-      {.field = "SystemModstamp",
-       .column = "system_modstamp",
-       .column_type = "timestamp with time zone",
-       .salesforce_type = "datetime"},
-      {.field = "CreatedDate",
-       .column = "created_date",
-       .column_type = "timestamp with time zone",
-       .salesforce_type = "datetime"},
-  };
-  return t;
-}
+using testing::Invoice;
 
 bool Synced(std::string_view, std::string_view relation) { return relation == "invoice__c"; }
 
