@@ -408,6 +408,31 @@ TEST(CoalescingTest, WritesWithinTheWindowShareOneRequest) {
   EXPECT_EQ(transport.request_count(), 2u);  // the token and one Composite request
 }
 
+TEST(CoalescingTest, ALoneWriteAfterAQuietSpellDoesNotWaitOutTheWindow) {
+  sfbridge::testing::FakeClock clock;
+  sfbridge::testing::FakeHttpTransport transport;
+  salesforce::Client client(Options(), transport, clock);
+  CompositeBatcher batcher(client, clock, std::chrono::milliseconds(5));
+  SalesforceCalls calls(batcher, clock, "org");
+  transport.Reply(200, kTokenReply);
+  transport.Reply(200, Composite({Accepted("s0_", {"a00A"}, "Sent")}));
+  transport.Reply(200, Composite({Accepted("s1_", {"a00B"}, "Sent")}));
+  transport.Reply(200, Composite({Accepted("s2_", {"a00C"}, "Sent")}));
+  const AnalyzedWrite update = Write(Operation::kUpdate);
+  std::chrono::nanoseconds sf{0};
+  auto waited = [&](const char* id) {
+    const auto start = clock.Monotonic();
+    ChunkOutcome out = calls.SendChunk(update, Invoice(), {WithId(id, "S")}, &sf);
+    EXPECT_TRUE(out.failure.ok()) << id << " " << out.failure;
+    return clock.Monotonic() - start;
+  };
+  EXPECT_EQ(waited("a00A"), std::chrono::milliseconds(5)) << "the first write waits for others";
+  clock.Advance(std::chrono::milliseconds(100));
+  EXPECT_EQ(waited("a00B"), std::chrono::nanoseconds(0)) << "alone after a quiet spell";
+  EXPECT_EQ(waited("a00C"), std::chrono::milliseconds(5)) << "right behind another: the window";
+  EXPECT_EQ(batcher.requests_sent(), 3);
+}
+
 // A budget gate whose token comes when the test says so.
 class HeldGate final : public salesforce::RequestGate {
  public:

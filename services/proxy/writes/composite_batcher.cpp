@@ -58,6 +58,9 @@ absl::StatusOr<std::vector<CompositeSubresponse>> CompositeBatcher::Send(
 
   std::unique_lock lock(mu_);
   self.arrived = clock_.Monotonic();
+  // Idle: the last write came longer than a window ago, so none is likely to join this one.
+  const bool idle = last_arrival_.has_value() && self.arrived - *last_arrival_ > window_;
+  last_arrival_ = self.arrived;
   queue_.push_back(&self);
   if (!leading_) {
     leading_ = true;
@@ -65,8 +68,9 @@ absl::StatusOr<std::vector<CompositeSubresponse>> CompositeBatcher::Send(
   }
   cv_.wait(lock, [&] { return self.done || self.lead; });
   if (!self.done) {
-    // Leading: this caller is the head of the queue. Wait out the window from its arrival.
-    const auto deadline = self.arrived + window_;
+    // Leading: this caller is the head of the queue. Wait out the window from its arrival,
+    // unless it came alone after a quiet spell.
+    const auto deadline = idle ? self.arrived : self.arrived + window_;
     lock.unlock();
     const auto now = clock_.Monotonic();
     if (now < deadline) clock_.SleepFor(deadline - now);

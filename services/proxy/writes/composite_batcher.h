@@ -6,7 +6,9 @@
 //
 // With a window of 0 every caller sends its own Composite request at once, from its own thread.
 // With a window w > 0 the callers form a queue served by one request at a time: the caller at the
-// head of the queue leads, waits until w has passed since it arrived, then waits for the
+// head of the queue leads, waits until w has passed since it arrived (not when it arrived more
+// than w after the write before it: after a quiet spell nobody is likely to join, so a lone
+// write does not pay the window), then waits for the
 // request's budget token (`gate`, when given: TakeAhead), then sends as many queued callers'
 // subrequests as fit one request (at most 25 subrequests, at most 5 of them queries) in one
 // Composite request, top-level allOrNone false, so that one statement's failure does not touch
@@ -25,6 +27,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,6 +87,7 @@ class CompositeBatcher {
   std::condition_variable cv_;
   std::deque<Pending*> queue_;  // guarded by mu_; the head leads when leading_
   bool leading_ = false;        // guarded by mu_
+  std::optional<core::Clock::MonoTime> last_arrival_;  // guarded by mu_
 };
 
 }  // namespace sfbridge::proxy::writes

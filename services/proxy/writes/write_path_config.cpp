@@ -54,7 +54,9 @@ void AddWritePathKeys(core::ConfigSchema& s) {
          .help = "Writes of several sessions arriving within this window share one Composite "
                  "request (up to 25 subrequests, each statement still all-or-none on its own); "
                  "writes that arrive while a request waits for the budget or is in flight go "
-                 "in the next one. 0ms: each statement sends its own request",
+                 "in the next one; a write arriving alone after a quiet spell (no write "
+                 "within the window before it) does not wait. 0ms: each statement sends its "
+                 "own request",
          .default_value = "2ms",
          .min = 0,
          .max = 1000});
