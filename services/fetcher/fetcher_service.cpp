@@ -18,6 +18,7 @@
 #include "common/control/names.h"
 #include "common/control/org_settings.h"
 #include "common/core/backoff.h"
+#include "common/core/dependency.h"
 #include "common/core/logging.h"
 #include "common/core/service_main.h"
 #include "common/core/status.h"
@@ -200,26 +201,14 @@ absl::StatusOr<FetcherOptions> FetcherOptionsFromConfig(const core::Config& c) {
   return o;
 }
 
-namespace {
-
-core::Gauge& DependencyGauge(core::MetricsRegistry& registry, const std::string& org,
-                             const std::string& dependency) {
-  return registry
-      .GaugeFamily("sfbridge_fetcher_dependency_up",
-                   "1 while the dependency (postgres, kafka) is reachable, 0 while it is not.",
-                   {"org", "dependency"})
-      .WithLabels({org, dependency});
-}
-
-}  // namespace
-
 FetcherService::FetcherService(FetcherOptions options, core::Clock& clock)
     : options_(std::move(options)),
       clock_(clock),
       postgres_("fetcher", "postgres", clock_,
-                &DependencyGauge(metrics_, options_.org_id, "postgres"),
+                &core::DependencyUpGauge(metrics_, "fetcher", options_.org_id, "postgres"),
                 options_.dependency_reminder),
-      kafka_("fetcher", "kafka", clock_, &DependencyGauge(metrics_, options_.org_id, "kafka"),
+      kafka_("fetcher", "kafka", clock_,
+             &core::DependencyUpGauge(metrics_, "fetcher", options_.org_id, "kafka"),
              options_.dependency_reminder) {
   if (options_.replica_id.empty()) options_.replica_id = DefaultReplicaId();
 }

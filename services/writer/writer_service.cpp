@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/control/migrations.h"
+#include "common/core/dependency.h"
 #include "common/core/logging.h"
 #include "common/core/service_main.h"
 #include "common/core/status.h"
@@ -100,26 +101,14 @@ absl::StatusOr<WriterOptions> WriterOptionsFromConfig(const core::Config& c) {
   return o;
 }
 
-namespace {
-
-core::Gauge& DependencyGauge(core::MetricsRegistry& registry, const std::string& org,
-                             const std::string& dependency) {
-  return registry
-      .GaugeFamily("sfbridge_writer_dependency_up",
-                   "1 while the dependency (postgres, kafka) is reachable, 0 while it is not.",
-                   {"org", "dependency"})
-      .WithLabels({org, dependency});
-}
-
-}  // namespace
-
 WriterService::WriterService(WriterOptions options)
     : options_(std::move(options)),
       postgres_("writer", "postgres", core::SystemClock::Instance(),
-                &DependencyGauge(metrics_, options_.org_id, "postgres"),
+                &core::DependencyUpGauge(metrics_, "writer", options_.org_id, "postgres"),
                 options_.dependency_reminder),
       kafka_("writer", "kafka", core::SystemClock::Instance(),
-             &DependencyGauge(metrics_, options_.org_id, "kafka"), options_.dependency_reminder) {}
+             &core::DependencyUpGauge(metrics_, "writer", options_.org_id, "kafka"),
+             options_.dependency_reminder) {}
 
 std::string WriterService::NotReadyReason() const {
   std::string reason;

@@ -66,4 +66,13 @@ std::string DependencyState::reason() const {
          " s: " + last_error_;
 }
 
+Gauge& DependencyUpGauge(MetricsRegistry& registry, std::string_view service,
+                         const std::string& org, const std::string& dependency) {
+  return registry
+      .GaugeFamily("sfbridge_" + std::string(service) + "_dependency_up",
+                   "1 while the dependency (postgres, kafka) is reachable, 0 while it is not.",
+                   {"org", "dependency"})
+      .WithLabels({org, dependency});
+}
+
 }  // namespace sfbridge::core

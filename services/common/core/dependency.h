@@ -51,4 +51,9 @@ class DependencyState {
   long long failures_ = 0;  // reports of failure since it went down
 };
 
+// sfbridge_<service>_dependency_up{org,dependency}: the gauge a service's DependencyState of
+// `dependency` ("postgres", "kafka") drives.
+Gauge& DependencyUpGauge(MetricsRegistry& registry, std::string_view service,
+                         const std::string& org, const std::string& dependency);
+
 }  // namespace sfbridge::core

@@ -148,8 +148,12 @@ TEST_F(PocoTransportTest, RefusedConnectionIsUnavailable) {
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
   // Nothing left: the server cannot have seen it, even for a POST.
   EXPECT_TRUE(WasNotSent(response.status()));
-  absl::StatusOr<HttpResponse> post = Transport()->Send(
-      {"POST", "http://127.0.0.1:" + std::to_string(port) + "/", {}, "{}", std::chrono::seconds(2)});
+  absl::StatusOr<HttpResponse> post =
+      Transport()->Send({"POST",
+                         "http://127.0.0.1:" + std::to_string(port) + "/",
+                         {},
+                         "{}",
+                         std::chrono::seconds(2)});
   EXPECT_TRUE(WasNotSent(post.status()));
 }
 
