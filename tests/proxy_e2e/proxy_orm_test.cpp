@@ -190,6 +190,24 @@ class ProxyOrmTest : public ::testing::Test {
     return sfsim;
   }
 
+  // The "update" flow of `framework`: its Account's Rating, NumberOfEmployees and BillingCity
+  // set to Hot, 42 and Lyon, in sfsim and in the table, at sfsim's version.
+  static void ExpectUpdateFlow(const std::string& framework, const std::string& tag_prefix) {
+    const std::string tag = UniqueName(tag_prefix);
+    const std::string json = Run(framework, "update", tag);
+    const std::string id = JsonString(json, "account");
+    ASSERT_EQ(id.size(), 18u) << json;
+    salesforce::Record rec = SfsimRecord("Account", id, "Rating, NumberOfEmployees, BillingCity");
+    EXPECT_EQ(FieldText(rec, "Rating"), "Hot");
+    EXPECT_EQ(FieldText(rec, "NumberOfEmployees"), "42");
+    EXPECT_EQ(FieldText(rec, "BillingCity"), "Lyon");
+    EXPECT_EQ(Owner("SELECT concat_ws('|', rating, number_of_employees, billing_city) "
+                    "FROM salesforce.account WHERE id = $1",
+                    {id}),
+              "Hot|42|Lyon");
+    ExpectSameVersion("Account", "account", id);
+  }
+
   // A flow whose only write is an Account without Name: Salesforce refuses it (23502), the
   // framework raises its usual error, and nothing changed in sfsim or in the table.
   static void ExpectRefusedWriteLeavesNothing(const std::string& framework) {
@@ -341,21 +359,7 @@ TEST_F(ProxyOrmTest, SqlAlchemyAddAll) {
   }
 }
 
-TEST_F(ProxyOrmTest, SqlAlchemyUpdate) {
-  const std::string tag = UniqueName("sqla_upd");
-  const std::string json = Run("sqlalchemy", "update", tag);
-  const std::string id = JsonString(json, "account");
-  ASSERT_EQ(id.size(), 18u) << json;
-  salesforce::Record rec = SfsimRecord("Account", id, "Rating, NumberOfEmployees, BillingCity");
-  EXPECT_EQ(FieldText(rec, "Rating"), "Hot");
-  EXPECT_EQ(FieldText(rec, "NumberOfEmployees"), "42");
-  EXPECT_EQ(FieldText(rec, "BillingCity"), "Lyon");
-  EXPECT_EQ(Owner("SELECT concat_ws('|', rating, number_of_employees, billing_city) "
-                  "FROM salesforce.account WHERE id = $1",
-                  {id}),
-            "Hot|42|Lyon");
-  ExpectSameVersion("Account", "account", id);
-}
+TEST_F(ProxyOrmTest, SqlAlchemyUpdate) { ExpectUpdateFlow("sqlalchemy", "sqla_upd"); }
 
 TEST_F(ProxyOrmTest, SqlAlchemyDelete) {
   const std::string tag = UniqueName("sqla_del");
@@ -481,21 +485,7 @@ TEST_F(ProxyOrmTest, KnexInsertReturning) {
   EXPECT_EQ(Owner("SELECT number_of_employees FROM salesforce.account WHERE id = $1", {id}), "7");
 }
 
-TEST_F(ProxyOrmTest, KnexUpdate) {
-  const std::string tag = UniqueName("knex_upd");
-  const std::string json = Run("knex", "update", tag);
-  const std::string id = JsonString(json, "account");
-  ASSERT_EQ(id.size(), 18u) << json;
-  salesforce::Record rec = SfsimRecord("Account", id, "Rating, NumberOfEmployees, BillingCity");
-  EXPECT_EQ(FieldText(rec, "Rating"), "Hot");
-  EXPECT_EQ(FieldText(rec, "NumberOfEmployees"), "42");
-  EXPECT_EQ(FieldText(rec, "BillingCity"), "Lyon");
-  EXPECT_EQ(Owner("SELECT concat_ws('|', rating, number_of_employees, billing_city) "
-                  "FROM salesforce.account WHERE id = $1",
-                  {id}),
-            "Hot|42|Lyon");
-  ExpectSameVersion("Account", "account", id);
-}
+TEST_F(ProxyOrmTest, KnexUpdate) { ExpectUpdateFlow("knex", "knex_upd"); }
 
 TEST_F(ProxyOrmTest, KnexDelete) {
   const std::string tag = UniqueName("knex_del");

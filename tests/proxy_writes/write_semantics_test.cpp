@@ -195,7 +195,7 @@ TEST_F(WriteSemanticsTest, WithoutItsBudgetTheProxySaysItIsItsOwnFailureAndSends
   EXPECT_EQ(r.outcome.error->sqlstate, "57P03") << r.outcome.error->message;
   EXPECT_TRUE(absl::StrContains(r.outcome.error->message, "control-plane database"))
       << r.outcome.error->message;
-  EXPECT_EQ(r.outcome.error->detail, "Nothing was sent to Salesforce.");
+  EXPECT_EQ(r.outcome.error->detail, "Nothing was sent to Salesforce; nothing was changed.");
   EXPECT_EQ(SalesforceCalls(), calls);
   EXPECT_EQ(Scalar("SELECT status__c FROM salesforce.invoice__c WHERE id = $1", {id}), "Sent");
   // And once it is back, the same write goes through.

@@ -119,7 +119,8 @@ CallFailure MapCallFailure(const absl::Status& status, Operation operation,
   }
   if (PriorityBudgetGate::IsBudgetUnavailable(status)) {
     return {.error = TableError("57P03", core::ToString(status.message()), table,
-                                accepted_before == 0 ? "Nothing was sent to Salesforce." : "",
+                                StrCat("Nothing was sent to Salesforce; nothing was changed.",
+                                       Kept(accepted_before)),
                                 "Retry once the proxy's PostgreSQL is reachable again."),
             .outcome = "unavailable",
             .code = "BUDGET_UNAVAILABLE"};
