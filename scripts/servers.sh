@@ -24,10 +24,13 @@ die() { echo "servers: $*" >&2; exit 1; }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Ports are drawn below the kernel's ephemeral range (32768 and up), which outgoing connections
+# and port-0 binds (the tests' own servers) take from: a port chosen here cannot be taken by them
+# between the check and the server's bind.
 free_port() {
   local p
   for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % 12768))
     port_in_use "$p" || { echo "$p"; return 0; }
   done
   die "no free port found"
@@ -74,7 +77,7 @@ CONF
       return 0
     fi
   done
-  tail -20 "$dir/postgres.log" >&2
+  tail -n 20 "$dir/postgres.log" >&2
   die "PostgreSQL did not start (see $dir/postgres.log)"
 }
 
@@ -114,14 +117,21 @@ kafka_start() {
   fi
   if [ -n "$keep_ports" ]; then
     [ -n "$port" ] && [ -n "$cport" ] || die "$dir/server.properties missing: was the broker started with kafka-start?"
-  elif [ -n "$port" ] && [ -n "$cport" ] && ! port_in_use "$port" && ! port_in_use "$cport"; then
-    : # a broker started before comes back on its previous ports when they are free
-  else
-    port=$(free_port)
-    cport=$(free_port)
-    while [ "$cport" = "$port" ]; do cport=$(free_port); done
   fi
-  cat >"$dir/server.properties" <<CONF
+  # A broker that dies at once (a port taken between the check and its bind) is started again on
+  # other ports, unless it has to keep its own.
+  local attempt
+  for attempt in 1 2 3; do
+    if [ -n "$keep_ports" ]; then
+      :
+    elif [ "$attempt" = 1 ] && [ -n "$port" ] && [ -n "$cport" ] && ! port_in_use "$port" && ! port_in_use "$cport"; then
+      : # a broker started before comes back on its previous ports when they are free
+    else
+      port=$(free_port)
+      cport=$(free_port)
+      while [ "$cport" = "$port" ]; do cport=$(free_port); done
+    fi
+    cat >"$dir/server.properties" <<CONF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
@@ -143,7 +153,7 @@ auto.create.topics.enable=true
 log.retention.hours=-1
 log.segment.bytes=268435456
 CONF
-  cat >"$dir/log4j.properties" <<CONF
+    cat >"$dir/log4j.properties" <<CONF
 log4j.rootLogger=INFO, file
 log4j.appender.file=org.apache.log4j.FileAppender
 log4j.appender.file.File=$dir/kafka.log
@@ -152,32 +162,37 @@ log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka=INFO
 log4j.logger.org.apache.kafka=WARN
 CONF
-  local java_opts=(-Xms256m -Xmx768m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
-    "-Dlog4j.configuration=file:$dir/log4j.properties")
-  if [ ! -f "$dir/data/meta.properties" ]; then
-    # A cluster id is 16 random bytes, base64url without padding. Given as --cluster-id=ID: an id
-    # may start with '-', which would otherwise read as an option.
-    local id
-    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-    java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format --cluster-id="$id" \
-      -c "$dir/server.properties" >"$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; die "formatting Kafka storage failed"; }
-  fi
-  # The log is kept across restarts; only what this start writes after `seen` lines counts.
-  local seen
-  seen=$(wc -l <"$dir/kafka.log" 2>/dev/null || echo 0)
-  nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \
-    >"$dir/stdout.log" 2>&1 </dev/null &
-  echo $! >"$dir/pid"
-  for _ in $(seq 1 240); do
-    if tail -n +"$((seen + 1))" "$dir/kafka.log" 2>/dev/null | grep -q "Kafka Server started"; then
-      echo "127.0.0.1:$port" >"$dir/brokers"
-      cat "$dir/brokers"
-      return 0
+    local java_opts=(-Xms256m -Xmx768m -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
+      "-Dlog4j.configuration=file:$dir/log4j.properties")
+    if [ ! -f "$dir/data/meta.properties" ]; then
+      # A cluster id is 16 random bytes, base64url without padding. Given as --cluster-id=ID: an id
+      # may start with '-', which would otherwise read as an option.
+      local id
+      id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+      java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format --cluster-id="$id" \
+        -c "$dir/server.properties" >"$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; die "formatting Kafka storage failed"; }
     fi
-    kill -0 "$(cat "$dir/pid")" 2>/dev/null || break
-    sleep 0.25
+    # The log is kept across restarts; only what this start writes after `seen` lines counts.
+    local seen
+    seen=$(wc -l <"$dir/kafka.log" 2>/dev/null || echo 0)
+    nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \
+      >"$dir/stdout.log" 2>&1 </dev/null &
+    echo $! >"$dir/pid"
+    for _ in $(seq 1 240); do
+      if tail -n +"$((seen + 1))" "$dir/kafka.log" 2>/dev/null | grep -q "Kafka Server started"; then
+        echo "127.0.0.1:$port" >"$dir/brokers"
+        cat "$dir/brokers"
+        return 0
+      fi
+      kill -0 "$(cat "$dir/pid")" 2>/dev/null || break
+      sleep 0.25
+    done
+    # Alive but not started within 60 s, or bound to ports it must keep: starting again won't help.
+    if [ -n "$keep_ports" ] || kill -0 "$(cat "$dir/pid")" 2>/dev/null; then break; fi
+    echo "servers: Kafka exited during start-up (attempt $attempt):" >&2
+    tail -n +"$((seen + 1))" "$dir/kafka.log" 2>/dev/null | grep -m 3 -E "ERROR|FATAL" >&2 || true
   done
-  tail -30 "$dir/kafka.log" "$dir/stdout.log" >&2 || true
+  tail -n 30 "$dir/kafka.log" "$dir/stdout.log" >&2 || true
   kafka_stop "$dir"
   die "Kafka did not start (see $dir/kafka.log)"
 }
