@@ -74,6 +74,11 @@ class BoundNotListening {
 TEST(ServersScriptTest, AKafkaWhosePortIsTakenAtItsBindStartsOnOtherPorts) {
   testing::TempDir dir("sfbridge_servers");
   const std::string kafka_dir = dir.Path("kafka");
+  // Whatever fails below, no broker outlives the test.
+  struct StopAtEnd {
+    const std::string& dir;
+    ~StopAtEnd() { Script("kafka-stop", dir); }
+  } stop_at_end{kafka_dir};
   auto first = Script("kafka-start", kafka_dir);
   ASSERT_EQ(first.exit_code, 0) << first.output;
   const std::string first_address = LastLine(first.output);
@@ -106,7 +111,6 @@ TEST(ServersScriptTest, AKafkaWhosePortIsTakenAtItsBindStartsOnOtherPorts) {
   EXPECT_NE(restarted.exit_code, 0) << restarted.output;
   EXPECT_NE(restarted.output.find("Kafka did not start"), std::string::npos) << restarted.output;
   EXPECT_EQ(restarted.output.find("attempt 2"), std::string::npos) << restarted.output;
-  Script("kafka-stop", kafka_dir);
 }
 
 }  // namespace
