@@ -55,6 +55,21 @@ std::vector<org::SaveResult> LockFailures(size_t n) {
   return out;
 }
 
+// Inside a Composite with allOrNone, a collection is all-or-none whatever its own allOrNone
+// says, and a refused record fails the subrequest (400, the collection's results as its body),
+// which rolls the whole Composite back.
+bool AllOrNone(const RestApi::Call& call, bool own) { return own || call.track_undo; }
+
+Response Saved(const RestApi::Call& call, const std::vector<org::SaveResult>& results,
+               bool with_created = false) {
+  Response r = SaveResults(results, with_created);
+  if (call.track_undo &&
+      std::any_of(results.begin(), results.end(), [](const auto& s) { return !s.success; })) {
+    r.status = 400;
+  }
+  return r;
+}
+
 // Remembers what the successful writes replaced, when the call is part of an allOrNone
 // Composite.
 const std::vector<org::SaveResult>& Applied(RestApi::Call& call,
@@ -84,7 +99,7 @@ Response RestApi::Collections(Call& call, std::string_view rest) {
     CollectionBody& collection = std::get<CollectionBody>(body);
     if (collection.records.size() > kMaxCollection) return TooMany();
     call.records = static_cast<int64_t>(collection.records.size());
-    if (call.lock_error) return SaveResults(LockFailures(collection.records.size()));
+    if (call.lock_error) return Saved(call, LockFailures(collection.records.size()));
     std::vector<org::Org::Operation> ops;
     for (BodyRecord& record : collection.records) {
       org::Org::Operation op;
@@ -103,7 +118,7 @@ Response RestApi::Collections(Call& call, std::string_view rest) {
       }
       ops.push_back(std::move(op));
     }
-    return SaveResults(Applied(call, org_.Apply(ops, collection.all_or_none)));
+    return Saved(call, Applied(call, org_.Apply(ops, AllOrNone(call, collection.all_or_none))));
   }
   if (method == "DELETE") {
     std::vector<std::string> ids = SplitCommas(call.request.Param("ids"));
@@ -112,7 +127,7 @@ Response RestApi::Collections(Call& call, std::string_view rest) {
     }
     if (ids.size() > kMaxCollection) return TooMany();
     call.records = static_cast<int64_t>(ids.size());
-    if (call.lock_error) return SaveResults(LockFailures(ids.size()));
+    if (call.lock_error) return Saved(call, LockFailures(ids.size()));
     std::vector<org::Org::Operation> ops;
     for (std::string& id : ids) {
       org::Org::Operation op;
@@ -120,7 +135,9 @@ Response RestApi::Collections(Call& call, std::string_view rest) {
       op.id = std::move(id);
       ops.push_back(std::move(op));
     }
-    return SaveResults(Applied(call, org_.Apply(ops, call.request.Param("allOrNone") == "true")));
+    return Saved(
+        call,
+        Applied(call, org_.Apply(ops, AllOrNone(call, call.request.Param("allOrNone") == "true"))));
   }
   if (method == "GET") {
     // /composite/sobjects/{Name}?ids=...&fields=...
@@ -175,7 +192,7 @@ Response RestApi::CollectionsUpsert(Call& call, std::string_view object_name,
   CollectionBody& collection = std::get<CollectionBody>(body);
   if (collection.records.size() > kMaxCollection) return TooMany();
   call.records = static_cast<int64_t>(collection.records.size());
-  if (call.lock_error) return SaveResults(LockFailures(collection.records.size()), true);
+  if (call.lock_error) return Saved(call, LockFailures(collection.records.size()), true);
   std::vector<org::Org::Operation> ops;
   std::vector<org::SaveResult> early(collection.records.size());
   std::vector<bool> missing_key(collection.records.size(), false);
@@ -213,9 +230,10 @@ Response RestApi::CollectionsUpsert(Call& call, std::string_view object_name,
   }
   const bool any_missing =
       std::find(missing_key.begin(), missing_key.end(), true) != missing_key.end();
+  const bool all_or_none = AllOrNone(call, collection.all_or_none);
   std::vector<org::SaveResult> applied;
-  if (!(any_missing && collection.all_or_none)) {
-    applied = Applied(call, org_.Apply(to_apply, collection.all_or_none));
+  if (!(any_missing && all_or_none)) {
+    applied = Applied(call, org_.Apply(to_apply, all_or_none));
   }
   std::vector<org::SaveResult> results(ops.size());
   size_t next = 0;
@@ -225,7 +243,7 @@ Response RestApi::CollectionsUpsert(Call& call, std::string_view object_name,
                                    "MISSING_ARGUMENT",
                                    StrCat(field_name, " not specified"),
                                    {std::string(field_name)}});
-    } else if (any_missing && collection.all_or_none) {
+    } else if (any_missing && all_or_none) {
       results[i].errors.push_back(
           {400,
            "ALL_OR_NONE_OPERATION_ROLLED_BACK",
@@ -236,7 +254,7 @@ Response RestApi::CollectionsUpsert(Call& call, std::string_view object_name,
       results[i] = applied[next++];
     }
   }
-  return SaveResults(results, true);
+  return Saved(call, results, true);
 }
 
 Response RestApi::Composite(Call& call) {

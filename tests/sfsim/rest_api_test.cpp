@@ -276,6 +276,34 @@ TEST_F(RestApiTest, CompositeWithoutAllOrNoneKeepsTheOtherStatementsWrites) {
   EXPECT_EQ(org_->Count("Contact", false), before + 1);
 }
 
+TEST_F(RestApiTest, CompositeAllOrNoneRollsBackEverythingWhenACollectionRecordIsRefused) {
+  const int64_t accounts = org_->Count("Account", false);
+  const int64_t contacts = org_->Count("Contact", false);
+  // The collection's own allOrNone is false: the Composite's true overrides it.
+  Response r = Call(
+      "POST", "/services/data/v59.0/composite",
+      R"({"allOrNone":true,"compositeRequest":[)"
+      R"({"method":"POST","url":"/services/data/v59.0/composite/sobjects","referenceId":"a_w",)"
+      R"("body":{"allOrNone":false,"records":[{"attributes":{"type":"Account"},"Name":"Rolled"}]}},)"
+      R"({"method":"POST","url":"/services/data/v59.0/composite/sobjects","referenceId":"b_w",)"
+      R"("body":{"allOrNone":false,"records":[{"attributes":{"type":"Contact"},"LastName":"Fine",)"
+      R"("AccountId":"@{a_w[0].id}"},{"attributes":{"type":"Contact"},"Email":"x@y.z"}]}},)"
+      R"({"method":"GET","url":"/services/data/v59.0/composite/sobjects/Contact?ids=@{b_w[0].id}&fields=Id","referenceId":"b_r"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The refused collection answers 400 with its per-record results; the rest is halted.
+  EXPECT_EQ(JsonMemberText(r.body, "compositeResponse[1].httpStatusCode"), "400") << r.body;
+  EXPECT_EQ(JsonMemberText(r.body, "compositeResponse[1].body[1].errors[0].statusCode"),
+            "REQUIRED_FIELD_MISSING")
+      << r.body;
+  EXPECT_EQ(JsonMemberText(r.body, "compositeResponse[1].body[0].errors[0].statusCode"),
+            "ALL_OR_NONE_OPERATION_ROLLED_BACK");
+  EXPECT_EQ(JsonMemberText(r.body, "compositeResponse[0].httpStatusCode"), "400");
+  EXPECT_EQ(JsonMemberText(r.body, "compositeResponse[0].body[0].errorCode"), "PROCESSING_HALTED");
+  EXPECT_EQ(JsonMemberText(r.body, "compositeResponse[2].body[0].errorCode"), "PROCESSING_HALTED");
+  EXPECT_EQ(org_->Count("Account", false), accounts);
+  EXPECT_EQ(org_->Count("Contact", false), contacts);
+}
+
 TEST_F(RestApiTest, CollectionsUpsertByExternalIdCreatesOrUpdates) {
   const int64_t before = org_->Count("Contact", false);
   Response first =
