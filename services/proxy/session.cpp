@@ -309,6 +309,7 @@ void Session::Expecting(char msg, Route route) {
 void Session::OnClientMessage(const wire::Frame& frame, std::string_view raw) {
   switch (frame.type) {
     case 'Q': {
+      FinishHeld();
       absl::StatusOr<std::string_view> sql = wire::ReadQuery(frame.body);
       if (!sql.ok()) break;  // Postgres reports the malformed message
       OnQuery(*sql, raw);
@@ -324,9 +325,12 @@ void Session::OnClientMessage(const wire::Frame& frame, std::string_view raw) {
       server_out_.Append(raw);
       Expecting('B', Route::kClient);
       return;
-    case 'E':
-      OnExecute(frame, raw);
+    case 'E': {
+      // Whether the client's next message is already here and is a Sync.
+      std::string_view rest = client_in_.view().substr(frame.size);
+      OnExecute(frame, raw, !rest.empty() && rest[0] == 'S');
       return;
+    }
     case 'D': {
       absl::StatusOr<wire::DescribeMsg> d = wire::ReadDescribe(frame.body);
       server_out_.Append(raw);
@@ -339,9 +343,13 @@ void Session::OnClientMessage(const wire::Frame& frame, std::string_view raw) {
       Expecting('C', Route::kClient);
       return;
     case 'S':
+      FinishHeld();
       server_out_.Append(raw);
       Expecting('S', Route::kClient);
       return;
+    case 'H':  // Flush: the client wants every answer so far
+      FinishHeld();
+      break;
     case 'F':
       server_out_.Append(raw);
       Expecting('F', Route::kClient);
@@ -363,6 +371,11 @@ void Session::OnParse(const wire::Frame& frame) {
   absl::StatusOr<wire::ParseMsg> parse = wire::ReadParse(frame.body);
   if (!parse.ok()) return;
   std::string name(parse->statement);
+  if (ClassifyTransactionControl(parse->query) != TransactionControl::kNone) {
+    tx_statements_[name] = std::string(parse->query);
+  } else if (!tx_statements_.empty()) {
+    tx_statements_.erase(name);
+  }
   if (!MayWrite(parse->query)) {
     if (!statements_.empty()) statements_.erase(name);
     return;
@@ -379,6 +392,17 @@ void Session::OnParse(const wire::Frame& frame) {
 }
 
 void Session::OnBind(const wire::Frame& frame) {
+  if (!tx_statements_.empty() || !tx_portals_.empty()) {
+    absl::StatusOr<wire::BindMsg> bind = wire::ReadBind(frame.body);
+    if (bind.ok()) {
+      auto it = tx_statements_.find(std::string(bind->statement));
+      if (it != tx_statements_.end()) {
+        tx_portals_[std::string(bind->portal)] = it->second;
+      } else {
+        tx_portals_.erase(std::string(bind->portal));
+      }
+    }
+  }
   if (statements_.empty()) {
     if (!portals_.empty()) {
       absl::StatusOr<wire::BindMsg> bind = wire::ReadBind(frame.body);
@@ -419,8 +443,10 @@ void Session::OnClose(const wire::Frame& frame) {
   std::string name(close->name);
   if (close->kind == 'P') {
     portals_.erase(name);
+    tx_portals_.erase(name);
     return;
   }
+  tx_statements_.erase(name);
   auto it = statements_.find(name);
   if (it == statements_.end()) return;
   // Closing a statement closes the portals made from it.
@@ -430,16 +456,18 @@ void Session::OnClose(const wire::Frame& frame) {
   statements_.erase(it);
 }
 
-void Session::OnExecute(const wire::Frame& frame, std::string_view raw) {
-  if (!portals_.empty()) {
+void Session::OnExecute(const wire::Frame& frame, std::string_view raw, bool last_before_sync) {
+  if (!portals_.empty() || (holding_ && !tx_portals_.empty())) {
     absl::StatusOr<wire::ExecuteMsg> exec = wire::ReadExecute(frame.body);
     if (exec.ok()) {
       auto it = portals_.find(std::string(exec->portal));
       if (it != portals_.end()) {
         PortalInfo portal = it->second;  // a copy: interception may change portals_
-        InterceptExecute(portal, raw);
+        InterceptExecute(portal, raw, last_before_sync);
         return;
       }
+      auto tx = tx_portals_.find(std::string(exec->portal));
+      if (holding_ && tx != tx_portals_.end() && !BeforeTransactionControl(tx->second)) return;
     }
   }
   counters_.passthrough->Increment();
@@ -483,7 +511,10 @@ void Session::OnServerMessage(const wire::Frame& frame, std::string_view raw) {
       absl::StatusOr<char> status = wire::ReadReadyForQuery(frame.body);
       if (status.ok()) tx_status_ = *status;
       if (front && (front->msg == 'S' || front->msg == 'Q')) expects_.pop_front();
-      if (tx_status_ == 'I') portals_.clear();  // portals end with their transaction
+      if (tx_status_ == 'I') {  // portals end with their transaction
+        portals_.clear();
+        tx_portals_.clear();
+      }
       copy_in_ = false;
       ToClient(raw);
       return;
@@ -590,7 +621,7 @@ void Session::AppendAppliedButReturningFailed(std::vector<std::pair<char, std::s
   fields.emplace_back(
       'D', StrCat("RETURNING failed with SQLSTATE ", code, " on the values Salesforce confirmed."));
   fields.emplace_back('H', "Do not repeat the statement; read the rows back with a SELECT.");
-  wire::AppendFields(client_out_.back(), 'E', fields);
+  wire::AppendFields(ClientOut(), 'E', fields);
 }
 
 void Session::OnServerError(const wire::Frame& frame, std::string_view raw, Route route) {
@@ -605,8 +636,8 @@ void Session::OnServerError(const wire::Frame& frame, std::string_view raw, Rout
     std::erase_if(*fields, [](const auto& f) {
       return f.first == 'W' || f.first == 'F' || f.first == 'L' || f.first == 'R';
     });
-    wire::AppendFields(client_out_.back(), 'E', *fields);
-  } else if (route == Route::kResult && fields.ok()) {
+    wire::AppendFields(ClientOut(), 'E', *fields);
+  } else if (route == Route::kResult && fields.ok() && !provisional_answer_) {
     // RETURNING failed after the write was made (its check before Salesforce passed on the
     // expected rows): the error must not read as "nothing changed".
     AppendAppliedButReturningFailed(*fields);
@@ -637,6 +668,7 @@ void Session::OnAuthRequest(const wire::Frame& frame, std::string_view raw) {
 void Session::OnBackendKeyData(const wire::Frame& frame) {
   absl::StatusOr<wire::BackendKey> key = wire::ReadBackendKeyData(frame.body);
   if (!key.ok()) return;
+  server_pid_ = static_cast<int>(key->pid);
   if (proxy_key_) cancel_keys_.Unregister(*proxy_key_);
   proxy_key_ = cancel_keys_.Register(*key);
   wire::AppendBackendKeyData(client_out_.back(), *proxy_key_);

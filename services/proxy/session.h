@@ -122,7 +122,7 @@ class Session {
   void OnQuery(std::string_view sql, std::string_view raw);
   void OnParse(const wire::Frame& frame);
   void OnBind(const wire::Frame& frame);
-  void OnExecute(const wire::Frame& frame, std::string_view raw);
+  void OnExecute(const wire::Frame& frame, std::string_view raw, bool last_before_sync);
   void OnClose(const wire::Frame& frame);
   void ProtocolError(std::string_view message);
 
@@ -136,7 +136,15 @@ class Session {
   void OnAuthRequest(const wire::Frame& frame, std::string_view raw);
   void OnBackendKeyData(const wire::Frame& frame);
   void Deliver(Route route, const wire::Frame& frame, std::string_view raw);
-  void ToClient(std::string_view raw) { client_out_.Append(raw); }
+  // What the client is to receive: held while writes are held (FinishHeld), else sent.
+  void ToClient(std::string_view raw) {
+    if (holding_) {
+      held_out_.append(raw);
+    } else {
+      client_out_.Append(raw);
+    }
+  }
+  std::string* ClientOut() { return holding_ ? &held_out_ : client_out_.back(); }
 
   // Sends `msg` (already appended to server_out_) expecting a reply routed to `route`.
   void Expecting(char msg, Route route);
@@ -145,7 +153,9 @@ class Session {
   bool Drain();
 
   // Interception.
-  void InterceptExecute(const PortalInfo& portal, std::string_view raw_execute);
+  // `last_before_sync`: the client's next message, already received, is a Sync.
+  void InterceptExecute(const PortalInfo& portal, std::string_view raw_execute,
+                        bool last_before_sync);
   void RunTranslatedQuery(const std::vector<std::string>& statements,
                           const std::vector<StatementPlan>& plans);
   void RunPassThroughStatement(const std::string& sql);
@@ -154,6 +164,25 @@ class Session {
   void RunMutation(const Mutation& mutation, const BoundParams& params,
                    const std::vector<int16_t>& result_formats, bool simple,
                    const std::function<void()>& pass_through);
+  // The same, the write held in held_ (WritePath::Hold) and its answer kept in held_out_.
+  void RunHeldMutation(const Mutation& mutation, const BoundParams& params,
+                       const std::vector<int16_t>& result_formats, bool simple,
+                       const std::function<void()>& pass_through);
+  void Answer(const MutationOutcome& outcome, const Querier& querier,
+              const std::vector<int16_t>& result_formats, bool simple,
+              const std::function<void()>& pass_through);
+  // Whether the write about to run joins a unit of held writes (starting one when the client
+  // has more to send before its Sync).
+  bool WantsHolding(bool last_before_sync);
+  // Ends the unit of held writes, if any: sends it to Salesforce (WritePath::CommitHeld) and
+  // gives the client the held answers, or the refused statement's error; discards it when the
+  // transaction failed after the writes. Before a Sync, a Flush, a Query, or a statement that
+  // ends the transaction.
+  void FinishHeld();
+  // Before the client's transaction-control statement `sql` runs while writes are held: COMMIT
+  // and the like end the unit first, ROLLBACK discards it. False when the statement must not
+  // run (ROLLBACK TO SAVEPOINT: refused with an error raised in its place).
+  bool BeforeTransactionControl(std::string_view sql);
   void Raise(const PgError& error);
   // Closes the session's own statement and portal ahead of their reuse.
   void CloseReserved(Route route);
@@ -176,6 +205,7 @@ class Session {
   bool closing_ = false;  // the client sent Terminate or a fatal error was sent
   bool lost_ = false;     // a connection failed
   std::optional<wire::BackendKey> proxy_key_;
+  int server_pid_ = 0;  // the server backend's process id (BackendKeyData)
 
   std::deque<Expect> expects_;
   bool server_discarding_ = false;  // the server skips messages until Sync after an error
@@ -184,7 +214,23 @@ class Session {
   char tx_status_ = 'I';
   std::unordered_map<std::string, std::shared_ptr<const StatementInfo>> statements_;
   std::unordered_map<std::string, PortalInfo> portals_;
+  // Statements and portals that end a transaction or roll back to a savepoint, by name: their
+  // text (BeforeTransactionControl).
+  std::unordered_map<std::string, std::string> tx_statements_;
+  std::unordered_map<std::string, std::string> tx_portals_;
   Capture capture_;
+
+  // Held writes (WritePath::Hold): the unit, and while it lasts the client's output.
+  struct HeldAnswer {
+    size_t begin = 0, end = 0;  // the statement's answer in held_out_
+    std::vector<int16_t> result_formats;
+    bool simple = false;
+  };
+  std::unique_ptr<HeldWrites> held_;
+  bool holding_ = false;
+  bool provisional_answer_ = false;  // answering a held statement (nothing applied yet)
+  std::string held_out_;
+  std::vector<HeldAnswer> held_answers_;
 };
 
 }  // namespace sfbridge::proxy

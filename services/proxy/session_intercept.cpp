@@ -1,6 +1,8 @@
 // The session's interception: planned mutations and refusals, run on the client's own server
 // connection (session.h).
 
+#include <algorithm>
+
 #include "common/core/strings.h"
 #include "proxy/session.h"
 
@@ -52,6 +54,8 @@ class Session::Querier final : public ServerQuerier {
     rows.command_tag = std::move(s_.capture_.tag);
     return rows;
   }
+
+  int backend_pid() const override { return s_.server_pid_; }
 
   const std::optional<PgError>& last_error() const { return last_error_; }
 
@@ -113,10 +117,20 @@ void Session::OnQuery(std::string_view sql, std::string_view raw) {
 
 void Session::RunTranslatedQuery(const std::vector<std::string>& statements,
                                  const std::vector<StatementPlan>& plans) {
+  // Two writes or more: one unit, all or none.
+  const bool hold = std::count_if(plans.begin(), plans.end(),
+                                  [](const StatementPlan& p) {
+                                    return p.kind == StatementPlan::Kind::kMutation;
+                                  }) > 1 &&
+                    WantsHolding(false);
   for (size_t i = 0; i < statements.size() && !server_discarding_ && !lost_; ++i) {
     const StatementPlan& plan = plans[i];
     // In a failed transaction the statement goes to Postgres, which answers 25P02.
     if (plan.kind == StatementPlan::Kind::kPassThrough || tx_status_ == 'E') {
+      if (holding_ && ClassifyTransactionControl(statements[i]) != TransactionControl::kNone &&
+          !BeforeTransactionControl(statements[i])) {
+        continue;
+      }
       counters_.passthrough->Increment();
       RunPassThroughStatement(statements[i]);
     } else if (plan.kind == StatementPlan::Kind::kRefused) {
@@ -124,10 +138,15 @@ void Session::RunTranslatedQuery(const std::vector<std::string>& statements,
       Raise(plan.error);
     } else {
       counters_.mutation->Increment();
-      RunMutation(*plan.mutation, BoundParams{}, {}, /*simple=*/true,
-                  [&] { RunPassThroughStatement(statements[i]); });
+      auto pass_through = [&] { RunPassThroughStatement(statements[i]); };
+      if (hold) {
+        RunHeldMutation(*plan.mutation, BoundParams{}, {}, /*simple=*/true, pass_through);
+      } else {
+        RunMutation(*plan.mutation, BoundParams{}, {}, /*simple=*/true, pass_through);
+      }
     }
   }
+  FinishHeld();
   if (lost_) return;
   wire::AppendSync(server_out_.back());
   Expecting('S', Route::kClient);  // its ReadyForQuery is the Query's one
@@ -147,7 +166,8 @@ void Session::RunPassThroughStatement(const std::string& sql) {
   Drain();
 }
 
-void Session::InterceptExecute(const PortalInfo& portal, std::string_view raw_execute) {
+void Session::InterceptExecute(const PortalInfo& portal, std::string_view raw_execute,
+                               bool last_before_sync) {
   if (!Drain()) return;
   auto forward = [&] {
     counters_.passthrough->Increment();
@@ -166,7 +186,39 @@ void Session::InterceptExecute(const PortalInfo& portal, std::string_view raw_ex
     return;
   }
   counters_.mutation->Increment();
-  RunMutation(*plan.mutation, portal.params, portal.result_formats, /*simple=*/false, forward);
+  if (WantsHolding(last_before_sync)) {
+    RunHeldMutation(*plan.mutation, portal.params, portal.result_formats, /*simple=*/false,
+                    forward);
+  } else {
+    RunMutation(*plan.mutation, portal.params, portal.result_formats, /*simple=*/false, forward);
+  }
+}
+
+bool Session::BeforeTransactionControl(std::string_view sql) {
+  switch (ClassifyTransactionControl(sql)) {
+    case TransactionControl::kNone:
+      return true;
+    case TransactionControl::kCommit:
+      FinishHeld();
+      return true;
+    case TransactionControl::kRollback:
+      Drain();
+      if (held_) write_path_.DiscardHeld(*held_);
+      FinishHeld();  // nothing held now: the answers kept so far go out
+      return true;
+    case TransactionControl::kRollbackToSavepoint: {
+      PgError e;
+      e.sqlstate = "0A000";
+      e.message =
+          "ROLLBACK TO SAVEPOINT is not supported after writes to synced tables in the same "
+          "pipeline or query string";
+      e.detail = "Those writes are held until the pipeline's Sync; nothing was changed.";
+      e.hint = "Send a Sync (end the pipeline) before rolling back to a savepoint.";
+      Raise(e);
+      return false;
+    }
+  }
+  return true;
 }
 
 void Session::RunMutation(const Mutation& mutation, const BoundParams& params,
@@ -174,6 +226,31 @@ void Session::RunMutation(const Mutation& mutation, const BoundParams& params,
                           const std::function<void()>& pass_through) {
   Querier querier(*this);
   MutationOutcome outcome = write_path_.Execute(mutation, params, CurrentTxStatus(), querier);
+  Answer(outcome, querier, result_formats, simple, pass_through);
+}
+
+void Session::RunHeldMutation(const Mutation& mutation, const BoundParams& params,
+                              const std::vector<int16_t>& result_formats, bool simple,
+                              const std::function<void()>& pass_through) {
+  if (!holding_) {
+    holding_ = true;
+    held_out_.clear();
+    held_answers_.clear();
+  }
+  Querier querier(*this);
+  const size_t held_before = held_->size();
+  const size_t begin = held_out_.size();
+  MutationOutcome outcome = write_path_.Hold(mutation, params, CurrentTxStatus(), querier, *held_);
+  const bool held = held_->size() > held_before;
+  provisional_answer_ = held;
+  Answer(outcome, querier, result_formats, simple, pass_through);
+  provisional_answer_ = false;
+  if (held) held_answers_.push_back({begin, held_out_.size(), result_formats, simple});
+}
+
+void Session::Answer(const MutationOutcome& outcome, const Querier& querier,
+                     const std::vector<int16_t>& result_formats, bool simple,
+                     const std::function<void()>& pass_through) {
   if (lost_) return;
   if (server_discarding_) {
     // A derived query failed: Postgres already skips to the Sync and the transaction is in
@@ -188,7 +265,7 @@ void Session::RunMutation(const Mutation& mutation, const BoundParams& params,
       e.message = "the write could not be completed";
     }
     e.severity = "ERROR";
-    wire::AppendErrorResponse(client_out_.back(), e);
+    wire::AppendErrorResponse(ClientOut(), e);
     return;
   }
   if (outcome.pass_through) {
@@ -202,7 +279,7 @@ void Session::RunMutation(const Mutation& mutation, const BoundParams& params,
   for (PgError notice : outcome.notices) {
     if (notice.severity.empty() || notice.severity == "ERROR") notice.severity = "NOTICE";
     if (notice.sqlstate.empty()) notice.sqlstate = "00000";
-    wire::AppendNotice(client_out_.back(), notice);
+    wire::AppendNotice(ClientOut(), notice);
   }
   if (outcome.returning_sql) {
     capture_ = {};
@@ -223,7 +300,60 @@ void Session::RunMutation(const Mutation& mutation, const BoundParams& params,
     wire::AppendFlush(out);
     if (!Drain() || server_discarding_) return;  // the error went to the client
   }
-  wire::AppendCommandComplete(client_out_.back(), outcome.command_tag);
+  wire::AppendCommandComplete(ClientOut(), outcome.command_tag);
+}
+
+bool Session::WantsHolding(bool last_before_sync) {
+  if (held_ && !held_->empty()) return true;
+  if (last_before_sync) return false;  // a write alone before its Sync is a unit of its own
+  if (!held_) held_ = write_path_.NewHeldWrites();
+  return held_ != nullptr;
+}
+
+void Session::FinishHeld() {
+  if (!holding_) return;
+  Drain();  // everything sent before has been answered
+  holding_ = false;
+  std::string held = std::move(held_out_);
+  std::vector<HeldAnswer> answers = std::move(held_answers_);
+  held_out_.clear();
+  held_answers_.clear();
+  if (!held_ || held_->empty() || lost_) {
+    if (held_) write_path_.DiscardHeld(*held_);
+    ToClient(held);
+    return;
+  }
+  if (server_discarding_ || tx_status_ == 'E') {
+    // A statement after the writes failed: the transaction rolls back (or stays failed) with
+    // them, and Salesforce never sees them.
+    write_path_.DiscardHeld(*held_);
+    ToClient(held);
+    return;
+  }
+  Querier querier(*this);
+  HeldCommit commit = write_path_.CommitHeld(*held_, querier);
+  if (lost_) return;
+  if (commit.error || commit.statements.size() != answers.size()) {
+    // Nothing was applied: the answers up to the statement the refusal belongs to, then its
+    // error, raised on the server so that the transaction rolls back as PostgreSQL's would.
+    const size_t cut = answers.empty()
+                           ? held.size()
+                           : answers[std::min(commit.failed_statement, answers.size() - 1)].begin;
+    ToClient(std::string_view(held).substr(0, cut));
+    PgError error = commit.error.value_or(
+        PgError{.sqlstate = "XX000", .message = "the held writes could not be sent to Salesforce"});
+    Raise(error);
+    return;
+  }
+  // Applied: each held statement is answered again over the confirmed rows.
+  size_t at = 0;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    ToClient(std::string_view(held).substr(at, answers[i].begin - at));
+    Answer(commit.statements[i], querier, answers[i].result_formats, answers[i].simple, [] {});
+    if (lost_ || server_discarding_) return;  // what follows would have been skipped
+    at = answers[i].end;
+  }
+  ToClient(std::string_view(held).substr(at));
 }
 
 void Session::Raise(const PgError& error) {

@@ -1,5 +1,8 @@
 #include "proxy/statement_text.h"
 
+#include <cctype>
+#include <vector>
+
 #include "common/core/strings.h"
 
 namespace sfbridge::proxy {
@@ -27,7 +30,69 @@ bool ValidSqlState(std::string_view code) {
   return code.substr(0, 2) != "00";  // "successful completion" is not an error
 }
 
+// The words of `sql` in order, lower case, skipping blanks and comments; at most `max`.
+std::vector<std::string> FirstWords(std::string_view sql, size_t max) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < sql.size() && words.size() < max) {
+    const char c = sql[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == ';') {
+      ++i;
+    } else if (sql.substr(i, 2) == "--") {
+      i = sql.find('\n', i);
+      if (i == std::string_view::npos) break;
+    } else if (sql.substr(i, 2) == "/*") {
+      // Block comments nest in PostgreSQL.
+      int depth = 0;
+      while (i < sql.size()) {
+        if (sql.substr(i, 2) == "/*") {
+          ++depth;
+          i += 2;
+        } else if (sql.substr(i, 2) == "*/") {
+          i += 2;
+          if (--depth == 0) break;
+        } else {
+          ++i;
+        }
+      }
+    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      std::string word;
+      while (i < sql.size() &&
+             (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '_')) {
+        word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i]))));
+        ++i;
+      }
+      words.push_back(std::move(word));
+    } else {
+      break;
+    }
+  }
+  return words;
+}
+
 }  // namespace
+
+TransactionControl ClassifyTransactionControl(std::string_view sql) {
+  const std::vector<std::string> w = FirstWords(sql, 4);
+  if (w.empty()) return TransactionControl::kNone;
+  if (w[0] == "commit" || w[0] == "end") {
+    // COMMIT PREPARED runs outside any transaction block.
+    return w.size() > 1 && w[1] == "prepared" ? TransactionControl::kNone
+                                              : TransactionControl::kCommit;
+  }
+  if (w[0] == "prepare") {
+    return w.size() > 1 && w[1] == "transaction" ? TransactionControl::kCommit
+                                                 : TransactionControl::kNone;
+  }
+  if (w[0] == "rollback" || w[0] == "abort") {
+    size_t k = 1;
+    if (k < w.size() && (w[k] == "work" || w[k] == "transaction")) ++k;
+    if (k < w.size() && w[k] == "to") return TransactionControl::kRollbackToSavepoint;
+    if (w[0] == "rollback" && k < w.size() && w[k] == "prepared") return TransactionControl::kNone;
+    return TransactionControl::kRollback;
+  }
+  return TransactionControl::kNone;
+}
 
 bool MayWrite(std::string_view sql) {
   static constexpr std::string_view kWords[] = {"insert", "update",   "delete", "merge",

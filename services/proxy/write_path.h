@@ -67,6 +67,8 @@ class ServerQuerier {
   // (GetServerError) holds its fields; after one, the transaction is in the state Postgres left
   // it in (failed, inside an explicit transaction).
   virtual absl::StatusOr<Rows> Query(std::string_view sql, const BoundParams& params) = 0;
+  // The process id of the server backend the queries run in (0 when not known).
+  virtual int backend_pid() const { return 0; }
 };
 
 // Opaque to the session: what the write path needs to run one planned mutation.
@@ -100,6 +102,31 @@ struct MutationOutcome {
   BoundParams returning_params;
 };
 
+// The writes of one unit of work a client sends together (the statements of a pipeline up to its
+// Sync, of a multi-statement simple Query), held until the unit ends and then sent to
+// Salesforce as ONE all-or-none request (WritePath::Hold, CommitHeld). Opaque to the session;
+// belongs to one session.
+class HeldWrites {
+ public:
+  virtual ~HeldWrites() = default;
+  // Statements held so far.
+  virtual size_t size() const = 0;
+  bool empty() const { return size() == 0; }
+};
+
+// The end of a unit of held writes.
+struct HeldCommit {
+  // Salesforce accepted every record: the answers of the held statements, in order, in place of
+  // what Hold answered (the same tag; RETURNING over the confirmed rows; notices).
+  std::vector<MutationOutcome> statements;
+  // Otherwise nothing was applied anywhere: the statement (index into the held ones) whose
+  // record Salesforce refused, or the first when the refusal belongs to none (a failed call),
+  // and the error it gets. The session raises it on the client's connection, which rolls the
+  // client's transaction back (or, in an explicit one, leaves it failed).
+  size_t failed_statement = 0;
+  std::optional<PgError> error;
+};
+
 class WritePath {
  public:
   virtual ~WritePath() = default;
@@ -116,6 +143,31 @@ class WritePath {
   // state kFailed it passes the statement through and Postgres answers 25P02).
   virtual MutationOutcome Execute(const Mutation& mutation, const BoundParams& params,
                                   TxStatus tx_status, ServerQuerier& server) = 0;
+
+  // A new, empty unit of held writes; nullptr when this write path does not hold writes (every
+  // write is then Executed on its own).
+  virtual std::unique_ptr<HeldWrites> NewHeldWrites() { return nullptr; }
+  // Like Execute, but the write is held in `held` (made by NewHeldWrites) instead of being sent:
+  // the rows change in the client's transaction only (read by its later statements, locked
+  // against other writers, invisible to other sessions), and nothing reaches Salesforce before
+  // CommitHeld. The outcome answers the statement for now: its tag and RETURNING over the
+  // rows as the transaction holds them (an INSERT's id is a provisional one until CommitHeld).
+  // An error means the statement is not held (and changed nothing).
+  virtual MutationOutcome Hold(const Mutation& mutation, const BoundParams& params,
+                               TxStatus tx_status, ServerQuerier& server, HeldWrites& held) {
+    (void)held;
+    return Execute(mutation, params, tx_status, server);
+  }
+  // Sends every write held in `held` to Salesforce in one all-or-none request and, when it is
+  // accepted, puts the confirmed versions in their place in the client's transaction. `held` is
+  // empty afterwards, whatever the outcome.
+  virtual HeldCommit CommitHeld(HeldWrites& held, ServerQuerier& server) {
+    (void)held;
+    (void)server;
+    return {};
+  }
+  // Forgets what `held` holds without sending it (the client's transaction is rolled back).
+  virtual void DiscardHeld(HeldWrites& held) { (void)held; }
 };
 
 // The server's ErrorResponse carried by a status ServerQuerier::Query returned, or nullopt when

@@ -7,6 +7,7 @@
 #include "common/core/status.h"
 #include "common/core/strings.h"
 #include "writer/naming.h"
+#include "writer/pending_writes.h"
 
 namespace sfbridge::writer {
 namespace {
@@ -289,6 +290,7 @@ absl::Status EnsureTableIn(Transaction& tx, const std::string& schema,
                     "external_id = excluded.external_id");
     if (s = tx.Exec(sql, params).status(); !s.ok()) return s;
   }
+  if (s = EnsurePendingWriteTrigger(tx, qtable); !s.ok()) return s;
   return Grant(tx, schema, table, options.read_role);
 }
 
@@ -313,7 +315,8 @@ absl::Status EnsureWriterTables(Transaction& tx) {
     return s;
   }
   if (absl::Status s = Lock(tx); !s.ok()) return s;
-  return tx.Exec(kWriterTables).status();
+  if (absl::Status s = tx.Exec(kWriterTables).status(); !s.ok()) return s;
+  return EnsurePendingWriteFunction(tx);
 }
 
 absl::Status EnsureWriterTables(postgres::Connection& conn) {

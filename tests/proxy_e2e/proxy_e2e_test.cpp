@@ -427,10 +427,10 @@ TEST_F(ProxyE2eTest, Psycopg3WritesPipelineAndErrors) {
   ASSERT_EQ(piped.size(), 18u) << json;
   ASSERT_EQ(deleted.size(), 18u) << json;
 
-  // In the pipeline that failed, the write before the rejection went to Salesforce when it
-  // ran (as in an explicit transaction, the error does not undo it) and the one after it was
-  // skipped, as PostgreSQL skips the rest of a failed pipeline.
-  EXPECT_THAT(json, HasSubstr("\"pipeline_error_department\": \"Before error\""));
+  // The pipeline that failed is all or none: the write before the rejection is not applied
+  // either (nowhere), and the one after it was skipped, as PostgreSQL skips the rest of a failed
+  // pipeline.
+  EXPECT_THAT(json, HasSubstr("\"pipeline_error_department\": null"));
 
   salesforce::Record rec =
       SfsimRecord("Contact", inserted, "Name, Email, Title, DoNotCall, Birthdate, Description");
@@ -457,8 +457,7 @@ TEST_F(ProxyE2eTest, Psycopg3WritesPipelineAndErrors) {
   }
   std::sort(in_sfsim.begin(), in_sfsim.end());
   EXPECT_EQ(core::StrJoin(in_sfsim, ","),
-            "Ada:<null>,Many1:Pipeline,Many2:Pipeline,Many3:Pipeline,Many4:Before error,"
-            "Piped:Pipeline");
+            "Ada:<null>,Many1:Pipeline,Many2:Pipeline,Many3:Pipeline,Many4:<null>,Piped:Pipeline");
   EXPECT_EQ(Owner("SELECT string_agg(first_name || ':' || coalesce(department, '<null>'), ',' "
                   "ORDER BY first_name) FROM salesforce.contact WHERE last_name = $1",
                   {tag}),

@@ -118,8 +118,8 @@ with psycopg.connect(url, autocommit=True) as conn:
                 break
         assert got == out["many"][:2], got
 
-    # A rejection inside a pipeline: what came before it stands, what follows it in the same
-    # pipeline is skipped, and the pipeline reports the error.
+    # A rejection inside a pipeline: the pipeline is all or none, so what came before it is not
+    # applied either, what follows it is skipped, and the pipeline reports the error.
     try:
         with conn.pipeline():
             conn.execute(

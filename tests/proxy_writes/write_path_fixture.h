@@ -45,6 +45,7 @@ class PqQuerier final : public ServerQuerier {
   explicit PqQuerier(const std::string& url) : conn_(PQconnectdb(url.c_str())) {}
   ~PqQuerier() override { PQfinish(conn_); }
   bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+  int backend_pid() const override { return PQbackendPID(conn_); }
 
   absl::StatusOr<Rows> Query(std::string_view sql, const BoundParams& params) override {
     const std::string text(sql);

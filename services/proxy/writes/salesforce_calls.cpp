@@ -28,21 +28,6 @@ bool IsSalesforceId(std::string_view id) {
          });
 }
 
-// allOrNone: when a call is refused, the first result with a real error explains it (the
-// others only say they were rolled back); nullptr when every record succeeded.
-const salesforce::SaveResult* Refusal(const std::vector<salesforce::SaveResult>& results) {
-  const salesforce::SaveResult* refused = nullptr;
-  for (const salesforce::SaveResult& r : results) {
-    if (r.success) continue;
-    const bool rolled_back = !r.errors.empty() && r.errors[0].status_code == kRolledBack;
-    if (refused == nullptr || (!rolled_back && refused->errors.size() > 0 &&
-                               refused->errors[0].status_code == kRolledBack)) {
-      refused = &r;
-    }
-  }
-  return refused;
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<salesforce::Fields>> ToRecords(const AnalyzedWrite& write,
@@ -95,6 +80,19 @@ bool IsLockFailure(const absl::Status& s) {
 }
 
 }  // namespace
+
+const salesforce::SaveResult* FirstRefusal(const std::vector<salesforce::SaveResult>& results) {
+  const salesforce::SaveResult* refused = nullptr;
+  for (const salesforce::SaveResult& r : results) {
+    if (r.success) continue;
+    const bool rolled_back = !r.errors.empty() && r.errors[0].status_code == kRolledBack;
+    if (refused == nullptr || (!rolled_back && refused->errors.size() > 0 &&
+                               refused->errors[0].status_code == kRolledBack)) {
+      refused = &r;
+    }
+  }
+  return refused;
+}
 
 ChunkRequest BuildChunkRequest(Operation operation, const SyncedTable& table,
                                const std::vector<salesforce::Fields>& records,
@@ -173,7 +171,7 @@ ChunkOutcome ReadChunkReply(Operation operation, const SyncedTable& table,
     out.failure = salesforce::MarkOutcomeUnknown(results.status());
     return out;
   }
-  if (const salesforce::SaveResult* refused = Refusal(*results)) {
+  if (const salesforce::SaveResult* refused = FirstRefusal(*results)) {
     out.failure = salesforce::SaveResultStatus(*refused);
     return out;
   }

@@ -35,6 +35,10 @@ absl::StatusOr<std::vector<salesforce::Fields>> ToRecords(const AnalyzedWrite& w
                                                           const SyncedTable& table,
                                                           const ServerQuerier::Rows& rows);
 
+// allOrNone: when a collection is refused, the first result with a real error explains it (the
+// others only say they were rolled back); nullptr when every record succeeded.
+const salesforce::SaveResult* FirstRefusal(const std::vector<salesforce::SaveResult>& results);
+
 // One chunk (at most kRecordsPerCall records) of a statement as Composite subrequests: the
 // sObject Collections write (allOrNone) and, after it, the read-back of the confirmed versions
 // (Id, SystemModstamp, formula and default values): for an insert a collections retrieve of

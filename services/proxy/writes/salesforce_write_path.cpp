@@ -1,18 +1,27 @@
 #include "proxy/writes/salesforce_write_path.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <mutex>
 #include <set>
 #include <utility>
+#include <variant>
 
+#include "absl/strings/escaping.h"
 #include "common/core/logging.h"
 #include "common/core/strings.h"
+#include "common/postgres/connection.h"
 #include "common/salesforce/client.h"
+#include "common/salesforce/json_records.h"
 #include "common/salesforce/poco_transport.h"
 #include "proxy/writes/catalog.h"
 #include "proxy/writes/composite_batcher.h"
 #include "proxy/writes/derived_query.h"
 #include "proxy/writes/error_mapping.h"
+#include "proxy/writes/held_writes.h"
 #include "proxy/writes/priority_budget_gate.h"
 #include "proxy/writes/salesforce_calls.h"
 #include "proxy/writes/sql_tree.h"
@@ -77,6 +86,18 @@ PgError PlainError(std::string_view sqlstate, std::string message, std::string d
   e.hint = std::move(hint);
   return e;
 }
+
+// Said on every write committed in Salesforce inside an explicit transaction block.
+PgError CommittedNotice() {
+  PgError notice = PlainError(
+      "01000",
+      "the change is committed in Salesforce and cannot be rolled back with this transaction");
+  notice.severity = "NOTICE";
+  return notice;
+}
+
+constexpr uint32_t kTextOid = 25;
+constexpr uint32_t kRegclassOid = 2205;
 
 // The server's own error for a failed derived query, as it is.
 PgError ServerFailure(const absl::Status& s) {
@@ -152,12 +173,7 @@ class SalesforceWritePath final : public WritePath {
     MutationOutcome out = ExecuteWrite(write, params, server, run);
     if (!out.pass_through) {
       if (!out.error && tx_status == TxStatus::kInTransaction) {
-        PgError notice =
-            PlainError("01000",
-                       "the change is committed in Salesforce and cannot be rolled back with this "
-                       "transaction");
-        notice.severity = "NOTICE";
-        out.notices.push_back(std::move(notice));
+        out.notices.push_back(CommittedNotice());
       }
       const auto elapsed = clock_.Monotonic() - start;
       metrics_.mutations
@@ -172,6 +188,52 @@ class SalesforceWritePath final : public WritePath {
           std::chrono::duration<double>(elapsed - run.salesforce).count());
     }
     return out;
+  }
+
+  std::unique_ptr<HeldWrites> NewHeldWrites() override {
+    return std::make_unique<writes::HeldUnit>();
+  }
+
+  MutationOutcome Hold(const Mutation& mutation, const BoundParams& params, TxStatus tx_status,
+                       ServerQuerier& server, HeldWrites& held) override {
+    const auto& planned = static_cast<const PlannedWrite&>(mutation);
+    Run run;
+    MutationOutcome out = HoldWrite(planned.write, params, tx_status, server,
+                                    static_cast<writes::HeldUnit&>(held), run);
+    if (!out.pass_through && out.error) {
+      metrics_.mutations
+          .WithLabels({options_.org_id, run.table,
+                       std::string(OperationName(planned.write->operation)), run.outcome})
+          .Increment();
+    }
+    return out;
+  }
+
+  HeldCommit CommitHeld(HeldWrites& held, ServerQuerier& server) override {
+    std::vector<writes::HeldStatement> statements =
+        std::move(static_cast<writes::HeldUnit&>(held).statements);
+    static_cast<writes::HeldUnit&>(held).statements.clear();
+    if (statements.empty()) return {};
+    const auto start = clock_.Monotonic();
+    Run run;
+    HeldCommit out = CommitUnit(statements, server, run);
+    for (const writes::HeldStatement& st : statements) {
+      metrics_.mutations
+          .WithLabels({options_.org_id, st.table->table,
+                       std::string(OperationName(st.write.operation)), run.outcome})
+          .Increment();
+    }
+    if (run.salesforce.count() > 0) {
+      metrics_.salesforce_seconds.Get().Observe(
+          std::chrono::duration<double>(run.salesforce).count());
+    }
+    metrics_.added_seconds.Get().Observe(
+        std::chrono::duration<double>(clock_.Monotonic() - start - run.salesforce).count());
+    return out;
+  }
+
+  void DiscardHeld(HeldWrites& held) override {
+    static_cast<writes::HeldUnit&>(held).statements.clear();
   }
 
  private:
@@ -214,8 +276,30 @@ class SalesforceWritePath final : public WritePath {
     return snap->Find(schema, table);
   }
 
+  // A statement ready to send: its table, the write as sent (without the columns Salesforce
+  // sets) and the affected rows with their values.
+  struct Prepared {
+    std::shared_ptr<const writes::CatalogSnapshot> snapshot;
+    const SyncedTable* table = nullptr;
+    AnalyzedWrite sent;
+    ServerQuerier::Rows rows;
+  };
+
   MutationOutcome ExecuteWrite(const AnalyzedWrite& write, const BoundParams& params,
                                ServerQuerier& server, Run& run) {
+    std::variant<MutationOutcome, Prepared> prepared = Prepare(write, params, server, run, false);
+    if (auto* done = std::get_if<MutationOutcome>(&prepared)) return std::move(*done);
+    Prepared& p = std::get<Prepared>(prepared);
+    return SendToSalesforce(p.sent, *p.table, params, p.rows, run);
+  }
+
+  // Everything before Salesforce is called: the outcome when the statement ends here (passed
+  // through, refused, or no row affected), else what to send. `lock`: an UPDATE's or DELETE's
+  // rows are locked in the client's transaction (sfbridge.pending_write 'lock') and derived again
+  // once locked, as PostgreSQL re-reads a row a concurrent transaction changed.
+  std::variant<MutationOutcome, Prepared> Prepare(const AnalyzedWrite& write,
+                                                  const BoundParams& params, ServerQuerier& server,
+                                                  Run& run, bool lock) {
     std::shared_ptr<const writes::CatalogSnapshot> snapshot = catalog_.Get();
     absl::StatusOr<const SyncedTable*> resolved = Resolve(write, server, snapshot);
     if (!resolved.ok()) {
@@ -251,6 +335,10 @@ class SalesforceWritePath final : public WritePath {
       }
       derived = *std::move(q);
       absl::StatusOr<ServerQuerier::Rows> r = server.Query(derived.sql, derived.params);
+      if (r.ok() && lock && write.operation != Operation::kInsert && !r->rows.empty()) {
+        absl::Status locked = PendingWrite(server, table, "lock", IdRowsJson(*r)).status();
+        r = locked.ok() ? server.Query(derived.sql, derived.params) : locked;
+      }
       if (!r.ok()) {
         run.outcome = "refused";
         return Failure(ServerFailure(r.status()));
@@ -288,10 +376,11 @@ class SalesforceWritePath final : public WritePath {
         return Failure(writes::TableError("42601", core::ToString(checked.message()), table));
       }
     }
-    if (plan.SendsAll()) return SendToSalesforce(write, table, params, rows, run);
-    AnalyzedWrite sent = write;  // without the columns Salesforce sets or defaults
-    writes::KeepSentColumns(plan, &sent, &rows);
-    return SendToSalesforce(sent, table, params, rows, run);
+    Prepared prepared{.snapshot = std::move(snapshot), .table = &table, .sent = write};
+    // Without the columns Salesforce sets or defaults.
+    if (!plan.SendsAll()) writes::KeepSentColumns(plan, &prepared.sent, &rows);
+    prepared.rows = std::move(rows);
+    return prepared;
   }
 
   static void DeduplicateById(ServerQuerier::Rows& rows) {
@@ -389,6 +478,311 @@ class SalesforceWritePath final : public WritePath {
     return writer_.Apply(options_.org_id, changes).status();
   }
 
+  // --- Held writes (write_path.h Hold / CommitHeld; held_writes.h) ---
+
+  // The token that lets the client's backend `pid` call sfbridge.pending_write
+  // (writer/pending_writes.h): hex(sha256(secret || ':' || pid)).
+  absl::StatusOr<std::string> PendingWriteToken(int pid) {
+    if (pid <= 0)
+      return absl::FailedPreconditionError("the server connection's process is unknown");
+    std::string secret;
+    {
+      std::lock_guard lock(secret_mu_);
+      if (secret_.empty()) {
+        absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
+            postgres::Connection::Connect(options_.control_url);
+        if (!conn.ok()) return conn.status();
+        absl::StatusOr<postgres::QueryResult> r =
+            (*conn)->Exec("SELECT encode(secret, 'hex') FROM sfbridge.proxy_secret");
+        if (!r.ok()) return r.status();
+        if (r->rows.empty() || !r->rows[0][0]) {
+          return absl::FailedPreconditionError(
+              "sfbridge.proxy_secret is empty: start the writer once to set it up");
+        }
+        secret_ = absl::HexStringToBytes(*r->rows[0][0]);
+      }
+      secret = secret_;
+    }
+    const std::string message = StrCat(secret, ":", pid);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(message.data(), message.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
+      return absl::InternalError("sha256 failed");
+    }
+    return absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(digest), static_cast<size_t>(size)));
+  }
+
+  // sfbridge.pending_write(token, table, op, rows) on the client's connection: the rows as the
+  // table holds them afterwards (a JSON array).
+  absl::StatusOr<std::string> PendingWrite(ServerQuerier& server, const SyncedTable& table,
+                                           std::string_view op, std::string rows_json) {
+    absl::StatusOr<std::string> token = PendingWriteToken(server.backend_pid());
+    if (!token.ok()) {
+      return ServerErrorStatus(
+          PlainError("57P03", StrCat("the proxy cannot hold writes: ", token.status().message())));
+    }
+    BoundParams p;
+    p.values = {
+        *std::move(token),
+        StrCat(writes::QuoteIdentifier(table.schema), ".", writes::QuoteIdentifier(table.table)),
+        std::string(op), std::move(rows_json)};
+    p.formats.assign(4, 0);
+    p.type_oids = {kTextOid, kRegclassOid, kTextOid, writes::kJsonbOid};
+    absl::StatusOr<ServerQuerier::Rows> r =
+        server.Query("SELECT sfbridge.pending_write($1, $2, $3, $4)", p);
+    if (!r.ok()) return r.status();
+    if (r->rows.empty() || r->rows[0].empty() || !r->rows[0][0]) return std::string("[]");
+    return *std::move(r->rows[0][0]);
+  }
+
+  // [{"id": ...}, ...] of the derived rows' first column.
+  static std::string IdRowsJson(const ServerQuerier::Rows& rows) {
+    std::string json = "[";
+    for (const auto& row : rows.rows) {
+      if (json.size() > 1) json.push_back(',');
+      json.append("{\"id\":");
+      salesforce::AppendJsonString(&json, row.empty() ? "" : row[0].value_or(""));
+      json.push_back('}');
+    }
+    json.push_back(']');
+    return json;
+  }
+
+  // The pending rows of a held statement, as sfbridge.pending_write takes them: an insert's with
+  // its provisional id, an update's id and new values, a delete's id.
+  static std::string PendingRowsJson(const writes::HeldStatement& st,
+                                     const ServerQuerier::Rows& rows) {
+    const size_t offset = st.write.operation == Operation::kInsert ? 0 : 1;
+    std::string json = "[";
+    for (size_t r = 0; r < rows.rows.size(); ++r) {
+      if (r > 0) json.push_back(',');
+      json.append("{\"id\":");
+      salesforce::AppendJsonString(&json, st.ids[r]);
+      if (st.write.operation == Operation::kInsert) json.append(",\"_modstamp_ms\":0");
+      if (st.write.operation != Operation::kDelete) {
+        for (size_t c = 0; c < st.write.columns.size(); ++c) {
+          json.push_back(',');
+          salesforce::AppendJsonString(&json, st.write.columns[c]);
+          json.push_back(':');
+          const std::optional<std::string>& v = rows.rows[r][offset + c];
+          if (v) {
+            salesforce::AppendJsonString(&json, *v);
+          } else {
+            json.append("null");
+          }
+        }
+      }
+      json.push_back('}');
+    }
+    json.push_back(']');
+    return json;
+  }
+
+  // The rows of `by_id` in the order of `ids`, as a JSON array (ids without a row left out).
+  static std::string OrderedRows(const std::map<std::string, std::string>& by_id,
+                                 const std::vector<std::string>& ids) {
+    std::string json = "[";
+    for (const std::string& id : ids) {
+      auto it = by_id.find(id);
+      if (it == by_id.end()) continue;
+      if (json.size() > 1) json.push_back(',');
+      json.append(it->second);
+    }
+    json.push_back(']');
+    return json;
+  }
+
+  // The statement's answer with RETURNING over `rows_json`.
+  static MutationOutcome HeldReply(const writes::HeldStatement& st, std::string rows_json) {
+    MutationOutcome out;
+    out.command_tag = writes::CommandTag(st.write.operation, st.records.size());
+    if (!st.original->returning) return out;
+    absl::StatusOr<writes::DerivedQuery> q =
+        writes::BuildReturningQuery(*st.original, *st.table, st.params, std::move(rows_json));
+    if (!q.ok())
+      return Failure(writes::TableError("XX000", core::ToString(q.status().message()), *st.table));
+    out.returning_sql = std::move(q->sql);
+    out.returning_params = std::move(q->params);
+    return out;
+  }
+
+  MutationOutcome HoldWrite(const std::shared_ptr<const AnalyzedWrite>& write,
+                            const BoundParams& params, TxStatus tx_status, ServerQuerier& server,
+                            writes::HeldUnit& unit, Run& run) {
+    if (write->upsert) {
+      run.outcome = "refused";
+      return Failure(PlainError(
+          "0A000",
+          "INSERT ... ON CONFLICT is not supported together with other writes in one pipeline or "
+          "query string",
+          "Nothing was changed.", "Send it on its own: its own Sync (or its own query string)."));
+    }
+    std::variant<MutationOutcome, Prepared> prepared = Prepare(*write, params, server, run, true);
+    if (auto* done = std::get_if<MutationOutcome>(&prepared)) return std::move(*done);
+    Prepared& p = std::get<Prepared>(prepared);
+    const SyncedTable& table = *p.table;
+    absl::StatusOr<std::vector<salesforce::Fields>> records =
+        writes::ToRecords(p.sent, table, p.rows);
+    if (!records.ok()) {
+      run.outcome = "refused";
+      return Failure(
+          writes::TableError("22023", core::ToString(records.status().message()), table));
+    }
+    writes::HeldStatement st{.snapshot = p.snapshot,
+                             .table = p.table,
+                             .write = std::move(p.sent),
+                             .original = write,
+                             .params = params,
+                             .records = *std::move(records),
+                             .in_transaction = tx_status == TxStatus::kInTransaction};
+    for (const auto& row : p.rows.rows) {
+      st.ids.push_back(st.write.operation == Operation::kInsert ? writes::NewProvisionalId()
+                                                                : row[0].value_or(""));
+    }
+    unit.statements.push_back(st);
+    if (absl::Status fits = writes::UnitFits(writes::ShapeOf(unit.statements)); !fits.ok()) {
+      unit.statements.pop_back();
+      run.outcome = "refused";
+      return Failure(writes::TableError(
+          "54000", StrCat("too many writes in one pipeline or query string: ", fits.message()),
+          table,
+          "The writes sent together before a Sync (or in one query string) go to Salesforce as "
+          "one all-or-none request; nothing was changed.",
+          "Send fewer writes before each Sync, or fewer statements per query string."));
+    }
+    const std::string op = st.write.operation == Operation::kInsert   ? "insert"
+                           : st.write.operation == Operation::kUpdate ? "update"
+                                                                      : "delete";
+    absl::StatusOr<std::string> applied =
+        PendingWrite(server, table, op, PendingRowsJson(st, p.rows));
+    absl::StatusOr<std::map<std::string, std::string>> by_id =
+        applied.ok() ? writes::RowsById(*applied) : applied.status();
+    if (!by_id.ok()) {
+      unit.statements.pop_back();
+      run.outcome = "refused";
+      return Failure(ServerFailure(by_id.status()));
+    }
+    std::string rows_json = OrderedRows(*by_id, st.ids);
+    if (st.write.operation == Operation::kDelete) unit.statements.back().deleted_rows = rows_json;
+    return HeldReply(st, std::move(rows_json));
+  }
+
+  HeldCommit CommitUnit(const std::vector<writes::HeldStatement>& statements, ServerQuerier& server,
+                        Run& run) {
+    HeldCommit out;
+    absl::StatusOr<writes::UnitRequest> request =
+        writes::BuildUnitRequest(statements, batcher_.NextReferencePrefix());
+    if (!request.ok()) {
+      run.outcome = "refused";
+      out.error = writes::TableError("54000", core::ToString(request.status().message()),
+                                     *statements.front().table);
+      return out;
+    }
+    writes::PriorityBudgetGate::ResetWaited();
+    const auto start = clock_.Monotonic();
+    absl::StatusOr<std::vector<salesforce::CompositeSubresponse>> replies =
+        client_.Composite(request->subrequests, /*all_or_none=*/true, salesforce::Priority::kHigh);
+    run.salesforce += clock_.Monotonic() - start - writes::PriorityBudgetGate::WaitedThisThread();
+    writes::UnitOutcome unit;
+    if (!replies.ok()) {
+      unit.failure = replies.status();
+    } else {
+      const int64_t now_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+              .count();
+      unit = writes::ReadUnitReply(*request, statements, *replies, options_.org_id, now_ms);
+    }
+    if (!unit.failure.ok()) {
+      const writes::HeldStatement& failed = statements[unit.failed_statement];
+      out.failed_statement = unit.failed_statement;
+      out.error = CallFailure(unit.failure, failed.write, *failed.table, 0, run);
+      return out;
+    }
+
+    // Accepted: the confirmed versions take the pending rows' places in the transaction.
+    std::map<std::string, std::string> real_id;  // provisional -> Salesforce's
+    for (size_t p = 0; p < request->parts.size(); ++p) {
+      const writes::UnitPart& part = request->parts[p];
+      if (part.operation != Operation::kInsert) continue;
+      for (size_t i = 0; i < part.members.size() && i < unit.parts[p].accepted.size(); ++i) {
+        const auto& [s, r] = part.members[i];
+        real_id[statements[s].ids[r]] = unit.parts[p].accepted[i];
+      }
+    }
+    std::map<std::string, std::string> replaced;  // Salesforce's id -> the provisional one
+    for (const auto& [provisional, real] : real_id) replaced[real] = provisional;
+    std::map<std::string, std::string> confirmed;  // id -> the row as the table holds it
+    absl::Status applied;
+    for (size_t p = 0; p < request->parts.size() && applied.ok(); ++p) {
+      const writes::UnitPart& part = request->parts[p];
+      if (!unit.parts[p].changes.ok()) {
+        applied = unit.parts[p].changes.status();
+        break;
+      }
+      if (unit.parts[p].changes->empty()) continue;
+      std::string json = "[";
+      for (const v1::RecordChange& change : *unit.parts[p].changes) {
+        if (json.size() > 1) json.push_back(',');
+        writes::AppendConfirmedRowJson(json, *part.table, change);
+        if (auto it = replaced.find(change.record_id()); it != replaced.end()) {
+          json.pop_back();
+          json.append(",\"_replaces\":");
+          salesforce::AppendJsonString(&json, it->second);
+          json.push_back('}');
+        }
+      }
+      json.push_back(']');
+      const bool deleted = part.operation == Operation::kDelete;
+      absl::StatusOr<std::string> rows =
+          PendingWrite(server, *part.table, deleted ? "tombstone" : "confirm", std::move(json));
+      absl::StatusOr<std::map<std::string, std::string>> by_id =
+          rows.ok() ? writes::RowsById(*rows) : rows.status();
+      if (!by_id.ok()) {
+        applied = by_id.status();
+        break;
+      }
+      for (auto& [id, row] : *by_id) confirmed[id] = std::move(row);
+    }
+    if (applied.ok()) {
+      applied = PendingWrite(server, *statements.front().table, "resolved", "[]").status();
+    }
+    if (!applied.ok()) {
+      core::Logger("proxy")->warn(
+          "org={} {} held writes applied in Salesforce, not yet in the table: {}", options_.org_id,
+          statements.size(), core::ToString(applied.message()));
+      run.outcome = "unavailable";
+      out.error = writes::TableError(
+          "58000",
+          StrCat("the ", statements.size(),
+                 " writes of this pipeline or query string ARE applied in Salesforce, but the "
+                 "tables are not updated yet: ",
+                 applied.message()),
+          *statements.front().table,
+          "Nothing is lost: the changes reach the tables through the sync within its polling "
+          "interval.",
+          "Do not repeat the statements.");
+      return out;
+    }
+    for (const writes::HeldStatement& st : statements) {
+      std::string rows_json;
+      if (st.write.operation == Operation::kDelete) {
+        rows_json = st.deleted_rows;
+      } else {
+        std::vector<std::string> ids;
+        for (const std::string& id : st.ids) {
+          auto it = real_id.find(id);
+          ids.push_back(it == real_id.end() ? id : it->second);
+        }
+        rows_json = OrderedRows(confirmed, ids);
+      }
+      MutationOutcome reply = HeldReply(st, std::move(rows_json));
+      if (st.in_transaction) reply.notices.push_back(CommittedNotice());
+      out.statements.push_back(std::move(reply));
+    }
+    return out;
+  }
+
   const WritePathOptions options_;
   core::Clock& clock_;
   Metrics metrics_;
@@ -400,6 +794,8 @@ class SalesforceWritePath final : public WritePath {
   writes::CompositeBatcher batcher_;
   writes::SalesforceCalls calls_;
   writes::WriterClient writer_;
+  std::mutex secret_mu_;
+  std::string secret_;  // guarded by secret_mu_: sfbridge.proxy_secret's, once read
 };
 
 }  // namespace

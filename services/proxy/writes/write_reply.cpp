@@ -10,13 +10,10 @@
 #include "proxy/writes/value_conversion.h"
 
 namespace sfbridge::proxy::writes {
-namespace {
-
 using core::StrCat;
 
-// A confirmed row as the JSON object RETURNING's query reads: id, _modstamp_ms, the synced
-// columns, and _synced_at.
-void AppendRowJson(std::string& json, const SyncedTable& table, const v1::RecordChange& change) {
+void AppendConfirmedRowJson(std::string& json, const SyncedTable& table,
+                            const v1::RecordChange& change) {
   json.append("{\"id\":");
   salesforce::AppendJsonString(&json, change.record_id());
   core::StrAppend(&json, ",\"_modstamp_ms\":", change.system_modstamp_ms());
@@ -30,8 +27,6 @@ void AppendRowJson(std::string& json, const SyncedTable& table, const v1::Record
   }
   json.append(",\"_synced_at\":\"now\"}");
 }
-
-}  // namespace
 
 std::string CommandTag(Operation operation, size_t rows) {
   switch (operation) {
@@ -67,7 +62,7 @@ MutationOutcome BuildReply(const AnalyzedWrite& write, const SyncedTable& table,
       if (it == by_id.end()) continue;
       if (!first) json.push_back(',');
       first = false;
-      AppendRowJson(json, table, *it->second);
+      AppendConfirmedRowJson(json, table, *it->second);
     }
   }
   json.push_back(']');

@@ -14,6 +14,11 @@
 
 namespace sfbridge::proxy::writes {
 
+// A confirmed version as a JSON object of the table's columns: id, _modstamp_ms, the synced
+// columns, and _synced_at ("now"); appended to `json`.
+void AppendConfirmedRowJson(std::string& json, const SyncedTable& table,
+                            const v1::RecordChange& change);
+
 // "INSERT 0 n", "UPDATE n" or "DELETE n".
 std::string CommandTag(Operation operation, size_t rows);
 
