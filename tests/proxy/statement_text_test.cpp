@@ -41,5 +41,25 @@ TEST(RaiseSqlTest, InvalidSqlStateBecomesInternalError) {
   EXPECT_NE(RaiseSql({.sqlstate = "00000"}).find("ERRCODE = E'XX000'"), std::string::npos);
 }
 
+TEST(TransactionControlTest, CommitsRollbacksAndSavepointsByTheirFirstWords) {
+  using TC = TransactionControl;
+  EXPECT_EQ(ClassifyTransactionControl("COMMIT"), TC::kCommit);
+  EXPECT_EQ(ClassifyTransactionControl("  end transaction;"), TC::kCommit);
+  EXPECT_EQ(ClassifyTransactionControl("/* a /* nested */ note */ -- and a line\n commit work"),
+            TC::kCommit);
+  EXPECT_EQ(ClassifyTransactionControl("PREPARE TRANSACTION 'x'"), TC::kCommit);
+  EXPECT_EQ(ClassifyTransactionControl("rollback"), TC::kRollback);
+  EXPECT_EQ(ClassifyTransactionControl("ABORT"), TC::kRollback);
+  EXPECT_EQ(ClassifyTransactionControl("ROLLBACK TO SAVEPOINT s"), TC::kRollbackToSavepoint);
+  EXPECT_EQ(ClassifyTransactionControl("rollback work to s"), TC::kRollbackToSavepoint);
+  EXPECT_EQ(ClassifyTransactionControl("COMMIT PREPARED 'x'"), TC::kNone);
+  EXPECT_EQ(ClassifyTransactionControl("ROLLBACK PREPARED 'x'"), TC::kNone);
+  EXPECT_EQ(ClassifyTransactionControl("PREPARE q AS SELECT 1"), TC::kNone);
+  EXPECT_EQ(ClassifyTransactionControl("SELECT 'commit'"), TC::kNone);
+  EXPECT_EQ(ClassifyTransactionControl("committed_at"), TC::kNone);
+  EXPECT_EQ(ClassifyTransactionControl(""), TC::kNone);
+  EXPECT_EQ(ClassifyTransactionControl("/* unterminated"), TC::kNone);
+}
+
 }  // namespace
 }  // namespace sfbridge::proxy

@@ -36,6 +36,7 @@ using sfbridge::testing::CommandResult;
 using sfbridge::testing::FindProgram;
 using sfbridge::testing::RunCommand;
 using sfbridge::testing::SourceDir;
+using sfbridge::testing::TempDir;
 using sfbridge::testing::UniqueName;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
@@ -224,6 +225,75 @@ class ProxyOrmTest : public ::testing::Test {
     EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.account WHERE account_number = $1",
                     {tag + "-refused"}),
               "0");
+  }
+
+  // Batches (the tests at the end).
+  struct BatchResult {
+    std::string error;  // the SQLSTATE the driver raised, "none" when it raised nothing
+    std::string rows;   // the batch's rows the client read back through the proxy
+  };
+
+  static BatchResult RunBatch(const std::string& flow, const std::string& tag, bool bad) {
+    const std::string dir = SourceDir() + "/tests/proxy_e2e/";
+    BatchResult out;
+    if (flow == "pgjdbc_execute_batch") {
+      TempDir classes("sfbridge_batch");
+      CommandResult compile = RunCommand(
+          {FindProgram("javac"), "-d", classes.path(), dir + "JdbcBatch.java"}, {}, seconds(180));
+      EXPECT_EQ(compile.exit_code, 0) << compile.output;
+      const std::string url =
+          StrCat("jdbc:postgresql://127.0.0.1:", stack_->proxy_port(), "/", stack_->database());
+      CommandResult r = RunCommand(
+          {FindProgram("java"), "-cp", classes.path() + ":/usr/share/java/postgresql.jar",
+           "JdbcBatch", url, stack_->app_role(), tag, bad ? "1" : "0"},
+          {}, seconds(180));
+      EXPECT_EQ(r.exit_code, 0) << r.output;
+      std::smatch m;
+      if (std::regex_search(r.output, m, std::regex("error=(\\w+)"))) out.error = m[1];
+      if (std::regex_search(r.output, m, std::regex("rows=(\\d+)"))) out.rows = m[1];
+      return out;
+    }
+    CommandResult r = RunCommand({ClientsDir() + "/venv/bin/python", dir + "batch_client.py",
+                                  stack_->ProxyUrl(), tag, flow, bad ? "1" : "0"},
+                                 {}, seconds(180));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const std::string json = LastLine(r.output);
+    std::smatch m;
+    if (std::regex_search(json, m, std::regex("\"error\": \"?(\\w+)"))) {
+      out.error = m[1] == "null" ? "none" : std::string(m[1]);
+    }
+    if (std::regex_search(json, m, std::regex("\"rows\": (\\d+)"))) out.rows = m[1];
+    return out;
+  }
+
+  static void ExpectAllOrNone(const std::string& flow) {
+    const std::string bad_tag = UniqueName("batch_bad");
+    BatchResult refused = RunBatch(flow, bad_tag, true);
+    EXPECT_EQ(refused.error, "23502") << flow;
+    EXPECT_EQ(refused.rows, "0") << flow;
+    EXPECT_TRUE(
+        Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", bad_tag, "-%'")).empty())
+        << flow << ": nothing of the refused batch may be in Salesforce";
+    EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.account WHERE account_number LIKE $1",
+                    {bad_tag + "-%"}),
+              "0")
+        << flow;
+
+    const std::string tag = UniqueName("batch_ok");
+    const int64_t calls = stack_->SfsimCalls("composite");
+    BatchResult applied = RunBatch(flow, tag, false);
+    EXPECT_EQ(applied.error, "none") << flow;
+    EXPECT_EQ(applied.rows, "5") << flow;
+    EXPECT_EQ(stack_->SfsimCalls("composite"), calls + 1) << flow << ": one API call per batch";
+    std::vector<salesforce::Record> in_sfsim =
+        Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag, "-%'"));
+    EXPECT_EQ(in_sfsim.size(), 5u) << flow;
+    EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.account WHERE account_number LIKE $1 AND "
+                    "length(id) = 18 AND id NOT LIKE '000p%' AND _modstamp_ms > 0",
+                    {tag + "-%"}),
+              "5")
+        << flow;
+    if (!in_sfsim.empty()) ExpectSameVersion("Account", "account", in_sfsim[0].id);
   }
 
   static E2eStack* stack_;
@@ -512,6 +582,18 @@ TEST_F(ProxyOrmTest, KnexTransaction) {
 }
 
 TEST_F(ProxyOrmTest, KnexRefusedWriteLeavesNothing) { ExpectRefusedWriteLeavesNothing("knex"); }
+
+// Batches, sent as each driver sends them: the writes before one Sync (or of one query string)
+// are one all-or-none Salesforce request. A batch of five Accounts whose third Salesforce refuses
+// leaves nothing in sfsim and nothing in the table; the same batch without the bad row applies
+// every row with one API call.
+TEST_F(ProxyOrmTest, BatchAsyncpgExecutemanyIsAllOrNone) { ExpectAllOrNone("asyncpg_executemany"); }
+TEST_F(ProxyOrmTest, BatchPsycopgExecutemanyIsAllOrNone) { ExpectAllOrNone("psycopg_executemany"); }
+TEST_F(ProxyOrmTest, BatchPsycopgPipelineIsAllOrNone) { ExpectAllOrNone("psycopg_pipeline"); }
+TEST_F(ProxyOrmTest, BatchMultiStatementQueryIsAllOrNone) { ExpectAllOrNone("multi_statement"); }
+TEST_F(ProxyOrmTest, BatchPgjdbcExecuteBatchIsAllOrNone) {
+  ExpectAllOrNone("pgjdbc_execute_batch");
+}
 
 }  // namespace
 }  // namespace sfbridge::proxy::e2e

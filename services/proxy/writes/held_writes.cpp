@@ -252,22 +252,29 @@ UnitOutcome ReadUnitReply(const UnitRequest& request, const std::vector<HeldStat
 }
 
 absl::StatusOr<std::map<std::string, std::string>> RowsById(std::string_view json_array) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto e = parser.parse(json_array.data(), json_array.size()).get(doc)) {
-    return absl::InternalError(StrCat("rows: ", simdjson::error_message(e)));
-  }
-  simdjson::dom::array array;
-  if (auto e = doc.get_array().get(array)) {
-    return absl::InternalError("rows: not a JSON array");
+  // Each row's text as PostgreSQL wrote it: re-serialising would turn exact numerics into
+  // doubles (1.50 -> 1.5, and worse for long ones).
+  simdjson::ondemand::parser parser;
+  simdjson::dom::parser id_parser;
+  simdjson::padded_string padded(json_array);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::array array;
+  if (auto e = parser.iterate(padded).get(doc); e || (e = doc.get_array().get(array))) {
+    return absl::InternalError(StrCat("rows: not a JSON array: ", simdjson::error_message(e)));
   }
   std::map<std::string, std::string> out;
-  for (simdjson::dom::element row : array) {
+  for (auto element : array) {
+    simdjson::ondemand::object object;
+    std::string_view raw;
+    if (auto e = element.get_object().get(object); e || (e = object.raw_json().get(raw))) {
+      return absl::InternalError(StrCat("rows: ", simdjson::error_message(e)));
+    }
     std::string_view id;
-    if (auto e = row["id"].get_string().get(id)) {
+    simdjson::dom::element row;
+    if (id_parser.parse(raw.data(), raw.size()).get(row) || row["id"].get_string().get(id)) {
       return absl::InternalError("rows: a row without a string id");
     }
-    out[std::string(id)] = simdjson::minify(row);
+    out[std::string(id)] = std::string(raw);
   }
   return out;
 }
