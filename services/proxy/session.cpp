@@ -307,24 +307,58 @@ void Session::Expecting(char msg, Route route) {
 }
 
 void Session::OnClientMessage(const wire::Frame& frame, std::string_view raw) {
+  if (skip_until_sync_) {
+    if (frame.type != 'S' && frame.type != 'X') return;  // skipped, as PostgreSQL skips it
+    skip_until_sync_ = false;
+  }
   switch (frame.type) {
     case 'Q': {
       FinishHeld();
       absl::StatusOr<std::string_view> sql = wire::ReadQuery(frame.body);
       if (!sql.ok()) break;  // Postgres reports the malformed message
+      if (std::optional<std::string> named = WithCommittedIds(*sql)) {
+        std::string rebuilt;
+        wire::AppendQuery(&rebuilt, *named);
+        OnQuery(*named, rebuilt);
+        return;
+      }
       OnQuery(*sql, raw);
       return;
     }
-    case 'P':
+    case 'P': {
+      if (!committed_ids_.empty()) {
+        absl::StatusOr<wire::ParseMsg> parse = wire::ReadParse(frame.body);
+        std::optional<std::string> sql = parse.ok() ? WithCommittedIds(parse->query) : std::nullopt;
+        if (sql) {
+          std::string rebuilt;
+          wire::AppendParse(&rebuilt, parse->statement, *sql, parse->param_types);
+          wire::Frame replaced{
+              .type = 'P', .body = std::string_view(rebuilt).substr(5), .size = rebuilt.size()};
+          OnParse(replaced);
+          server_out_.Append(rebuilt);
+          Expecting('P', Route::kClient);
+          return;
+        }
+      }
       OnParse(frame);
       server_out_.Append(raw);
       Expecting('P', Route::kClient);
       return;
-    case 'B':
-      OnBind(frame);
-      server_out_.Append(raw);
+    }
+    case 'B': {
+      std::optional<std::string> rebuilt = BindWithCommittedIds(frame.body);
+      if (rebuilt) {
+        wire::Frame replaced{
+            .type = 'B', .body = std::string_view(*rebuilt).substr(5), .size = rebuilt->size()};
+        OnBind(replaced);
+        server_out_.Append(*rebuilt);
+      } else {
+        OnBind(frame);
+        server_out_.Append(raw);
+      }
       Expecting('B', Route::kClient);
       return;
+    }
     case 'E': {
       // Whether the client's next message is already here and is a Sync.
       std::string_view rest = client_in_.view().substr(frame.size);
@@ -457,7 +491,7 @@ void Session::OnClose(const wire::Frame& frame) {
 }
 
 void Session::OnExecute(const wire::Frame& frame, std::string_view raw, bool last_before_sync) {
-  if (!portals_.empty() || (holding_ && !tx_portals_.empty())) {
+  if (!portals_.empty() || (WatchingTransactionControl() && !tx_portals_.empty())) {
     absl::StatusOr<wire::ExecuteMsg> exec = wire::ReadExecute(frame.body);
     if (exec.ok()) {
       auto it = portals_.find(std::string(exec->portal));
@@ -467,7 +501,10 @@ void Session::OnExecute(const wire::Frame& frame, std::string_view raw, bool las
         return;
       }
       auto tx = tx_portals_.find(std::string(exec->portal));
-      if (holding_ && tx != tx_portals_.end() && !BeforeTransactionControl(tx->second)) return;
+      if (WatchingTransactionControl() && tx != tx_portals_.end() &&
+          !BeforeTransactionControl(tx->second)) {
+        return;
+      }
     }
   }
   counters_.passthrough->Increment();
@@ -514,6 +551,9 @@ void Session::OnServerMessage(const wire::Frame& frame, std::string_view raw) {
       if (tx_status_ == 'I') {  // portals end with their transaction
         portals_.clear();
         tx_portals_.clear();
+        tx_mode_ = TxMode::kUnknown;
+        if (unit_deferred_ && held_) write_path_.DiscardHeld(*held_);  // it ended without us
+        unit_deferred_ = false;
       }
       copy_in_ = false;
       ToClient(raw);

@@ -183,6 +183,27 @@ class Session {
   // and the like end the unit first, ROLLBACK discards it. False when the statement must not
   // run (ROLLBACK TO SAVEPOINT: refused with an error raised in its place).
   bool BeforeTransactionControl(std::string_view sql);
+  // Whether the current explicit transaction holds its writes until COMMIT; an error (22023)
+  // when sfbridge.transactions has a value other than immediate or deferred.
+  absl::StatusOr<bool> DeferredTransaction();
+  void RunDeferredMutation(const Mutation& mutation, const BoundParams& params,
+                           const std::vector<int16_t>& result_formats, bool simple,
+                           const std::function<void()>& pass_through);
+  // At the COMMIT of a deferred transaction: sends its writes. True when the COMMIT is to run;
+  // false when Salesforce refused them: the client has the error and the transaction is rolled
+  // back (the COMMIT must not run).
+  bool CommitDeferred();
+  // Runs `sql` on the server, its answer kept from the client (errors excepted).
+  void RunSilently(std::string_view sql);
+  // `sql` with the provisional ids of committed_ids_ replaced (nullopt: none in it).
+  std::optional<std::string> WithCommittedIds(std::string_view sql) const;
+  // A Bind whose text parameters name provisional ids of committed_ids_, rebuilt with
+  // Salesforce's ids (nullopt: none).
+  std::optional<std::string> BindWithCommittedIds(std::string_view body) const;
+  // Whether a COMMIT, ROLLBACK or ROLLBACK TO must be seen before it runs.
+  bool WatchingTransactionControl() const {
+    return holding_ || (unit_deferred_ && held_ != nullptr && !held_->empty());
+  }
   void Raise(const PgError& error);
   // Closes the session's own statement and portal ahead of their reuse.
   void CloseReserved(Route route);
@@ -227,6 +248,17 @@ class Session {
     bool simple = false;
   };
   std::unique_ptr<HeldWrites> held_;
+  // held_ holds the writes of an explicit transaction in deferred mode (sfbridge.transactions),
+  // until its COMMIT; their answers are not held.
+  bool unit_deferred_ = false;
+  enum class TxMode : uint8_t { kUnknown, kImmediate, kDeferred };
+  TxMode tx_mode_ = TxMode::kUnknown;  // of the current explicit transaction, once asked
+  // A deferred COMMIT Salesforce refused: the client's messages up to its Sync are skipped, as
+  // PostgreSQL skips them after an error.
+  bool skip_until_sync_ = false;
+  // Ids of records inserted in deferred transactions: provisional -> Salesforce's. A client that
+  // names a provisional id after the COMMIT (an ORM re-reading the row it inserted) gets the row.
+  std::unordered_map<std::string, std::string> committed_ids_;
   bool holding_ = false;
   bool provisional_answer_ = false;  // answering a held statement (nothing applied yet)
   std::string held_out_;

@@ -93,7 +93,8 @@ void Session::OnQuery(std::string_view sql, std::string_view raw) {
     server_out_.Append(raw);
     Expecting('Q', Route::kClient);
   };
-  if (server_discarding_ || copy_in_ || !MayWrite(sql)) return forward(1);
+  const bool watch = WatchingTransactionControl();
+  if (server_discarding_ || copy_in_ || (!watch && !MayWrite(sql))) return forward(1);
   absl::StatusOr<std::vector<std::string>> statements = write_path_.Split(sql);
   if (!statements.ok() || statements->empty()) return forward(1);  // Postgres reports it
   std::vector<StatementPlan> plans;
@@ -101,7 +102,8 @@ void Session::OnQuery(std::string_view sql, std::string_view raw) {
   bool intercept = false;
   for (const auto& statement : *statements) {
     plans.push_back(MayWrite(statement) ? write_path_.Plan(statement) : StatementPlan{});
-    intercept |= plans.back().kind != StatementPlan::Kind::kPassThrough;
+    intercept |= plans.back().kind != StatementPlan::Kind::kPassThrough ||
+                 (watch && ClassifyTransactionControl(statement) != TransactionControl::kNone);
   }
   if (!intercept) return forward(static_cast<int>(statements->size()));
   translating_ = true;
@@ -123,11 +125,13 @@ void Session::RunTranslatedQuery(const std::vector<std::string>& statements,
                                     return p.kind == StatementPlan::Kind::kMutation;
                                   }) > 1 &&
                     WantsHolding(false);
-  for (size_t i = 0; i < statements.size() && !server_discarding_ && !lost_; ++i) {
+  for (size_t i = 0; i < statements.size() && !server_discarding_ && !skip_until_sync_ && !lost_;
+       ++i) {
     const StatementPlan& plan = plans[i];
     // In a failed transaction the statement goes to Postgres, which answers 25P02.
     if (plan.kind == StatementPlan::Kind::kPassThrough || tx_status_ == 'E') {
-      if (holding_ && ClassifyTransactionControl(statements[i]) != TransactionControl::kNone &&
+      if (WatchingTransactionControl() &&
+          ClassifyTransactionControl(statements[i]) != TransactionControl::kNone &&
           !BeforeTransactionControl(statements[i])) {
         continue;
       }
@@ -139,7 +143,11 @@ void Session::RunTranslatedQuery(const std::vector<std::string>& statements,
     } else {
       counters_.mutation->Increment();
       auto pass_through = [&] { RunPassThroughStatement(statements[i]); };
-      if (hold) {
+      absl::StatusOr<bool> deferred = DeferredTransaction();
+      if (!deferred.ok()) continue;  // the error is raised; the rest is skipped
+      if (*deferred) {
+        RunDeferredMutation(*plan.mutation, BoundParams{}, {}, /*simple=*/true, pass_through);
+      } else if (hold) {
         RunHeldMutation(*plan.mutation, BoundParams{}, {}, /*simple=*/true, pass_through);
       } else {
         RunMutation(*plan.mutation, BoundParams{}, {}, /*simple=*/true, pass_through);
@@ -147,6 +155,7 @@ void Session::RunTranslatedQuery(const std::vector<std::string>& statements,
     }
   }
   FinishHeld();
+  skip_until_sync_ = false;  // the Sync below ends what a refused COMMIT skipped
   if (lost_) return;
   wire::AppendSync(server_out_.back());
   Expecting('S', Route::kClient);  // its ReadyForQuery is the Query's one
@@ -186,7 +195,12 @@ void Session::InterceptExecute(const PortalInfo& portal, std::string_view raw_ex
     return;
   }
   counters_.mutation->Increment();
-  if (WantsHolding(last_before_sync)) {
+  absl::StatusOr<bool> deferred = DeferredTransaction();
+  if (!deferred.ok()) return;  // the error is raised
+  if (*deferred) {
+    RunDeferredMutation(*plan.mutation, portal.params, portal.result_formats, /*simple=*/false,
+                        forward);
+  } else if (WantsHolding(last_before_sync)) {
     RunHeldMutation(*plan.mutation, portal.params, portal.result_formats, /*simple=*/false,
                     forward);
   } else {
@@ -195,7 +209,27 @@ void Session::InterceptExecute(const PortalInfo& portal, std::string_view raw_ex
 }
 
 bool Session::BeforeTransactionControl(std::string_view sql) {
-  switch (ClassifyTransactionControl(sql)) {
+  const TransactionControl control = ClassifyTransactionControl(sql);
+  if (control != TransactionControl::kNone && unit_deferred_ && held_ && !held_->empty()) {
+    Drain();
+    if (control == TransactionControl::kCommit && tx_status_ == 'T') return CommitDeferred();
+    if (control == TransactionControl::kRollbackToSavepoint && tx_status_ == 'T') {
+      PgError e;
+      e.sqlstate = "0A000";
+      e.message =
+          "ROLLBACK TO SAVEPOINT is not supported after writes to synced tables in a deferred "
+          "transaction";
+      e.detail = "Nothing was sent to Salesforce; the transaction is aborted.";
+      e.hint = "Roll the whole transaction back and run it again.";
+      Raise(e);
+      return false;
+    }
+    // ROLLBACK, or the end of a failed transaction: Salesforce never sees the writes.
+    write_path_.DiscardHeld(*held_);
+    unit_deferred_ = false;
+    return true;
+  }
+  switch (control) {
     case TransactionControl::kNone:
       return true;
     case TransactionControl::kCommit:
@@ -354,6 +388,138 @@ void Session::FinishHeld() {
     at = answers[i].end;
   }
   ToClient(std::string_view(held).substr(at));
+}
+
+absl::StatusOr<bool> Session::DeferredTransaction() {
+  if (tx_status_ != 'T') return false;
+  if (tx_mode_ == TxMode::kUnknown) {
+    Querier querier(*this);
+    absl::StatusOr<ServerQuerier::Rows> r =
+        querier.Query("SELECT current_setting('sfbridge.transactions', true)", BoundParams{});
+    if (!r.ok()) {
+      if (!lost_ && !server_discarding_) {
+        Raise(GetServerError(r.status())
+                  .value_or(
+                      PgError{.sqlstate = "08006", .message = std::string(r.status().message())}));
+      }
+      return r.status();
+    }
+    const std::string value =
+        r->rows.empty() || r->rows[0].empty() ? "" : r->rows[0][0].value_or("");
+    if (value.empty() || value == "immediate") {
+      tx_mode_ = TxMode::kImmediate;
+    } else if (value == "deferred") {
+      tx_mode_ = TxMode::kDeferred;
+    } else {
+      PgError e;
+      e.sqlstate = "22023";
+      e.message = StrCat("invalid value for parameter \"sfbridge.transactions\": \"", value, "\"");
+      e.hint = "Available values: immediate, deferred.";
+      Raise(e);
+      return absl::InvalidArgumentError(e.message);
+    }
+  }
+  return tx_mode_ == TxMode::kDeferred;
+}
+
+void Session::RunDeferredMutation(const Mutation& mutation, const BoundParams& params,
+                                  const std::vector<int16_t>& result_formats, bool simple,
+                                  const std::function<void()>& pass_through) {
+  if (!held_) held_ = write_path_.NewHeldWrites();
+  if (!held_) {
+    RunMutation(mutation, params, result_formats, simple, pass_through);
+    return;
+  }
+  unit_deferred_ = true;
+  Querier querier(*this);
+  const size_t held_before = held_->size();
+  MutationOutcome outcome =
+      write_path_.Hold(mutation, params, TxStatus::kInTransaction, querier, *held_);
+  provisional_answer_ = held_->size() > held_before;
+  Answer(outcome, querier, result_formats, simple, pass_through);
+  provisional_answer_ = false;
+}
+
+bool Session::CommitDeferred() {
+  Querier querier(*this);
+  HeldCommit commit = write_path_.CommitHeld(*held_, querier);
+  unit_deferred_ = false;
+  if (lost_) return false;
+  if (!commit.error) {
+    constexpr size_t kMaxRemembered = 100'000;
+    if (committed_ids_.size() + commit.ids.size() > kMaxRemembered) committed_ids_.clear();
+    for (auto& [provisional, real] : commit.ids) committed_ids_[provisional] = real;
+    return true;
+  }
+  // As PostgreSQL answers a COMMIT that fails: the error, and the transaction is over.
+  PgError error = *commit.error;
+  error.severity = "ERROR";
+  wire::AppendErrorResponse(ClientOut(), error);
+  RunSilently("ROLLBACK");
+  skip_until_sync_ = true;
+  return false;
+}
+
+void Session::RunSilently(std::string_view sql) {
+  std::string* out = server_out_.back();
+  CloseReserved(Route::kRaise);
+  wire::AppendParse(out, kReserved, sql, {});
+  Expecting('P', Route::kRaise);
+  wire::AppendBind(out, kReserved, kReserved, BoundParams{}, {});
+  Expecting('B', Route::kRaise);
+  wire::AppendExecute(out, kReserved, 0);
+  Expecting('E', Route::kRaise);
+  wire::AppendFlush(out);
+  Drain();
+}
+
+std::optional<std::string> Session::WithCommittedIds(std::string_view sql) const {
+  if (committed_ids_.empty() || sql.find("000p") == std::string_view::npos) return std::nullopt;
+  std::string out;
+  bool replaced = false;
+  size_t at = 0;
+  for (size_t found; (found = sql.find("000p", at)) != std::string_view::npos;) {
+    auto it = committed_ids_.find(std::string(sql.substr(found, 18)));
+    if (it == committed_ids_.end()) {
+      out.append(sql.substr(at, found + 4 - at));
+      at = found + 4;
+      continue;
+    }
+    out.append(sql.substr(at, found - at));
+    out.append(it->second);
+    at = found + 18;
+    replaced = true;
+  }
+  if (!replaced) return std::nullopt;
+  out.append(sql.substr(at));
+  return out;
+}
+
+std::optional<std::string> Session::BindWithCommittedIds(std::string_view body) const {
+  if (committed_ids_.empty()) return std::nullopt;
+  absl::StatusOr<wire::BindMsg> bind = wire::ReadBind(body);
+  if (!bind.ok()) return std::nullopt;
+  absl::StatusOr<std::vector<int16_t>> formats =
+      wire::ExpandFormats(bind->param_formats, bind->values.size());
+  if (!formats.ok()) return std::nullopt;
+  BoundParams params;
+  params.formats = *formats;
+  bool replaced = false;
+  for (size_t i = 0; i < bind->values.size(); ++i) {
+    const std::optional<std::string_view>& v = bind->values[i];
+    if (!v) {
+      params.values.emplace_back(std::nullopt);
+      continue;
+    }
+    auto it = (*formats)[i] == 0 && v->size() == 18 ? committed_ids_.find(std::string(*v))
+                                                    : committed_ids_.end();
+    replaced |= it != committed_ids_.end();
+    params.values.emplace_back(it != committed_ids_.end() ? it->second : std::string(*v));
+  }
+  if (!replaced) return std::nullopt;
+  std::string out;
+  wire::AppendBind(&out, bind->portal, bind->statement, params, bind->result_formats);
+  return out;
 }
 
 void Session::Raise(const PgError& error) {

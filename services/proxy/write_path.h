@@ -119,6 +119,9 @@ struct HeldCommit {
   // Salesforce accepted every record: the answers of the held statements, in order, in place of
   // what Hold answered (the same tag; RETURNING over the confirmed rows; notices).
   std::vector<MutationOutcome> statements;
+  // The ids the records inserted by the unit got in place of their provisional ones
+  // (provisional, Salesforce's).
+  std::vector<std::pair<std::string, std::string>> ids;
   // Otherwise nothing was applied anywhere: the statement (index into the held ones) whose
   // record Salesforce refused, or the first when the refusal belongs to none (a failed call),
   // and the error it gets. The session raises it on the client's connection, which rolls the

@@ -227,6 +227,18 @@ class ProxyOrmTest : public ::testing::Test {
               "0");
   }
 
+  // Deferred transactions (the tests at the end): runs a flow of deferred_client.py.
+  static std::string RunDeferred(const std::string& flow, const std::string& tag,
+                                 const std::string& existing = "") {
+    std::vector<std::string> argv = {ClientsDir() + "/venv/bin/python",
+                                     SourceDir() + "/tests/proxy_e2e/deferred_client.py",
+                                     stack_->ProxyUrl(), tag, flow};
+    if (!existing.empty()) argv.push_back(existing);
+    CommandResult r = RunCommand(argv, {}, seconds(180));
+    EXPECT_EQ(r.exit_code, 0) << flow << ":\n" << r.output;
+    return LastLine(r.output);
+  }
+
   // Batches (the tests at the end).
   struct BatchResult {
     std::string error;  // the SQLSTATE the driver raised, "none" when it raised nothing
@@ -593,6 +605,78 @@ TEST_F(ProxyOrmTest, BatchPsycopgPipelineIsAllOrNone) { ExpectAllOrNone("psycopg
 TEST_F(ProxyOrmTest, BatchMultiStatementQueryIsAllOrNone) { ExpectAllOrNone("multi_statement"); }
 TEST_F(ProxyOrmTest, BatchPgjdbcExecuteBatchIsAllOrNone) {
   ExpectAllOrNone("pgjdbc_execute_batch");
+}
+
+// Explicit transactions in deferred mode (sfbridge.transactions = 'deferred', here in the
+// connection string): the writes wait for COMMIT and go to Salesforce as one all-or-none call.
+TEST_F(ProxyOrmTest, DeferredRollbackSendsNothing) {
+  const std::string tag = UniqueName("def_rb");
+  const std::string existing = Owner("SELECT min(id) FROM salesforce.account");
+  const std::string description =
+      FieldText(SfsimRecord("Account", existing, "Description"), "Description");
+  const int64_t calls = stack_->SfsimCalls("composite");
+  const std::string json = RunDeferred("rollback", tag, existing);
+  EXPECT_THAT(JsonString(json, "provisional"), ::testing::StartsWith("000p")) << json;
+  EXPECT_EQ(stack_->SfsimCalls("composite"), calls);
+  EXPECT_TRUE(Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-p'")).empty());
+  EXPECT_TRUE(Soql(StrCat("SELECT Id FROM Contact WHERE LastName = '", tag, "'")).empty());
+  EXPECT_EQ(FieldText(SfsimRecord("Account", existing, "Description"), "Description"), description);
+  EXPECT_EQ(
+      Owner("SELECT count(*) FROM salesforce.account WHERE account_number = $1", {tag + "-p"}),
+      "0");
+}
+
+TEST_F(ProxyOrmTest, DeferredCommitIsOneCallAndTheReturnedIdsStillFindTheRows) {
+  const std::string tag = UniqueName("def_ok");
+  const std::string existing = Owner("SELECT min(id) FROM salesforce.account");
+  const int64_t calls = stack_->SfsimCalls("composite");
+  const std::string json = RunDeferred("commit", tag, existing);
+  EXPECT_EQ(stack_->SfsimCalls("composite"), calls + 1) << "one API call for the transaction";
+  const std::string account = JsonString(json, "account");
+  ASSERT_EQ(account.size(), 18u) << json;
+  EXPECT_THAT(account, ::testing::Not(::testing::StartsWith("000p")));
+  EXPECT_EQ(JsonString(json, "contact_account"), account);
+  std::vector<salesforce::Record> contacts =
+      Soql(StrCat("SELECT Id, AccountId FROM Contact WHERE LastName = '", tag, "'"));
+  ASSERT_EQ(contacts.size(), 1u);
+  EXPECT_EQ(FieldText(contacts[0], "AccountId"), account);
+  EXPECT_EQ(FieldText(SfsimRecord("Account", existing, "Description"), "Description"), tag);
+  EXPECT_EQ(Owner("SELECT description FROM salesforce.account WHERE id = $1", {existing}), tag);
+  EXPECT_EQ(Owner("SELECT account_id FROM salesforce.contact WHERE id = $1", {contacts[0].id}),
+            account);
+  ExpectSameVersion("Account", "account", account);
+  ExpectSameVersion("Contact", "contact", contacts[0].id);
+}
+
+TEST_F(ProxyOrmTest, DeferredCommitThatSalesforceRefusesLeavesNothing) {
+  const std::string tag = UniqueName("def_bad");
+  const std::string json = RunDeferred("refused", tag);
+  EXPECT_EQ(JsonString(json, "error"), "23502") << json;
+  EXPECT_THAT(json, HasSubstr("\"rows\": 0"));
+  EXPECT_TRUE(
+      Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag, "-%'")).empty());
+  EXPECT_EQ(
+      Owner("SELECT count(*) FROM salesforce.account WHERE account_number LIKE $1", {tag + "-%"}),
+      "0");
+}
+
+TEST_F(ProxyOrmTest, DeferredSqlAlchemySessionAddsParentAndChildThenUsesThem) {
+  const std::string tag = UniqueName("def_orm");
+  const std::string json = RunDeferred("sqlalchemy", tag);
+  const std::string account = JsonString(json, "account");
+  ASSERT_EQ(account.size(), 18u) << json;
+  std::vector<salesforce::Record> contacts =
+      Soql(StrCat("SELECT Id, AccountId FROM Contact WHERE LastName = '", tag, "'"));
+  ASSERT_EQ(contacts.size(), 1u);
+  EXPECT_EQ(FieldText(contacts[0], "AccountId"), account);
+}
+
+TEST_F(ProxyOrmTest, DeferredWritersOfOneRowTakeTurns) {
+  const std::string existing = Owner("SELECT max(id) FROM salesforce.account");
+  const std::string json = RunDeferred("wait", UniqueName("def_wait"), existing);
+  EXPECT_EQ(JsonString(json, "description"), "first then second") << json;
+  EXPECT_EQ(FieldText(SfsimRecord("Account", existing, "Description"), "Description"),
+            "first then second");
 }
 
 }  // namespace

@@ -712,6 +712,7 @@ class SalesforceWritePath final : public WritePath {
     }
     std::map<std::string, std::string> replaced;  // Salesforce's id -> the provisional one
     for (const auto& [provisional, real] : real_id) replaced[real] = provisional;
+    out.ids.assign(real_id.begin(), real_id.end());
     std::map<std::string, std::string> confirmed;  // id -> the row as the table holds it
     absl::Status applied;
     for (size_t p = 0; p < request->parts.size() && applied.ok(); ++p) {

@@ -1,0 +1,167 @@
+"""Explicit transactions in deferred mode (sfbridge.transactions = 'deferred') through
+sfbridge-proxy, with psycopg 3 and SQLAlchemy 2's ORM, as applications use them.
+
+Usage: deferred_client.py URL TAG FLOW [EXISTING_ACCOUNT_ID]
+
+FLOW:
+  rollback   BEGIN; INSERT an Account; INSERT a Contact referring to it; UPDATE the existing
+             Account; a SELECT sees all three; ROLLBACK.
+  commit     the same, then COMMIT; the rows are read back by the ids the INSERTs returned.
+  refused    an Account, then one without Name: the COMMIT fails with Salesforce's refusal.
+  sqlalchemy an ORM session: add a parent Account and a child Contact, commit, use the objects.
+  wait       two sessions UPDATE the existing Account in deferred transactions: the second
+             waits for the first's COMMIT, then builds on its value.
+
+Asserts what the client sees; prints on its last line a JSON object for proxy_orm_test, which
+checks sfsim and the tables.
+"""
+
+import json
+import sys
+import threading
+import time
+
+import psycopg
+
+url, tag, flow = sys.argv[1], sys.argv[2], sys.argv[3]
+existing = sys.argv[4] if len(sys.argv) > 4 else None
+deferred = {"options": "-c sfbridge.transactions=deferred"}
+out = {}
+
+
+def three_writes(conn):
+    account = conn.execute(
+        "INSERT INTO salesforce.account (name, account_number) VALUES (%s, %s) RETURNING id",
+        (f"{tag} parent", f"{tag}-p"),
+    ).fetchone()[0]
+    contact = conn.execute(
+        "INSERT INTO salesforce.contact (last_name, account_id) VALUES (%s, %s) RETURNING id",
+        (tag, account),
+    ).fetchone()[0]
+    updated = conn.execute(
+        "UPDATE salesforce.account SET description = %s WHERE id = %s", (tag, existing)
+    ).rowcount
+    assert updated == 1, updated
+    # The transaction reads its own writes.
+    seen = conn.execute(
+        "SELECT (SELECT count(*) FROM salesforce.account WHERE account_number = %s),"
+        " (SELECT count(*) FROM salesforce.contact WHERE last_name = %s AND account_id = %s),"
+        " (SELECT description FROM salesforce.account WHERE id = %s)",
+        (f"{tag}-p", tag, account, existing),
+    ).fetchone()
+    assert seen == (1, 1, tag), seen
+    return account, contact
+
+
+if flow in ("rollback", "commit"):
+    with psycopg.connect(url, **deferred) as conn:
+        account, contact = three_writes(conn)
+        out["provisional"] = account
+        if flow == "rollback":
+            conn.rollback()
+        else:
+            conn.commit()
+            # Read back by the ids the INSERTs returned before the COMMIT.
+            row = conn.execute(
+                "SELECT id, name FROM salesforce.account WHERE id = %s", (account,)
+            ).fetchone()
+            assert row is not None and row[1] == f"{tag} parent", row
+            out["account"] = row[0]
+            out["contact_account"] = conn.execute(
+                "SELECT account_id FROM salesforce.contact WHERE id = %s", (contact,)
+            ).fetchone()[0]
+            conn.commit()
+elif flow == "refused":
+    with psycopg.connect(url, **deferred) as conn:
+        conn.execute(
+            "INSERT INTO salesforce.account (name, account_number) VALUES (%s, %s)",
+            (f"{tag} fine", f"{tag}-fine"),
+        )
+        conn.execute(
+            "INSERT INTO salesforce.account (name, account_number) VALUES (NULL, %s)",
+            (f"{tag}-bad",),
+        )
+        try:
+            conn.commit()
+        except psycopg.errors.NotNullViolation as e:
+            out["error"] = e.sqlstate
+        else:
+            raise AssertionError("expected the COMMIT to fail")
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        out["rows"] = conn.execute(
+            "SELECT count(*) FROM salesforce.account WHERE account_number LIKE %s", (f"{tag}-%",)
+        ).fetchone()[0]
+elif flow == "wait":
+    first = psycopg.connect(url, **deferred)
+    second = psycopg.connect(url, **deferred)
+    first.execute(
+        "UPDATE salesforce.account SET description = %s WHERE id = %s", ("first", existing)
+    )
+    done = {}
+
+    def other():
+        second.execute(
+            "UPDATE salesforce.account SET description = description || ' then second'"
+            " WHERE id = %s",
+            (existing,),
+        )
+        done["at"] = time.monotonic()
+        second.commit()
+
+    t = threading.Thread(target=other)
+    t.start()
+    time.sleep(1.0)
+    assert "at" not in done, "the second session did not wait for the first"
+    committed = time.monotonic()
+    first.commit()
+    t.join(30)
+    assert done["at"] >= committed, done
+    out["description"] = first.execute(
+        "SELECT description FROM salesforce.account WHERE id = %s", (existing,)
+    ).fetchone()[0]
+    first.close()
+    second.close()
+elif flow == "sqlalchemy":
+    from sqlalchemy import FetchedValue, ForeignKey, String, create_engine
+    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Account(Base):
+        __tablename__ = "account"
+        __table_args__ = {"schema": "salesforce"}
+        id: Mapped[str] = mapped_column(String(18), primary_key=True, server_default=FetchedValue())
+        name: Mapped[str | None]
+        account_number: Mapped[str | None]
+        owner_id: Mapped[str | None] = mapped_column(server_default=FetchedValue())
+        contacts: Mapped[list["Contact"]] = relationship(back_populates="account")
+
+    class Contact(Base):
+        __tablename__ = "contact"
+        __table_args__ = {"schema": "salesforce"}
+        id: Mapped[str] = mapped_column(String(18), primary_key=True, server_default=FetchedValue())
+        last_name: Mapped[str | None]
+        name: Mapped[str | None] = mapped_column(server_default=FetchedValue())
+        account_id: Mapped[str | None] = mapped_column(ForeignKey("salesforce.account.id"))
+        owner_id: Mapped[str | None] = mapped_column(server_default=FetchedValue())
+        account: Mapped[Account] = relationship(back_populates="contacts")
+
+    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(sa_url, connect_args=deferred)
+    with Session(engine) as session:
+        parent = Account(name=f"{tag} orm", account_number=f"{tag}-orm")
+        child = Contact(last_name=tag, account=parent)
+        session.add_all([parent, child])
+        session.commit()
+        # Expired by the commit: each access reads the row back.
+        assert parent.name == f"{tag} orm", parent.name
+        assert child.account_id == parent.id, (child.account_id, parent.id)
+        assert child.name == tag, child.name
+        assert [c.last_name for c in parent.contacts] == [tag]
+        out["account"] = parent.id
+        out["contact"] = child.id
+else:
+    raise SystemExit(f"unknown flow {flow}")
+
+print(json.dumps(out))
