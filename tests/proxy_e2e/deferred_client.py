@@ -9,6 +9,8 @@ FLOW:
   commit     the same, then COMMIT; the rows are read back by the ids the INSERTs returned.
   refused    an Account, then one without Name: the COMMIT fails with Salesforce's refusal.
   sqlalchemy an ORM session: add a parent Account and a child Contact, commit, use the objects.
+  killed     an Account and a Contact, then COMMIT while the test kills the proxy: the
+             connection is lost.
   wait       two sessions UPDATE the existing Account in deferred transactions: the second
              waits for the first's COMMIT, then builds on its value.
 
@@ -91,6 +93,23 @@ elif flow == "refused":
         out["rows"] = conn.execute(
             "SELECT count(*) FROM salesforce.account WHERE account_number LIKE %s", (f"{tag}-%",)
         ).fetchone()[0]
+elif flow == "killed":
+    # The proxy is killed while Salesforce answers the COMMIT: the client loses its connection.
+    with psycopg.connect(url, **deferred) as conn:
+        account = conn.execute(
+            "INSERT INTO salesforce.account (name, account_number) VALUES (%s, %s) RETURNING id",
+            (f"{tag} killed", f"{tag}-k"),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO salesforce.contact (last_name, account_id) VALUES (%s, %s)", (tag, account)
+        )
+        try:
+            conn.commit()
+        except psycopg.OperationalError as e:
+            out["error"] = "connection lost"
+            out["sqlstate"] = e.sqlstate
+        else:
+            raise AssertionError("expected the connection to be lost")
 elif flow == "wait":
     first = psycopg.connect(url, **deferred)
     second = psycopg.connect(url, **deferred)

@@ -5,6 +5,7 @@
 
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "common/core/clock.h"
 #include "common/core/strings.h"
@@ -135,21 +136,55 @@ bool E2eStack::Start(const std::map<std::string, int>& counts) {
     return false;
   }
 
-  // The proxy takes the same salesforce.* settings as the fetcher (from the environment); the
-  // rest are flags.
+  proxy_env_ = env;
+  return LaunchProxy(0);
+}
+
+// The proxy takes the same salesforce.* settings as the fetcher (from the environment); the
+// rest are flags.
+bool E2eStack::LaunchProxy(int port) {
   const proxy::testing::HostPort pg = proxy::testing::ParseUrlHostPort(db_.url());
   ChildProcess* proxy =
       Launch("proxy",
              {SFBRIDGE_PROXY, StrCat("--upstream.url=postgresql://", pg.host, ":", pg.port),
-              "--listen.host=127.0.0.1", "--listen.port=0", "--metrics.port=0",
+              "--listen.host=127.0.0.1", StrCat("--listen.port=", port), "--metrics.port=0",
               StrCat("--org.id=", org_id_), StrCat("--postgres.url=", db_.url()),
               StrCat("--writer.address=", writer_address_)},
-             env);
+             proxy_env_);
   if (proxy == nullptr) return false;
   auto line = proxy->WaitForLine("sfbridge-proxy listening on ", seconds(60));
   if (!line) return false;
   proxy_port_ = std::stoi(line->substr(line->rfind(':') + 1));
   return true;
+}
+
+bool E2eStack::KillAndRestartProxy() {
+  for (auto it = programs_.begin(); it != programs_.end(); ++it) {
+    if (it->name != "proxy") continue;
+    it->process->Signal(SIGKILL);
+    it->process->Wait(std::chrono::seconds(10));
+    programs_.erase(it);
+    break;
+  }
+  const int port = proxy_port_;
+  // The port may take a moment to be free again.
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    if (LaunchProxy(port)) return true;
+    if (!programs_.empty() && programs_.back().name == "proxy") programs_.pop_back();
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  ADD_FAILURE() << "the proxy did not come back on port " << port;
+  return false;
+}
+
+absl::Status E2eStack::AdminPost(std::string_view path, std::string_view body) {
+  absl::StatusOr<salesforce::HttpResponse> r = transport_->Send(
+      {.method = "POST", .url = StrCat(sim_url_, "/__sfsim/", path), .body = std::string(body)});
+  if (!r.ok()) return r.status();
+  if (r->status != 200) {
+    return absl::InternalError(StrCat("POST /__sfsim/", path, ": ", r->status, " ", r->body));
+  }
+  return absl::OkStatus();
 }
 
 ChildProcess* E2eStack::Launch(const std::string& name, const std::vector<std::string>& argv,

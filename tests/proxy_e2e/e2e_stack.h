@@ -66,6 +66,12 @@ class E2eStack {
   // Salesforce API calls sfsim counted of `kind` (admin stats "callsByKind"), -1 on failure.
   int64_t SfsimCalls(std::string_view kind);
 
+  // POST <sfsim>/__sfsim/<path> with `body` (the admin API); an error unless it answers 200.
+  absl::Status AdminPost(std::string_view path, std::string_view body);
+  // kill -9 of the proxy program, then a new one on the same port. False (with a gtest
+  // failure) when it does not come back.
+  bool KillAndRestartProxy();
+
   // `sfbridge verify` of every synced table against sfsim's digest.
   sfbridge::testing::CommandResult Verify() const;
 
@@ -73,6 +79,9 @@ class E2eStack {
   std::string LogTails(int lines = 30) const;
 
  private:
+  bool LaunchProxy(int port);
+  std::map<std::string, std::string> proxy_env_;
+
   struct Program {
     std::string name;
     std::unique_ptr<sfbridge::testing::ChildProcess> process;

@@ -20,12 +20,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <future>
 #include <iostream>
 #include <regex>
 #include <sstream>
 
 #include "common/core/strings.h"
 #include "tests/harness/test_env.h"
+#include "tests/integration/sync_test_support.h"
 #include "tests/proxy_e2e/e2e_stack.h"
 
 namespace sfbridge::proxy::e2e {
@@ -669,6 +671,44 @@ TEST_F(ProxyOrmTest, DeferredSqlAlchemySessionAddsParentAndChildThenUsesThem) {
       Soql(StrCat("SELECT Id, AccountId FROM Contact WHERE LastName = '", tag, "'"));
   ASSERT_EQ(contacts.size(), 1u);
   EXPECT_EQ(FieldText(contacts[0], "AccountId"), account);
+}
+
+// kill -9 of the proxy after Salesforce applied a deferred transaction's writes and before the
+// client's transaction committed: the client loses its connection, PostgreSQL rolls the pending
+// rows back, and the sync brings what Salesforce holds; `sfbridge verify` finds no difference.
+TEST_F(ProxyOrmTest, DeferredCommitWithTheProxyKilledConvergesThroughTheSync) {
+  const std::string tag = UniqueName("def_kill");
+  const int64_t accounts = stack_->SfsimCount("Account");
+  // sfsim applies a request, then takes 3 s to answer it: the window to kill the proxy in.
+  ASSERT_TRUE(stack_->AdminPost("faults", R"({"latencyMs":3000})").ok());
+  std::future<std::string> client =
+      std::async(std::launch::async, [&] { return RunDeferred("killed", tag); });
+  const bool applied = sfbridge::testing::WaitUntil(
+      [&] { return stack_->SfsimCount("Account") > accounts; }, seconds(60));
+  ASSERT_TRUE(stack_->KillAndRestartProxy());
+  ASSERT_TRUE(stack_->AdminPost("faults", R"({"latencyMs":0})").ok());
+  ASSERT_TRUE(applied) << "the COMMIT never reached sfsim";
+  const std::string json = client.get();
+  EXPECT_THAT(json, HasSubstr("connection lost")) << json;
+  // Salesforce has both records; the tables get them through the sync.
+  std::vector<salesforce::Record> in_sfsim =
+      Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-k'"));
+  ASSERT_EQ(in_sfsim.size(), 1u);
+  EXPECT_TRUE(sfbridge::testing::WaitUntil(
+      [&] {
+        return Owner(
+                   "SELECT count(*) FROM salesforce.contact c JOIN salesforce.account a ON "
+                   "a.id = c.account_id WHERE a.id = $1 AND c.last_name = $2",
+                   {in_sfsim[0].id, tag}) == "1";
+      },
+      seconds(60)));
+  EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.account WHERE id LIKE '000p%'"), "0");
+  CommandResult verify = stack_->Verify();
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_THAT(verify.output, HasSubstr("missing=0 extra=0 stale=0")) << verify.output;
+  // The new proxy takes writes.
+  const std::string again = RunDeferred("refused", UniqueName("def_after"));
+  EXPECT_EQ(JsonString(again, "error"), "23502") << again;
 }
 
 TEST_F(ProxyOrmTest, DeferredWritersOfOneRowTakeTurns) {
