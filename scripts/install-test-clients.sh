@@ -4,6 +4,9 @@
 #     (tests/proxy_e2e/clients/requirements.txt, every package pinned)
 #   a node_modules folder with Knex and pg (tests/proxy_e2e/clients/package.json and
 #     package-lock.json, installed with `npm ci`)
+#   pgx_client, a Go program using pgx (tests/proxy_e2e/clients/pgx, modules pinned by go.mod and
+#     go.sum), built with the Go toolchain the deployment tools need (scripts/tools/tools.sh);
+#     without Go it is left out and the test that uses it says so
 # They go to a cache outside the source tree, one folder per version of those manifests
 # ($SFBRIDGE_TEST_CLIENTS_CACHE, default ~/.cache/sfbridge/test-clients/<hash>), so a fresh
 # clone on the same machine reuses them; .cache/test-clients (git-ignored) links to the folder in
@@ -21,8 +24,10 @@ for tool in "$python" node npm; do
   }
 done
 
+go_version() { command -v go >/dev/null && go version || echo "no go"; }
 key=$(cat "$clients/requirements.txt" "$clients/package.json" "$clients/package-lock.json" \
-  <("$python" --version) <(node --version) | sha256sum | cut -c1-16)
+  "$clients"/pgx/go.mod "$clients"/pgx/go.sum "$clients"/pgx/*.go \
+  <("$python" --version) <(node --version) <(go_version) | sha256sum | cut -c1-16)
 dir="$cache/$key"
 link="$root/.cache/test-clients"
 mkdir -p "$cache" "$root/.cache"
@@ -48,6 +53,16 @@ if [ ! -f "$dir/.complete" ]; then
     tail -20 "$dir/npm.log" >&2
     exit 1
   }
+  if command -v go >/dev/null; then
+    (cd "$clients/pgx" && GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -o "$dir/pgx_client" .) \
+      >"$dir/go.log" 2>&1 || {
+      echo "test-clients: building the pgx client failed; see $dir/go.log" >&2
+      tail -20 "$dir/go.log" >&2
+      exit 1
+    }
+  else
+    echo "test-clients: Go is missing; the pgx client is left out" >&2
+  fi
   touch "$dir/.complete"
   echo "test-clients: installed in $(($(date +%s) - start)) s"
 else

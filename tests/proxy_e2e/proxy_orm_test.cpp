@@ -267,16 +267,25 @@ class ProxyOrmTest : public ::testing::Test {
       if (std::regex_search(r.output, m, std::regex("rows=(\\d+)"))) out.rows = m[1];
       return out;
     }
-    CommandResult r = RunCommand({ClientsDir() + "/venv/bin/python", dir + "batch_client.py",
-                                  stack_->ProxyUrl(), tag, flow, bad ? "1" : "0"},
-                                 {}, seconds(180));
+    std::vector<std::string> argv = {ClientsDir() + "/venv/bin/python",
+                                     dir + "batch_client.py",
+                                     stack_->ProxyUrl(),
+                                     tag,
+                                     flow,
+                                     bad ? "1" : "0"};
+    if (flow == "pgx_send_batch") {
+      argv = {ClientsDir() + "/pgx_client", stack_->ProxyUrl(), tag, bad ? "1" : "0"};
+      EXPECT_EQ(access(argv[0].c_str(), X_OK), 0)
+          << "no " << argv[0] << ": scripts/install-test-clients.sh builds it with Go";
+    }
+    CommandResult r = RunCommand(argv, {}, seconds(180));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     const std::string json = LastLine(r.output);
     std::smatch m;
-    if (std::regex_search(json, m, std::regex("\"error\": \"?(\\w+)"))) {
+    if (std::regex_search(json, m, std::regex("\"error\":\\s*\"?(\\w+)"))) {
       out.error = m[1] == "null" ? "none" : std::string(m[1]);
     }
-    if (std::regex_search(json, m, std::regex("\"rows\": (\\d+)"))) out.rows = m[1];
+    if (std::regex_search(json, m, std::regex("\"rows\":\\s*(\\d+)"))) out.rows = m[1];
     return out;
   }
 
@@ -605,6 +614,7 @@ TEST_F(ProxyOrmTest, BatchAsyncpgExecutemanyIsAllOrNone) { ExpectAllOrNone("asyn
 TEST_F(ProxyOrmTest, BatchPsycopgExecutemanyIsAllOrNone) { ExpectAllOrNone("psycopg_executemany"); }
 TEST_F(ProxyOrmTest, BatchPsycopgPipelineIsAllOrNone) { ExpectAllOrNone("psycopg_pipeline"); }
 TEST_F(ProxyOrmTest, BatchMultiStatementQueryIsAllOrNone) { ExpectAllOrNone("multi_statement"); }
+TEST_F(ProxyOrmTest, BatchPgxSendBatchIsAllOrNone) { ExpectAllOrNone("pgx_send_batch"); }
 TEST_F(ProxyOrmTest, BatchPgjdbcExecuteBatchIsAllOrNone) {
   ExpectAllOrNone("pgjdbc_execute_batch");
 }
