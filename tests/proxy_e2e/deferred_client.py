@@ -11,6 +11,7 @@ FLOW:
   sqlalchemy an ORM session: add a parent Account and a child Contact, commit, use the objects.
   killed     an Account and a Contact, then COMMIT while the test kills the proxy: the
              connection is lost.
+  settings   the mode from SET, an invalid value, and the role's default.
   wait       two sessions UPDATE the existing Account in deferred transactions: the second
              waits for the first's COMMIT, then builds on its value.
 
@@ -110,6 +111,35 @@ elif flow == "killed":
             out["sqlstate"] = e.sqlstate
         else:
             raise AssertionError("expected the connection to be lost")
+elif flow == "settings":
+    # SET for the session, then an invalid value: the mode is read at a transaction's first write.
+    with psycopg.connect(url) as conn:
+        conn.execute("SET sfbridge.transactions = 'deferred'")
+        conn.commit()
+        out["set"] = conn.execute(
+            "INSERT INTO salesforce.account (name, account_number) VALUES (%s, %s) RETURNING id",
+            (f"{tag} set", f"{tag}-set"),
+        ).fetchone()[0]
+        conn.rollback()
+        conn.execute("SET sfbridge.transactions = 'sometimes'")
+        conn.commit()
+        try:
+            conn.execute(
+                "INSERT INTO salesforce.account (name, account_number) VALUES (%s, %s)",
+                (f"{tag} bad setting", f"{tag}-invalid"),
+            )
+        except psycopg.errors.InvalidParameterValue as e:
+            out["invalid"] = e.sqlstate
+        else:
+            raise AssertionError("expected InvalidParameterValue")
+        conn.rollback()
+    # Whatever the role's default says (the test sets it with ALTER ROLE before this flow).
+    with psycopg.connect(url) as conn:
+        out["role"] = conn.execute(
+            "INSERT INTO salesforce.account (name, account_number) VALUES (%s, %s) RETURNING id",
+            (f"{tag} role", f"{tag}-role"),
+        ).fetchone()[0]
+        conn.rollback()
 elif flow == "wait":
     first = psycopg.connect(url, **deferred)
     second = psycopg.connect(url, **deferred)

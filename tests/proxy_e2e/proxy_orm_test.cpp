@@ -721,6 +721,22 @@ TEST_F(ProxyOrmTest, DeferredCommitWithTheProxyKilledConvergesThroughTheSync) {
   EXPECT_EQ(JsonString(again, "error"), "23502") << again;
 }
 
+TEST_F(ProxyOrmTest, DeferredModeFromSetAndAlterRoleAndAnInvalidValueRefused) {
+  const std::string tag = UniqueName("def_set");
+  const int64_t calls = stack_->SfsimCalls("composite");
+  ASSERT_EQ(
+      Owner(StrCat("ALTER ROLE ", stack_->app_role(), " SET sfbridge.transactions = 'deferred'")),
+      "<none>");
+  const std::string json = RunDeferred("settings", tag);
+  Owner(StrCat("ALTER ROLE ", stack_->app_role(), " RESET sfbridge.transactions"));
+  EXPECT_THAT(JsonString(json, "set"), ::testing::StartsWith("000p")) << json;
+  EXPECT_THAT(JsonString(json, "role"), ::testing::StartsWith("000p")) << json;
+  EXPECT_EQ(JsonString(json, "invalid"), "22023") << json;
+  EXPECT_EQ(stack_->SfsimCalls("composite"), calls) << "every transaction was rolled back";
+  EXPECT_TRUE(
+      Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag, "-%'")).empty());
+}
+
 TEST_F(ProxyOrmTest, DeferredWritersOfOneRowTakeTurns) {
   const std::string existing = Owner("SELECT max(id) FROM salesforce.account");
   const std::string json = RunDeferred("wait", UniqueName("def_wait"), existing);
