@@ -108,7 +108,7 @@ absl::StatusOr<DiscoveryStep> Discovery::DescribeGlobal() {
   absl::StatusOr<std::vector<salesforce::SObjectSummary>> global = ctx_.client->DescribeGlobal();
   CountCall("", "describe_global", global.ok());
   absl::StatusOr<std::vector<std::string>> names =
-      global.ok() ? SelectObjects(*global, settings->objects)
+      global.ok() ? mapping::SelectObjects(*global, settings->objects)
                   : absl::StatusOr<std::vector<std::string>>(
                         core::Annotate(global.status(), "describeGlobal"));
   if (!names.ok()) {
@@ -184,7 +184,7 @@ absl::StatusOr<DiscoveryStep> Discovery::DescribeObject(const std::string& name)
         control::SetObjectState(*ctx_.conn, ctx_.org_id, name, control::ObjectState::kPending);
     if (!s.ok()) return s;
   }
-  absl::StatusOr<FieldPlan> plan = MakeFieldPlan(*describe);
+  absl::StatusOr<mapping::FieldPlan> plan = mapping::MakeFieldPlan(*describe);
   if (!plan.ok()) {
     log->error("org={} object={} cannot be read: {}", ctx_.org_id, name,
                std::string(plan.status().message()));
@@ -197,7 +197,7 @@ absl::StatusOr<DiscoveryStep> Discovery::DescribeObject(const std::string& name)
     return step;
   }
 
-  v1::ObjectSchema schema = ToObjectSchema(
+  v1::ObjectSchema schema = mapping::ToObjectSchema(
       ctx_.org_id, *describe, static_cast<int64_t>(core::ToUnixMillis(ctx_.clock->Now())));
   absl::StatusOr<int64_t> previous = LastSchemaVersion(*ctx_.conn, ctx_.org_id, name);
   if (!previous.ok()) return previous.status();

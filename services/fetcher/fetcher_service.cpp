@@ -481,7 +481,7 @@ absl::Status FetcherService::Run(std::stop_token stop) {
     show_state(name, std::nullopt);
     log->info("org={} object={} lease given up", org, name);
   };
-  auto start_object = [&](const std::string& name, const FieldPlan& plan) {
+  auto start_object = [&](const std::string& name, const mapping::FieldPlan& plan) {
     auto reader = std::make_unique<ClientReader>(client, org, name, &metrics);
     absl::StatusOr<std::unique_ptr<ObjectSync>> sync = ObjectSync::Create(
         org, plan, *reader, sink, store, clock_, {.page_size = options_.page_size});

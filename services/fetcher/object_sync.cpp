@@ -5,8 +5,8 @@
 #include "common/control/events.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
-#include "fetcher/datetime.h"
-#include "fetcher/record_mapping.h"
+#include "common/mapping/datetime.h"
+#include "common/mapping/record_mapping.h"
 
 namespace sfbridge::fetcher {
 namespace {
@@ -24,7 +24,7 @@ std::optional<Cursor> KeyOf(const salesforce::Record& record) {
   if (record.id.empty() || !stamp || stamp->kind != salesforce::FieldValue::Kind::kString) {
     return std::nullopt;
   }
-  auto ms = ParseDateTimeMillis(stamp->text);
+  auto ms = mapping::ParseDateTimeMillis(stamp->text);
   if (!ms) return std::nullopt;
   return Cursor{*ms, record.id};
 }
@@ -38,11 +38,9 @@ ObjectState ResumableState(const control::ObjectStatus& s) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ObjectSync>> ObjectSync::Create(std::string org_id, FieldPlan plan,
-                                                               SalesforceReader& reader,
-                                                               RecordSink& sink, StateStore& store,
-                                                               core::Clock& clock,
-                                                               ObjectSyncOptions options) {
+absl::StatusOr<std::unique_ptr<ObjectSync>> ObjectSync::Create(
+    std::string org_id, mapping::FieldPlan plan, SalesforceReader& reader, RecordSink& sink,
+    StateStore& store, core::Clock& clock, ObjectSyncOptions options) {
   KeysetQuery shape;
   shape.object_name = plan.object_name;
   shape.after = kWidestKey;
@@ -84,7 +82,7 @@ absl::StatusOr<std::unique_ptr<ObjectSync>> ObjectSync::Create(std::string org_i
   return sync;
 }
 
-ObjectSync::ObjectSync(std::string org_id, FieldPlan plan,
+ObjectSync::ObjectSync(std::string org_id, mapping::FieldPlan plan,
                        std::vector<std::vector<std::string>> lists, control::ObjectStatus status,
                        SalesforceReader& reader, RecordSink& sink, StateStore& store,
                        core::Clock& clock, ObjectSyncOptions options)
@@ -282,8 +280,9 @@ v1::ChangeSource ObjectSync::source() const {
 absl::StatusOr<StepResult> ObjectSync::Deliver(const std::vector<salesforce::Record>& records,
                                                std::optional<Cursor> end, bool full) {
   const int64_t now_ms = core::ToUnixMillis(clock_.Now());
-  ChangeBatch changes;
-  if (absl::Status s = ConvertPage(org_id_, plan_, records, source(), now_ms, changes); !s.ok()) {
+  mapping::ChangeBatch changes;
+  if (absl::Status s = mapping::ConvertPage(org_id_, plan_, records, source(), now_ms, changes);
+      !s.ok()) {
     return Fail(s);
   }
   if (!changes.empty()) {

@@ -1,8 +1,8 @@
-#include "fetcher/datetime.h"
+#include "common/mapping/datetime.h"
 
 #include <cstdio>
 
-namespace sfbridge::fetcher {
+namespace sfbridge::mapping {
 namespace {
 
 constexpr int64_t kMillisPerDay = 86'400'000;
@@ -159,4 +159,4 @@ std::string FormatSoqlDateTime(int64_t millis) { return Format(millis, "Z"); }
 
 std::string FormatApiDateTime(int64_t millis) { return Format(millis, "+0000"); }
 
-}  // namespace sfbridge::fetcher
+}  // namespace sfbridge::mapping
