@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common/control/events.h"
+#include "common/core/json_writer.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
 #include "common/mapping/datetime.h"
@@ -356,11 +357,17 @@ absl::StatusOr<StepResult> ObjectSync::CompleteBackfill(int64_t published, bool 
   status_.state = ObjectState::kLive;
   status_.backfill_completed_at_ms = now_ms;
   // The event is news, not state: if it cannot be stored the object is live all the same.
-  (void)store_.RecordEvent(
-      plan_.object_name, control::kEventBackfillComplete,
-      core::StrCat("{\"records\":", status_.records_done,
-                   ",\"started_at_ms\":", *status_.backfill_started_at_ms,
-                   ",\"duration_ms\":", now_ms - *status_.backfill_started_at_ms, "}"));
+  (void)store_.RecordEvent(plan_.object_name, control::kEventBackfillComplete,
+                           core::JsonWriter()
+                               .BeginObject()
+                               .Key("records")
+                               .Int(status_.records_done)
+                               .Key("started_at_ms")
+                               .Int(*status_.backfill_started_at_ms)
+                               .Key("duration_ms")
+                               .Int(now_ms - *status_.backfill_started_at_ms)
+                               .EndObject()
+                               .Take());
   return Result(1, published, false);
 }
 
@@ -370,10 +377,12 @@ absl::StatusOr<StepResult> ObjectSync::Fail(const absl::Status& error) {
   if (absl::Status s = store_.SetState(plan_.object_name, ObjectState::kError, message); !s.ok()) {
     return s;
   }
-  std::string detail = "{\"error\":";
-  salesforce::AppendJsonString(&detail, message);
-  core::StrAppend(&detail, ",\"retryable\":", core::IsRetryable(reason) ? "true" : "false", "}");
-  (void)store_.RecordEvent(plan_.object_name, control::kEventObjectError, detail);
+  core::JsonWriter detail;
+  detail.BeginObject()
+      .Member("error", message)
+      .Member("retryable", core::IsRetryable(reason))
+      .EndObject();
+  (void)store_.RecordEvent(plan_.object_name, control::kEventObjectError, detail.Take());
   resume_state_ = status_.state;
   status_.state = ObjectState::kError;
   status_.error = message;

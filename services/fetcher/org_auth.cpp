@@ -5,9 +5,9 @@
 #include <utility>
 
 #include "common/control/org_settings.h"
+#include "common/core/json_writer.h"
 #include "common/core/logging.h"
 #include "common/core/strings.h"
-#include "common/salesforce/json_records.h"
 
 namespace sfbridge::fetcher {
 
@@ -61,11 +61,10 @@ void OrgAuth::Failed(const absl::Status& error) {
                                   core::ToString(s.message()));
   }
   if (failures_ == 1) {
-    std::string detail = "{\"state\":\"auth_error\",\"error\":";
-    salesforce::AppendJsonString(&detail, message);
-    detail += "}";
-    absl::StatusOr<control::Event> event =
-        control::InsertEvent(conn_, options_.org_id, std::nullopt, control::kEventOrgError, detail);
+    core::JsonWriter detail;
+    detail.BeginObject().Member("state", "auth_error").Member("error", message).EndObject();
+    absl::StatusOr<control::Event> event = control::InsertEvent(
+        conn_, options_.org_id, std::nullopt, control::kEventOrgError, detail.Take());
     if (event.ok() && on_event_) on_event_(*event);
   }
 }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/control/org_settings.h"
+#include "common/core/json_writer.h"
 #include "common/core/logging.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
@@ -331,7 +332,12 @@ void OrgLoop::CheckOrgComplete() {
   if (!all.ok() || !*all) return;
   absl::StatusOr<std::optional<control::Event>> event =
       control::RecordEventOnce(*ctx_.conn, org_, std::nullopt, control::kEventOrgBackfillComplete,
-                               StrCat("{\"objects\":", names.size(), "}"));
+                               core::JsonWriter()
+                                   .BeginObject()
+                                   .Key("objects")
+                                   .Int(static_cast<int64_t>(names.size()))
+                                   .EndObject()
+                                   .Take());
   if (!event.ok()) {
     core::Logger("fetcher")->warn("org={} org backfill event not recorded: {}", org_,
                                   core::ToString(event.status().message()));

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "absl/strings/escaping.h"
+#include "common/core/json_writer.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
 #include "common/salesforce/json_records.h"
@@ -124,13 +125,15 @@ absl::StatusOr<std::string> MakeJwtAssertion(std::string_view issuer, std::strin
   const long long exp =
       std::chrono::duration_cast<std::chrono::seconds>((now + kJwtLifetime).time_since_epoch())
           .count();
-  std::string claims = "{\"iss\":";
-  AppendJsonString(&claims, issuer);
-  claims += ",\"sub\":";
-  AppendJsonString(&claims, subject);
-  claims += ",\"aud\":";
-  AppendJsonString(&claims, audience);
-  core::StrAppend(&claims, ",\"exp\":", exp, "}");
+  core::JsonWriter w;
+  w.BeginObject()
+      .Member("iss", issuer)
+      .Member("sub", subject)
+      .Member("aud", audience)
+      .Key("exp")
+      .Int(exp)
+      .EndObject();
+  const std::string claims = w.Take();
   std::string signing_input = core::StrCat(absl::WebSafeBase64Escape("{\"alg\":\"RS256\"}"), ".",
                                            absl::WebSafeBase64Escape(claims));
 
