@@ -37,7 +37,9 @@ bool IsCanonical(std::string_view text, std::string encoded) {
 
 std::string Base64Encode(std::string_view data) { return absl::Base64Escape(ToAbsl(data)); }
 
-std::string Base64UrlEncode(std::string_view data) { return absl::WebSafeBase64Escape(ToAbsl(data)); }
+std::string Base64UrlEncode(std::string_view data) {
+  return absl::WebSafeBase64Escape(ToAbsl(data));
+}
 
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
   std::string out;
