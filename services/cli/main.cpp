@@ -13,8 +13,8 @@
 namespace {
 
 constexpr char kSummary[] =
-    "the sfbridge command line.\n\n"
-    "Usage: sfbridge COMMAND [--key=value ...]; settings go after the command.\n\n"
+    "the sfbridge command line. The first argument is the command; its settings follow it:\n"
+    "sfbridge COMMAND [--config FILE] [--key=value ...].\n\n"
     "Commands:\n"
     "  doctor   check that the configured PostgreSQL and Kafka answer\n"
     "  verify   compare an org's synced tables with Salesforce (or sfsim): missing, extra and\n"
