@@ -3,7 +3,8 @@
 // The sfbridge-fetcher service: keeps Kafka in step with one Salesforce org.
 //
 // On start: migrates the control plane, registers the org (keeping its settings; a configured
-// object list replaces the stored one), creates the org's topics, then loops until stopped:
+// object list replaces the stored one), creates the org's topics, then loops until stopped (the
+// loop is OrgLoop, org_loop.h; Run only wires it to the outside world):
 //   - every settings_refresh it reads the org's settings: a changed object list starts a new
 //     discovery pass, the webhook URL applies to the next event; the rate budget and the daily
 //     quota share are read by every token taken (budget.h), so all of them apply within seconds;
