@@ -13,7 +13,7 @@
 #include "common/control/names.h"
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
-#include "common/core/json_escape.h"
+#include "common/core/json_writer.h"
 #include "common/core/strings.h"
 #include "common/kafka/admin.h"
 #include "common/postgres/connection.h"
@@ -87,90 +87,86 @@ std::string Pad(std::string text, size_t width) {
   return text;
 }
 
-void Member(std::string& out, std::string_view key) {
-  if (out.back() != '{' && out.back() != '[') out += ",";
-  core::AppendJsonString(out, key);
-  out += ":";
-}
-void Str(std::string& out, std::string_view key, const std::optional<std::string>& v) {
-  Member(out, key);
+// A text member, or null.
+void Str(core::JsonWriter& w, std::string_view key, const std::optional<std::string>& v) {
+  w.Key(key);
   if (v) {
-    core::AppendJsonString(out, *v);
+    w.String(*v);
   } else {
-    out += "null";
+    w.Null();
   }
 }
-void Num(std::string& out, std::string_view key, std::optional<std::string> v) {
-  Member(out, key);
-  out += v ? *v : "null";
+// A number member from its decimal text, or null.
+void Num(core::JsonWriter& w, std::string_view key, const std::optional<std::string>& v) {
+  w.Key(key);
+  if (v) {
+    w.Raw(*v);
+  } else {
+    w.Null();
+  }
 }
 
 std::string Json(const std::vector<OrgReport>& reports, int64_t now_ms) {
-  std::string out = "{\"now_ms\":" + std::to_string(now_ms) + ",\"orgs\":[";
-  for (size_t i = 0; i < reports.size(); ++i) {
-    const OrgReport& r = reports[i];
-    if (i > 0) out += ",";
-    out += "{";
-    Str(out, "org_id", r.settings.org_id);
-    Str(out, "display_name", r.settings.display_name);
-    Str(out, "state", r.settings.state);
-    Str(out, "last_error", r.settings.last_error);
-    Member(out, "budget");
-    out += "{";
-    Num(out, "rate_per_second", Fixed(r.settings.rate_per_second, 6));
-    Num(out, "burst", std::to_string(r.settings.burst));
-    Num(out, "daily_quota_share", Fixed(r.settings.daily_quota_share, 6));
+  core::JsonWriter w;
+  w.BeginObject().Key("now_ms").Int(now_ms).Key("orgs").BeginArray();
+  for (const OrgReport& r : reports) {
+    w.BeginObject();
+    Str(w, "org_id", r.settings.org_id);
+    Str(w, "display_name", r.settings.display_name);
+    Str(w, "state", r.settings.state);
+    Str(w, "last_error", r.settings.last_error);
+    w.Key("budget").BeginObject();
+    Num(w, "rate_per_second", Fixed(r.settings.rate_per_second, 6));
+    Num(w, "burst", std::to_string(r.settings.burst));
+    Num(w, "daily_quota_share", Fixed(r.settings.daily_quota_share, 6));
     if (r.budget) {
-      Num(out, "tokens", Fixed(r.budget->tokens, 3));
-      Num(out, "calls_total", std::to_string(r.budget->calls_total));
-      Num(out, "api_usage_used",
+      Num(w, "tokens", Fixed(r.budget->tokens, 3));
+      Num(w, "calls_total", std::to_string(r.budget->calls_total));
+      Num(w, "api_usage_used",
           r.budget->api_usage_used >= 0 ? std::optional(std::to_string(r.budget->api_usage_used))
                                         : std::nullopt);
-      Num(out, "api_usage_max",
+      Num(w, "api_usage_max",
           r.budget->api_usage_max >= 0 ? std::optional(std::to_string(r.budget->api_usage_max))
                                        : std::nullopt);
     } else {
-      Str(out, "error", r.budget_error);
+      Str(w, "error", r.budget_error);
     }
-    out += "}";
-    Member(out, "objects");
-    out += "[";
+    w.EndObject();
+    w.Key("objects").BeginArray();
     for (const control::ObjectStatus& o : r.objects) {
-      if (out.back() == '}') out += ",";
-      out += "{";
-      Str(out, "object", o.object_name);
-      Str(out, "state", std::string(control::ObjectStateName(o.state)));
-      Num(out, "records_done", std::to_string(o.records_done));
-      Num(out, "records_estimate",
+      w.BeginObject();
+      Str(w, "object", o.object_name);
+      Str(w, "state", std::string(control::ObjectStateName(o.state)));
+      Num(w, "records_done", std::to_string(o.records_done));
+      Num(w, "records_estimate",
           o.records_estimate ? std::optional(std::to_string(*o.records_estimate)) : std::nullopt);
       std::optional<double> p = Percent(o);
-      Num(out, "progress_percent", p ? std::optional(Fixed(*p, 1)) : std::nullopt);
-      Num(out, "last_poll_at_ms",
+      Num(w, "progress_percent", p ? std::optional(Fixed(*p, 1)) : std::nullopt);
+      Num(w, "last_poll_at_ms",
           o.last_poll_at_ms ? std::optional(std::to_string(*o.last_poll_at_ms)) : std::nullopt);
-      Num(out, "last_poll_age_ms",
+      Num(w, "last_poll_age_ms",
           o.last_poll_at_ms ? std::optional(std::to_string(now_ms - *o.last_poll_at_ms))
                             : std::nullopt);
-      Str(out, "error", o.error);
-      out += "}";
+      Str(w, "error", o.error);
+      w.EndObject();
     }
-    out += "]";
-    Num(out, "consumer_lag", OptNum(r.TotalLag()));
-    if (!r.lag_error.empty()) Str(out, "consumer_lag_error", r.lag_error);
-    Member(out, "consumer_offsets");
-    out += "[";
+    w.EndArray();
+    Num(w, "consumer_lag", OptNum(r.TotalLag()));
+    if (!r.lag_error.empty()) Str(w, "consumer_lag_error", r.lag_error);
+    w.Key("consumer_offsets").BeginArray();
     for (const Offset& off : r.offsets) {
-      if (out.back() == '}') out += ",";
-      out += "{";
-      Str(out, "topic", off.topic);
-      Num(out, "partition", std::to_string(off.partition));
-      Num(out, "next_offset", OptNum(off.next_offset));
-      Num(out, "high_watermark", OptNum(off.high_watermark));
-      Num(out, "lag", OptNum(off.Lag()));
-      out += "}";
+      w.BeginObject();
+      Str(w, "topic", off.topic);
+      Num(w, "partition", std::to_string(off.partition));
+      Num(w, "next_offset", OptNum(off.next_offset));
+      Num(w, "high_watermark", OptNum(off.high_watermark));
+      Num(w, "lag", OptNum(off.Lag()));
+      w.EndObject();
     }
-    out += "]}";
+    w.EndArray().EndObject();
   }
-  return out + "]}\n";
+  w.EndArray().EndObject();
+  return w.Take() + "\n";
 }
 
 void Text(std::ostream& out, const std::vector<OrgReport>& reports, int64_t now_ms) {

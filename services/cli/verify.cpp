@@ -17,10 +17,10 @@
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
 #include "common/core/strings.h"
+#include "common/mapping/datetime.h"
 #include "common/postgres/connection.h"
 #include "common/salesforce/client.h"
 #include "common/salesforce/poco_transport.h"
-#include "fetcher/datetime.h"
 
 namespace sfbridge::cli {
 namespace {
@@ -158,7 +158,7 @@ class SalesforceSource : public Source {
     for (const salesforce::Record& r : page.records) {
       const salesforce::FieldValue* stamp = r.Find("SystemModstamp");
       std::optional<int64_t> ms;
-      if (stamp != nullptr) ms = fetcher::ParseDateTimeMillis(stamp->text);
+      if (stamp != nullptr) ms = mapping::ParseDateTimeMillis(stamp->text);
       if (r.id.empty() || !ms) {
         return absl::InternalError("a query reply record without Id or SystemModstamp");
       }

@@ -7,6 +7,7 @@
 #include "common/control/events.h"
 #include "common/control/names.h"
 #include "common/control/org_settings.h"
+#include "common/core/json_writer.h"
 #include "common/core/logging.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
@@ -35,10 +36,9 @@ absl::StatusOr<int64_t> LastSchemaVersion(postgres::Connection& conn, const std:
 }
 
 std::string ErrorDetail(std::string_view message, bool retryable) {
-  std::string detail = "{\"error\":";
-  salesforce::AppendJsonString(&detail, message);
-  core::StrAppend(&detail, ",\"retryable\":", retryable ? "true" : "false", "}");
-  return detail;
+  core::JsonWriter w;
+  w.BeginObject().Member("error", message).Member("retryable", retryable).EndObject();
+  return w.Take();
 }
 
 }  // namespace
@@ -108,7 +108,7 @@ absl::StatusOr<DiscoveryStep> Discovery::DescribeGlobal() {
   absl::StatusOr<std::vector<salesforce::SObjectSummary>> global = ctx_.client->DescribeGlobal();
   CountCall("", "describe_global", global.ok());
   absl::StatusOr<std::vector<std::string>> names =
-      global.ok() ? SelectObjects(*global, settings->objects)
+      global.ok() ? mapping::SelectObjects(*global, settings->objects)
                   : absl::StatusOr<std::vector<std::string>>(
                         core::Annotate(global.status(), "describeGlobal"));
   if (!names.ok()) {
@@ -184,7 +184,7 @@ absl::StatusOr<DiscoveryStep> Discovery::DescribeObject(const std::string& name)
         control::SetObjectState(*ctx_.conn, ctx_.org_id, name, control::ObjectState::kPending);
     if (!s.ok()) return s;
   }
-  absl::StatusOr<FieldPlan> plan = MakeFieldPlan(*describe);
+  absl::StatusOr<mapping::FieldPlan> plan = mapping::MakeFieldPlan(*describe);
   if (!plan.ok()) {
     log->error("org={} object={} cannot be read: {}", ctx_.org_id, name,
                std::string(plan.status().message()));
@@ -197,7 +197,7 @@ absl::StatusOr<DiscoveryStep> Discovery::DescribeObject(const std::string& name)
     return step;
   }
 
-  v1::ObjectSchema schema = ToObjectSchema(
+  v1::ObjectSchema schema = mapping::ToObjectSchema(
       ctx_.org_id, *describe, static_cast<int64_t>(core::ToUnixMillis(ctx_.clock->Now())));
   absl::StatusOr<int64_t> previous = LastSchemaVersion(*ctx_.conn, ctx_.org_id, name);
   if (!previous.ok()) return previous.status();
@@ -221,7 +221,13 @@ absl::StatusOr<DiscoveryStep> Discovery::DescribeObject(const std::string& name)
   if (changed) {
     absl::Status s = control::RecordEvent(
         *ctx_.conn, ctx_.org_id, std::optional<std::string_view>(name), kEventSchemaVersion,
-        StrCat("{\"version\":", version, ",\"fingerprint\":\"", schema.fingerprint(), "\"}"));
+        core::JsonWriter()
+            .BeginObject()
+            .Key("version")
+            .Int(version)
+            .Member("fingerprint", schema.fingerprint())
+            .EndObject()
+            .Take());
     if (!s.ok()) return s;
     s = control::SetSchemaFingerprint(*ctx_.conn, ctx_.org_id, name, schema.fingerprint());
     if (!s.ok()) return s;

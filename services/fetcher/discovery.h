@@ -34,11 +34,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/core/clock.h"
+#include "common/mapping/schema_mapping.h"
 #include "common/postgres/connection.h"
 #include "common/salesforce/client.h"
 #include "fetcher/acked_producer.h"
 #include "fetcher/fetcher_metrics.h"
-#include "fetcher/schema_mapping.h"
 
 namespace sfbridge::fetcher {
 
@@ -81,7 +81,7 @@ class Discovery {
   absl::StatusOr<DiscoveryStep> Step();
 
   // The readable objects, by name.
-  const std::map<std::string, FieldPlan>& plans() const { return plans_; }
+  const std::map<std::string, mapping::FieldPlan>& plans() const { return plans_; }
   // Object names in plans(), sorted.
   std::vector<std::string> object_names() const;
   // The objects the last describeGlobal selected (readable or not), sorted.
@@ -104,7 +104,7 @@ class Discovery {
 
   const DiscoveryContext ctx_;
   const DiscoveryOptions options_;
-  std::map<std::string, FieldPlan> plans_;
+  std::map<std::string, mapping::FieldPlan> plans_;
   std::set<std::string> selected_;
   // The pass in progress: objects still to describe; nullopt between passes.
   std::optional<std::vector<std::string>> pass_queue_;

@@ -3,7 +3,8 @@
 // The sfbridge-fetcher service: keeps Kafka in step with one Salesforce org.
 //
 // On start: migrates the control plane, registers the org (keeping its settings; a configured
-// object list replaces the stored one), creates the org's topics, then loops until stopped:
+// object list replaces the stored one), creates the org's topics, then loops until stopped (the
+// loop is OrgLoop, org_loop.h; Run only wires it to the outside world):
 //   - every settings_refresh it reads the org's settings: a changed object list starts a new
 //     discovery pass, the webhook URL applies to the next event; the rate budget and the daily
 //     quota share are read by every token taken (budget.h), so all of them apply within seconds;
@@ -50,10 +51,13 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/core/backoff.h"
 #include "common/core/clock.h"
 #include "common/core/config.h"
 #include "common/core/dependency.h"
 #include "common/core/metrics.h"
+#include "common/kafka/probe.h"
+#include "common/postgres/connection.h"
 #include "common/salesforce/auth.h"
 
 namespace sfbridge::fetcher {
@@ -114,6 +118,19 @@ class FetcherService {
   bool ready() const { return NotReadyReason().empty(); }
 
  private:
+  // The org's control-plane connections: state, leases and events; the rate budget.
+  struct ControlPlane {
+    std::unique_ptr<postgres::Connection> conn;
+    std::unique_ptr<postgres::Connection> budget_conn;
+  };
+
+  // Wiring, in the order Run does it. The first two wait with `backoff` while their dependency
+  // is away (reported on postgres_ / kafka_), and fail for what no wait cures.
+  absl::StatusOr<ControlPlane> ConnectControlPlane(std::stop_token stop,
+                                                   const core::Backoff& backoff);
+  absl::Status EnsureTopics(std::stop_token stop, const core::Backoff& backoff);
+  // Reports on kafka_ every dependency_probe until `stop`; runs on a thread of its own.
+  void ProbeKafka(kafka::BrokerProbe& probe, std::stop_token stop);
   void SetAuthError(std::string error);
 
   FetcherOptions options_;

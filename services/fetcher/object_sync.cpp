@@ -3,10 +3,11 @@
 #include <utility>
 
 #include "common/control/events.h"
+#include "common/core/json_writer.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
-#include "fetcher/datetime.h"
-#include "fetcher/record_mapping.h"
+#include "common/mapping/datetime.h"
+#include "common/mapping/record_mapping.h"
 
 namespace sfbridge::fetcher {
 namespace {
@@ -24,7 +25,7 @@ std::optional<Cursor> KeyOf(const salesforce::Record& record) {
   if (record.id.empty() || !stamp || stamp->kind != salesforce::FieldValue::Kind::kString) {
     return std::nullopt;
   }
-  auto ms = ParseDateTimeMillis(stamp->text);
+  auto ms = mapping::ParseDateTimeMillis(stamp->text);
   if (!ms) return std::nullopt;
   return Cursor{*ms, record.id};
 }
@@ -38,11 +39,9 @@ ObjectState ResumableState(const control::ObjectStatus& s) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ObjectSync>> ObjectSync::Create(std::string org_id, FieldPlan plan,
-                                                               SalesforceReader& reader,
-                                                               RecordSink& sink, StateStore& store,
-                                                               core::Clock& clock,
-                                                               ObjectSyncOptions options) {
+absl::StatusOr<std::unique_ptr<ObjectSync>> ObjectSync::Create(
+    std::string org_id, mapping::FieldPlan plan, SalesforceReader& reader, RecordSink& sink,
+    StateStore& store, core::Clock& clock, ObjectSyncOptions options) {
   KeysetQuery shape;
   shape.object_name = plan.object_name;
   shape.after = kWidestKey;
@@ -84,7 +83,7 @@ absl::StatusOr<std::unique_ptr<ObjectSync>> ObjectSync::Create(std::string org_i
   return sync;
 }
 
-ObjectSync::ObjectSync(std::string org_id, FieldPlan plan,
+ObjectSync::ObjectSync(std::string org_id, mapping::FieldPlan plan,
                        std::vector<std::vector<std::string>> lists, control::ObjectStatus status,
                        SalesforceReader& reader, RecordSink& sink, StateStore& store,
                        core::Clock& clock, ObjectSyncOptions options)
@@ -282,8 +281,9 @@ v1::ChangeSource ObjectSync::source() const {
 absl::StatusOr<StepResult> ObjectSync::Deliver(const std::vector<salesforce::Record>& records,
                                                std::optional<Cursor> end, bool full) {
   const int64_t now_ms = core::ToUnixMillis(clock_.Now());
-  ChangeBatch changes;
-  if (absl::Status s = ConvertPage(org_id_, plan_, records, source(), now_ms, changes); !s.ok()) {
+  mapping::ChangeBatch changes;
+  if (absl::Status s = mapping::ConvertPage(org_id_, plan_, records, source(), now_ms, changes);
+      !s.ok()) {
     return Fail(s);
   }
   if (!changes.empty()) {
@@ -357,11 +357,17 @@ absl::StatusOr<StepResult> ObjectSync::CompleteBackfill(int64_t published, bool 
   status_.state = ObjectState::kLive;
   status_.backfill_completed_at_ms = now_ms;
   // The event is news, not state: if it cannot be stored the object is live all the same.
-  (void)store_.RecordEvent(
-      plan_.object_name, control::kEventBackfillComplete,
-      core::StrCat("{\"records\":", status_.records_done,
-                   ",\"started_at_ms\":", *status_.backfill_started_at_ms,
-                   ",\"duration_ms\":", now_ms - *status_.backfill_started_at_ms, "}"));
+  (void)store_.RecordEvent(plan_.object_name, control::kEventBackfillComplete,
+                           core::JsonWriter()
+                               .BeginObject()
+                               .Key("records")
+                               .Int(status_.records_done)
+                               .Key("started_at_ms")
+                               .Int(*status_.backfill_started_at_ms)
+                               .Key("duration_ms")
+                               .Int(now_ms - *status_.backfill_started_at_ms)
+                               .EndObject()
+                               .Take());
   return Result(1, published, false);
 }
 
@@ -371,10 +377,12 @@ absl::StatusOr<StepResult> ObjectSync::Fail(const absl::Status& error) {
   if (absl::Status s = store_.SetState(plan_.object_name, ObjectState::kError, message); !s.ok()) {
     return s;
   }
-  std::string detail = "{\"error\":";
-  salesforce::AppendJsonString(&detail, message);
-  core::StrAppend(&detail, ",\"retryable\":", core::IsRetryable(reason) ? "true" : "false", "}");
-  (void)store_.RecordEvent(plan_.object_name, control::kEventObjectError, detail);
+  core::JsonWriter detail;
+  detail.BeginObject()
+      .Member("error", message)
+      .Member("retryable", core::IsRetryable(reason))
+      .EndObject();
+  (void)store_.RecordEvent(plan_.object_name, control::kEventObjectError, detail.Take());
   resume_state_ = status_.state;
   status_.state = ObjectState::kError;
   status_.error = message;

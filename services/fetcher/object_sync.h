@@ -52,8 +52,8 @@
 #include "absl/status/statusor.h"
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
+#include "common/mapping/schema_mapping.h"
 #include "common/salesforce/json_records.h"
-#include "fetcher/schema_mapping.h"
 #include "fetcher/soql_builder.h"
 #include "fetcher/sync_task.h"
 #include "sfbridge/v1/record.pb.h"
@@ -121,11 +121,9 @@ class ObjectSync final : public SyncTask {
   // backfilling resumes after backfill_cursor; live polls after cursor; error resumes the state
   // it failed in (a restart is a retry). Errors: the store's; kInvalidArgument when the plan's
   // fields cannot be split into queries that fit a URL.
-  static absl::StatusOr<std::unique_ptr<ObjectSync>> Create(std::string org_id, FieldPlan plan,
-                                                            SalesforceReader& reader,
-                                                            RecordSink& sink, StateStore& store,
-                                                            core::Clock& clock,
-                                                            ObjectSyncOptions options = {});
+  static absl::StatusOr<std::unique_ptr<ObjectSync>> Create(
+      std::string org_id, mapping::FieldPlan plan, SalesforceReader& reader, RecordSink& sink,
+      StateStore& store, core::Clock& clock, ObjectSyncOptions options = {});
 
   const std::string& object_name() const override { return plan_.object_name; }
   control::ObjectState state() const override { return status_.state; }
@@ -151,9 +149,10 @@ class ObjectSync final : public SyncTask {
     bool inconsistent = false;
   };
 
-  ObjectSync(std::string org_id, FieldPlan plan, std::vector<std::vector<std::string>> lists,
-             control::ObjectStatus status, SalesforceReader& reader, RecordSink& sink,
-             StateStore& store, core::Clock& clock, ObjectSyncOptions options);
+  ObjectSync(std::string org_id, mapping::FieldPlan plan,
+             std::vector<std::vector<std::string>> lists, control::ObjectStatus status,
+             SalesforceReader& reader, RecordSink& sink, StateStore& store, core::Clock& clock,
+             ObjectSyncOptions options);
 
   absl::StatusOr<StepResult> StartBackfill();
   // Reads one page (or one part of a split page) of the backfill or of polling.
@@ -186,7 +185,7 @@ class ObjectSync final : public SyncTask {
   StepResult Result(int api_calls, int64_t published, bool more) const;
 
   const std::string org_id_;
-  const FieldPlan plan_;
+  const mapping::FieldPlan plan_;
   const std::vector<std::vector<std::string>> field_lists_;
   SalesforceReader& reader_;
   RecordSink& sink_;

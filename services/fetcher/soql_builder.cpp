@@ -3,8 +3,8 @@
 #include "absl/status/status.h"
 #include "common/core/json_escape.h"
 #include "common/core/strings.h"
+#include "common/mapping/datetime.h"
 #include "common/salesforce/url_encoding.h"
-#include "fetcher/datetime.h"
 
 namespace sfbridge::fetcher {
 namespace {
@@ -63,15 +63,15 @@ std::string BuildKeysetQuery(const KeysetQuery& query) {
   std::vector<std::string> conditions;
   if (query.modstamp_at_most_ms) {
     conditions.push_back(
-        core::StrCat(kModstamp, " <= ", FormatSoqlDateTime(*query.modstamp_at_most_ms)));
+        core::StrCat(kModstamp, " <= ", mapping::FormatSoqlDateTime(*query.modstamp_at_most_ms)));
   }
   if (query.after) {
-    const std::string t = FormatSoqlDateTime(query.after->modstamp_ms);
+    const std::string t = mapping::FormatSoqlDateTime(query.after->modstamp_ms);
     conditions.push_back(core::StrCat("(", kModstamp, " > ", t, " OR (", kModstamp, " = ", t,
                                       " AND Id > ", QuoteSoqlString(query.after->id), "))"));
   }
   if (query.through) {
-    const std::string t = FormatSoqlDateTime(query.through->modstamp_ms);
+    const std::string t = mapping::FormatSoqlDateTime(query.through->modstamp_ms);
     conditions.push_back(core::StrCat("(", kModstamp, " < ", t, " OR (", kModstamp, " = ", t,
                                       " AND Id <= ", QuoteSoqlString(query.through->id), "))"));
   }

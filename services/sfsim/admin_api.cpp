@@ -2,9 +2,9 @@
 
 #include <simdjson.h>
 
+#include "common/core/json_writer.h"
 #include "common/core/strings.h"
 #include "sfsim/body_json.h"
-#include "sfsim/http/json_writer.h"
 #include "sfsim/org/field_builders.h"
 #include "sfsim/rest_calls.h"
 
@@ -21,7 +21,7 @@ Response Json(std::string body, int status = 200) {
 }
 
 Response SaveResultResponse(const org::SaveResult& result) {
-  JsonWriter w;
+  core::JsonWriter w;
   WriteSaveResult(w, result, false);
   return Json(w.Take(), result.success ? 200 : 400);
 }
@@ -81,7 +81,7 @@ Response AdminApi::Handle(const Request& request) {
   const std::string& method = request.method;
 
   if (path == "stats" && method == "GET") {
-    JsonWriter w;
+    core::JsonWriter w;
     w.BeginObject()
         .Member("apiUsage", limits_.used())
         .Member("dailyMax", limits_.daily_max())
@@ -105,7 +105,7 @@ Response AdminApi::Handle(const Request& request) {
     if (!object) return ErrorResponse(404, "NOT_FOUND", StrCat("no object ", name));
     bool include_deleted = request.Param("includeDeleted") == "true";
     std::map<std::string, int64_t> digest = org_.Digest(object->name, include_deleted);
-    JsonWriter w;
+    core::JsonWriter w;
     w.Reserve(digest.size() * 36 + 64);
     w.BeginObject()
         .Member("object", object->name)
@@ -141,11 +141,16 @@ Response AdminApi::Handle(const Request& request) {
     if (auto* e = std::get_if<org::ApiError>(&added)) {
       return ErrorResponse(e->http_status, e->code, e->message, e->fields);
     }
-    return Json(StrCat("{\"added\":\"", std::get<org::FieldDef>(field).name, "\"}"), 201);
+    return Json(core::JsonWriter()
+                    .BeginObject()
+                    .Member("added", std::get<org::FieldDef>(field).name)
+                    .EndObject()
+                    .Take(),
+                201);
   }
   if (path == "purge" && method == "POST") {
     int64_t purged = org_.PurgeRecycleBin(request.Param("object"));
-    return Json(StrCat("{\"purged\":", purged, "}"));
+    return Json(core::JsonWriter().BeginObject().Member("purged", purged).EndObject().Take());
   }
   if (path == "faults") {
     if (method == "GET") return Json(FaultSettingsJson(faults_.Get()));
@@ -168,16 +173,29 @@ Response AdminApi::Handle(const Request& request) {
     }
     if (path == "limits") {
       limits_.Set(IntMember(doc, "max"), IntMember(doc, "used"));
-      return Json(StrCat("{\"max\":", limits_.daily_max(), ",\"used\":", limits_.used(), "}"));
+      return Json(core::JsonWriter()
+                      .BeginObject()
+                      .Key("max")
+                      .Int(limits_.daily_max())
+                      .Key("used")
+                      .Int(limits_.used())
+                      .EndObject()
+                      .Take());
     }
     int burst = static_cast<int>(IntMember(doc, "burst").value_or(1));
     double per_second;
     if (doc["perSecond"].get_double().get(per_second) == simdjson::SUCCESS) {
       churn_.SetRate(per_second, burst);
-      return Json(StrCat("{\"perSecond\":", per_second, ",\"burst\":", burst, "}"));
+      return Json(core::JsonWriter()
+                      .BeginObject()
+                      .Key("perSecond")
+                      .Raw(StrCat(per_second))
+                      .Member("burst", burst)
+                      .EndObject()
+                      .Take());
     }
     int made = churn_.StepNow(static_cast<int>(IntMember(doc, "changes").value_or(1)), burst);
-    return Json(StrCat("{\"changes\":", made, "}"));
+    return Json(core::JsonWriter().BeginObject().Member("changes", made).EndObject().Take());
   }
   return ErrorResponse(404, "NOT_FOUND", StrCat("no admin route ", method, " ", request.path));
 }

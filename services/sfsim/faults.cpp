@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/core/json_writer.h"
 #include "common/core/strings.h"
-#include "sfsim/http/json_writer.h"
 
 namespace sfbridge::sfsim {
 
@@ -103,7 +103,7 @@ absl::StatusOr<FaultSettings> ParseFaultSettings(const std::string& json, FaultS
 }
 
 std::string FaultSettingsJson(const FaultSettings& s) {
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginObject()
       .Key("error5xxRate")
       .Raw(core::StrCat(s.error_5xx_rate))

@@ -29,8 +29,8 @@ std::string ComponentKey(const org::FieldDef& component) {
   return key;
 }
 
-void WriteCompound(JsonWriter& w, const org::ObjectDef& object, const org::RecordVersion& record,
-                   const org::FieldDef& compound) {
+void WriteCompound(core::JsonWriter& w, const org::ObjectDef& object,
+                   const org::RecordVersion& record, const org::FieldDef& compound) {
   bool any = false;
   for (size_t i = 0; i < object.fields.size(); ++i) {
     if (object.fields[i].compound_field_name == compound.name && !record.values[i].IsNull()) {
@@ -52,7 +52,7 @@ void WriteCompound(JsonWriter& w, const org::ObjectDef& object, const org::Recor
   w.EndObject();
 }
 
-void WriteFieldDescribe(JsonWriter& w, const org::FieldDef& f) {
+void WriteFieldDescribe(core::JsonWriter& w, const org::FieldDef& f) {
   w.BeginObject()
       .Member("aggregatable", f.type != "textarea" && f.type != "address")
       .Member("autoNumber", f.auto_number)
@@ -121,7 +121,7 @@ void WriteFieldDescribe(JsonWriter& w, const org::FieldDef& f) {
       .EndObject();
 }
 
-void WriteObjectFlags(JsonWriter& w, const org::ObjectDef& o, std::string_view api_version) {
+void WriteObjectFlags(core::JsonWriter& w, const org::ObjectDef& o, std::string_view api_version) {
   std::string base = StrCat("/services/data/v", api_version, "/sobjects/", o.name);
   w.Member("activateable", false)
       .Member("createable", o.createable)
@@ -159,7 +159,7 @@ void WriteObjectFlags(JsonWriter& w, const org::ObjectDef& o, std::string_view a
 
 }  // namespace
 
-void WriteValue(JsonWriter& w, const org::FieldDef& field, const soql::Value& value) {
+void WriteValue(core::JsonWriter& w, const org::FieldDef& field, const soql::Value& value) {
   switch (value.Kind()) {
     case soql::ValueKind::kNull:
       w.Null();
@@ -183,8 +183,9 @@ void WriteValue(JsonWriter& w, const org::FieldDef& field, const soql::Value& va
   }
 }
 
-void WriteRecord(JsonWriter& w, const org::ObjectDef& object, const org::RecordVersion& record,
-                 const std::vector<size_t>& selected, std::string_view api_version) {
+void WriteRecord(core::JsonWriter& w, const org::ObjectDef& object,
+                 const org::RecordVersion& record, const std::vector<size_t>& selected,
+                 std::string_view api_version) {
   w.BeginObject()
       .Key("attributes")
       .BeginObject()
@@ -206,7 +207,7 @@ void WriteRecord(JsonWriter& w, const org::ObjectDef& object, const org::RecordV
 
 std::string DescribeGlobalJson(const std::vector<org::ObjectDef>& objects,
                                std::string_view api_version) {
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginObject()
       .Member("encoding", "UTF-8")
       .Member("maxBatchSize", 200)
@@ -222,7 +223,7 @@ std::string DescribeGlobalJson(const std::vector<org::ObjectDef>& objects,
 }
 
 std::string DescribeJson(const org::ObjectDef& object, std::string_view api_version) {
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginObject();
   WriteObjectFlags(w, object, api_version);
   w.Key("childRelationships").BeginArray().EndArray();

@@ -4,9 +4,9 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/core/json_writer.h"
 #include "common/core/strings.h"
 #include "sfsim/body_json.h"
-#include "sfsim/http/json_writer.h"
 #include "sfsim/record_json.h"
 #include "sfsim/rest_calls.h"
 
@@ -111,7 +111,7 @@ std::string RestApi::ObjectOfCall(const Call& call) {
 }
 
 Response RestApi::Versions() const {
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginArray();
   for (const std::string& v : options_.versions) {
     w.BeginObject()
@@ -210,7 +210,7 @@ Response RestApi::Page(Call& call, const std::string& locator,
                        size_t batch) {
   size_t end = std::min(result->records.size(), offset + batch);
   bool done = end >= result->records.size();
-  JsonWriter w;
+  core::JsonWriter w;
   w.Reserve((end - offset) * 512 + 128);
   w.BeginObject().Member("totalSize", result->total_size).Member("done", done);
   if (!done) {
@@ -230,7 +230,7 @@ Response RestApi::Page(Call& call, const std::string& locator,
 }
 
 Response RestApi::Limits(Call& call) {
-  JsonWriter w;
+  core::JsonWriter w;
   int64_t max = limits_.daily_max();
   w.BeginObject()
       .Key("DailyApiRequests")

@@ -64,7 +64,7 @@ size_t QueryBatchSize(std::string_view header, size_t fallback, const org::Query
   return batch;
 }
 
-void WriteSaveResult(JsonWriter& w, const org::SaveResult& result, bool with_created) {
+void WriteSaveResult(core::JsonWriter& w, const org::SaveResult& result, bool with_created) {
   w.BeginObject();
   if (result.id.empty()) {
     w.Key("id").Null();
@@ -85,7 +85,7 @@ void WriteSaveResult(JsonWriter& w, const org::SaveResult& result, bool with_cre
 }
 
 Response ErrorFromApiErrors(const std::vector<org::ApiError>& errors) {
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginArray();
   int status = errors.empty() ? 400 : errors.front().http_status;
   for (const org::ApiError& e : errors) {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "sfsim/http/json_writer.h"
+#include "common/core/json_writer.h"
 #include "sfsim/rest_api.h"
 
 namespace sfbridge::sfsim {
@@ -38,7 +38,7 @@ bool IsWriteCall(std::string_view kind);
 size_t QueryBatchSize(std::string_view header, size_t fallback, const org::QueryResult& result);
 
 // {"id":"...","success":true,"errors":[]} (collections use statusCode in errors).
-void WriteSaveResult(JsonWriter& w, const org::SaveResult& result, bool with_created);
+void WriteSaveResult(core::JsonWriter& w, const org::SaveResult& result, bool with_created);
 Response ErrorFromApiErrors(const std::vector<org::ApiError>& errors);
 // Parses "2024-01-15T10:20:30Z" / "...+00:00" / "....000+0000" into epoch ms.
 std::optional<int64_t> ParseIsoDateTime(std::string_view text);

@@ -22,7 +22,7 @@ Response TooMany() {
 }
 
 Response SaveResults(const std::vector<org::SaveResult>& results, bool with_created = false) {
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginArray();
   for (const org::SaveResult& r : results) WriteSaveResult(w, r, with_created);
   w.EndArray();
@@ -161,7 +161,7 @@ Response RestApi::Collections(Call& call, std::string_view rest) {
       }
       selected.push_back(i);
     }
-    JsonWriter w;
+    core::JsonWriter w;
     w.BeginArray();
     for (const std::string& id : ids) {
       org::RecordPtr record = org_.Get(id);
@@ -366,7 +366,7 @@ Response RestApi::Composite(Call& call) {
     }
   }
 
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginObject().Key("compositeResponse").BeginArray();
   for (const Done& d : done) {
     w.BeginObject().Key("body");

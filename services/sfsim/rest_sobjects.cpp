@@ -34,7 +34,7 @@ Response MethodNotAllowed(std::string_view method, std::string_view allowed) {
 }
 
 Response Created(const org::SaveResult& result, bool with_created, int status) {
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginObject()
       .Member("id", result.id)
       .Member("success", true)
@@ -143,7 +143,7 @@ Response RestApi::SObjects(Call& call, std::string_view rest) {
       if (record->is_deleted) return ErrorResponse(404, "ENTITY_IS_DELETED", "entity is deleted");
       auto selected = SelectedFields(*object, call.request.Param("fields"));
       if (auto* r = std::get_if<Response>(&selected)) return *r;
-      JsonWriter w;
+      core::JsonWriter w;
       WriteRecord(w, *object, *record, std::get<std::vector<size_t>>(selected), call.version);
       call.records = 1;
       Response r;
@@ -207,7 +207,7 @@ Response RestApi::Replication(Call& call, const org::ObjectDef& object, bool del
     return ErrorResponse(400, "INVALID_REPLICATION_DATE",
                          StrCat("startDate cannot be more than ", window_days, " days ago"));
   }
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginObject();
   if (deleted) {
     auto records = org_.DeletedRecords(object.name, start_ms, end_ms);

@@ -1,6 +1,7 @@
 #include "writer/values.h"
 
 #include <charconv>
+#include <chrono>
 
 #include "common/core/strings.h"
 
@@ -12,24 +13,6 @@ constexpr int64_t kMsPerDay = 86'400'000;
 // five-digit year.
 constexpr int64_t kMinDays = -719'162;
 constexpr int64_t kMaxDays = 2'932'896;
-
-struct Civil {
-  int64_t year;
-  unsigned month, day;
-};
-
-// Howard Hinnant's civil_from_days (proleptic Gregorian calendar).
-Civil CivilFromDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return Civil{static_cast<int64_t>(yoe) + era * 400 + (m <= 2), m, d};
-}
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
@@ -181,12 +164,12 @@ void AppendDigits(std::string& out, int64_t v, int width) {
 
 // Years 1..9999 (callers check), so no sign and at most four digits.
 void AppendDate(std::string& out, int64_t days) {
-  Civil c = CivilFromDays(days);
-  AppendDigits(out, c.year, 4);
+  const std::chrono::year_month_day c{std::chrono::sys_days(std::chrono::days(days))};
+  AppendDigits(out, static_cast<int>(c.year()), 4);
   out.push_back('-');
-  AppendDigits(out, c.month, 2);
+  AppendDigits(out, static_cast<unsigned>(c.month()), 2);
   out.push_back('-');
-  AppendDigits(out, c.day, 2);
+  AppendDigits(out, static_cast<unsigned>(c.day()), 2);
 }
 
 void AppendTime(std::string& out, int64_t ms) {

@@ -14,8 +14,8 @@
 
 #include "absl/status/status.h"
 #include "common/core/clock.h"
+#include "common/mapping/datetime.h"
 #include "common/salesforce/json_records.h"
-#include "fetcher/datetime.h"
 #include "fetcher/object_sync.h"
 #include "fetcher/scheduler.h"
 
@@ -72,18 +72,18 @@ class FakeReader : public SalesforceReader {
     const std::string object = m[2];
     std::optional<int64_t> at_most;
     if (std::regex_search(soql, m, std::regex("SystemModstamp <= (\\S+Z)"))) {
-      at_most = *ParseDateTimeMillis(m[1].str());
+      at_most = *mapping::ParseDateTimeMillis(m[1].str());
     }
     std::optional<control::Cursor> after, through;
     if (std::regex_search(soql, m,
                           std::regex("\\(SystemModstamp > (\\S+) OR \\(SystemModstamp = \\S+ "
                                      "AND Id > '([^']*)'\\)\\)"))) {
-      after = control::Cursor{*ParseDateTimeMillis(m[1].str()), m[2]};
+      after = control::Cursor{*mapping::ParseDateTimeMillis(m[1].str()), m[2]};
     }
     if (std::regex_search(soql, m,
                           std::regex("\\(SystemModstamp < (\\S+) OR \\(SystemModstamp = \\S+ "
                                      "AND Id <= '([^']*)'\\)\\)"))) {
-      through = control::Cursor{*ParseDateTimeMillis(m[1].str()), m[2]};
+      through = control::Cursor{*mapping::ParseDateTimeMillis(m[1].str()), m[2]};
     }
     size_t limit = SIZE_MAX;
     if (std::regex_search(soql, m, std::regex("LIMIT (\\d+)$"))) limit = std::stoul(m[1]);
@@ -159,7 +159,7 @@ class FakeReader : public SalesforceReader {
         record.fields.emplace_back(f, salesforce::FieldValue::String(row.id));
       } else if (f == "SystemModstamp") {
         record.fields.emplace_back(
-            f, salesforce::FieldValue::String(FormatApiDateTime(row.modstamp_ms)));
+            f, salesforce::FieldValue::String(mapping::FormatApiDateTime(row.modstamp_ms)));
       } else if (f == "IsDeleted") {
         record.fields.emplace_back(f, salesforce::FieldValue::Bool(row.deleted));
       } else {

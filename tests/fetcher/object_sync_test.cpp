@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "fetcher/datetime.h"
+#include "common/mapping/datetime.h"
 #include "fetcher_fakes.h"
 #include "tests/fakes/fake_clock.h"
 
@@ -32,15 +32,15 @@ std::string ContactId(int i) {
 
 class ObjectSyncTest : public ::testing::Test {
  protected:
-  FieldPlan ContactPlan() {
-    FieldPlan plan;
+  mapping::FieldPlan ContactPlan() {
+    mapping::FieldPlan plan;
     plan.object_name = "Contact";
     plan.schema_fingerprint = "fp1";
-    plan.fields = {{"Id", "id", ValueKind::kText},
-                   {"IsDeleted", "boolean", ValueKind::kBoolean},
-                   {"Name", "string", ValueKind::kText},
-                   {"Amount__c", "currency", ValueKind::kNumber},
-                   {"SystemModstamp", "datetime", ValueKind::kDateTime}};
+    plan.fields = {{"Id", "id", mapping::ValueKind::kText},
+                   {"IsDeleted", "boolean", mapping::ValueKind::kBoolean},
+                   {"Name", "string", mapping::ValueKind::kText},
+                   {"Amount__c", "currency", mapping::ValueKind::kNumber},
+                   {"SystemModstamp", "datetime", mapping::ValueKind::kDateTime}};
     plan.Reindex();
     return plan;
   }
@@ -57,7 +57,7 @@ class ObjectSyncTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<ObjectSync> Make(ObjectSyncOptions options, FieldPlan plan) {
+  std::unique_ptr<ObjectSync> Make(ObjectSyncOptions options, mapping::FieldPlan plan) {
     auto sync = ObjectSync::Create("00D000000000001EAA", std::move(plan), reader_, sink_, store_,
                                    clock_, options);
     EXPECT_TRUE(sync.ok()) << sync.status();
@@ -483,14 +483,14 @@ class SplitObjectSyncTest : public ObjectSyncTest {
     return "A_Rather_Long_Custom_Field_Name_" + std::to_string(i) + "__c";
   }
 
-  FieldPlan WidePlan() {
-    FieldPlan plan;
+  mapping::FieldPlan WidePlan() {
+    mapping::FieldPlan plan;
     plan.object_name = "Wide__c";
     plan.schema_fingerprint = "fpw";
-    plan.fields = {{"Id", "id", ValueKind::kText},
-                   {"SystemModstamp", "datetime", ValueKind::kDateTime}};
+    plan.fields = {{"Id", "id", mapping::ValueKind::kText},
+                   {"SystemModstamp", "datetime", mapping::ValueKind::kDateTime}};
     for (int i = 0; i < 30; ++i)
-      plan.fields.push_back({FieldName(i), "double", ValueKind::kNumber});
+      plan.fields.push_back({FieldName(i), "double", mapping::ValueKind::kNumber});
     plan.Reindex();
     return plan;
   }

@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "common/mapping/record_mapping.h"
+#include "common/mapping/schema_mapping.h"
 #include "common/salesforce/json_records.h"
-#include "fetcher/record_mapping.h"
-#include "fetcher/schema_mapping.h"
 
-namespace sfbridge::fetcher {
+namespace sfbridge::mapping {
 namespace {
 
 using salesforce::FieldValue;
@@ -153,6 +153,6 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace sfbridge::fetcher
+}  // namespace sfbridge::mapping
 
-int main(int argc, char** argv) { return sfbridge::fetcher::Main(argc, argv); }
+int main(int argc, char** argv) { return sfbridge::mapping::Main(argc, argv); }

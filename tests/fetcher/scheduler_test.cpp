@@ -264,10 +264,10 @@ TEST_F(SchedulerTest, AFailingObjectDoesNotStopTheOthers) {
   reader.failing_objects["Account"] = absl::PermissionDeniedError("INSUFFICIENT_ACCESS");
   Scheduler s(budget_, clock_, options_);
   for (const char* object : {"Account", "Contact"}) {
-    FieldPlan plan;
+    mapping::FieldPlan plan;
     plan.object_name = object;
-    plan.fields = {{"Id", "id", ValueKind::kText},
-                   {"SystemModstamp", "datetime", ValueKind::kDateTime}};
+    plan.fields = {{"Id", "id", mapping::ValueKind::kText},
+                   {"SystemModstamp", "datetime", mapping::ValueKind::kDateTime}};
     plan.Reindex();
     ObjectSyncOptions options;
     options.page_size = 2;

@@ -56,6 +56,15 @@ TEST(CliTest, UnreadableConfigFileAndUnknownCommand) {
   EXPECT_THAT(unknown.output, HasSubstr("unknown command 'frobnicate'"));
 }
 
+// `sfbridge --org.id verify status` once loaded verify's settings and then ran status: a setting
+// before the command would be read without that command's keys known.
+TEST(CliTest, SettingBeforeTheCommandIsRefused) {
+  auto misplaced = Cli({"--org.id", "verify", "status"});
+  EXPECT_EQ(misplaced.exit_code, 2) << misplaced.output;
+  EXPECT_THAT(misplaced.output, HasSubstr("'--org.id' comes before the command"));
+  EXPECT_THAT(misplaced.output, Not(HasSubstr("postgres")));  // nothing was run
+}
+
 TEST(CliTest, UnreachablePostgresFailsWithAHintAndNoPassword) {
   auto r =
       Cli({"doctor", "--kafka.brokers=" + testing::KafkaBrokers()},

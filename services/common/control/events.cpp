@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/core/json_writer.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
 
@@ -34,32 +35,6 @@ absl::Status DetailError(absl::Status s, std::string_view kind, std::string_view
     s = absl::InvalidArgumentError("detail is not a JSON object");
   }
   return core::Annotate(s, core::StrCat("event ", kind, " of org ", org_id));
-}
-
-void AppendJsonText(std::string* out, std::string_view text) {
-  out->push_back('"');
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          snprintf(buf, sizeof buf, "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 absl::StatusOr<Event> Insert(postgres::Transaction& tx, std::string_view org_id,
@@ -134,19 +109,20 @@ absl::StatusOr<std::optional<Event>> RecordEventOnce(postgres::Connection& conn,
 }
 
 std::string EventJson(const Event& e) {
-  std::string out = core::StrCat("{\"id\":", e.id, ",\"org_id\":");
-  AppendJsonText(&out, e.org_id);
-  out.append(",\"object_name\":");
+  core::JsonWriter w;
+  w.BeginObject().Key("id").Int(e.id).Member("org_id", e.org_id).Key("object_name");
   if (e.object_name) {
-    AppendJsonText(&out, *e.object_name);
+    w.String(*e.object_name);
   } else {
-    out.append("null");
+    w.Null();
   }
-  out.append(",\"kind\":");
-  AppendJsonText(&out, e.kind);
-  core::StrAppend(&out, ",\"created_at_ms\":", e.created_at_ms,
-                  ",\"detail\":", e.detail_json.empty() ? "{}" : e.detail_json, "}");
-  return out;
+  w.Member("kind", e.kind)
+      .Key("created_at_ms")
+      .Int(e.created_at_ms)
+      .Key("detail")
+      .Raw(e.detail_json.empty() ? "{}" : e.detail_json)
+      .EndObject();
+  return w.Take();
 }
 
 absl::StatusOr<std::vector<Event>> LoadEvents(postgres::Connection& conn, std::string_view org_id,

@@ -75,16 +75,14 @@ absl::Status ApiErrorToStatus(const ApiError& error) {
   }
   absl::Status status(ApiErrorStatusCode(error.http_status, error.error_code), message);
 
-  std::string payload = core::StrCat("{\"httpStatus\":", error.http_status, ",\"errorCode\":");
-  AppendJsonString(&payload, error.error_code);
-  payload += ",\"message\":";
-  AppendJsonString(&payload, error.message);
-  payload += ",\"fields\":[";
-  for (size_t i = 0; i < error.fields.size(); ++i) {
-    if (i) payload += ',';
-    AppendJsonString(&payload, error.fields[i]);
-  }
-  payload += "]}";
+  core::JsonWriter w;
+  w.BeginObject()
+      .Member("httpStatus", error.http_status)
+      .Member("errorCode", error.error_code)
+      .Member("message", error.message)
+      .StringArray("fields", error.fields)
+      .EndObject();
+  const std::string payload = w.Take();
   status.SetPayload(absl::string_view(kApiErrorPayloadUrl.data(), kApiErrorPayloadUrl.size()),
                     absl::Cord(payload));
   return status;

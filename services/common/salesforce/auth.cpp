@@ -9,6 +9,8 @@
 #include <charconv>
 #include <memory>
 
+#include "absl/strings/escaping.h"
+#include "common/core/json_writer.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
 #include "common/salesforce/json_records.h"
@@ -103,33 +105,6 @@ std::string Credentials::Describe() const {
                       " private_key=", Mask(private_key_pem));
 }
 
-std::string Base64UrlEncode(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  auto byte = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k])); };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t n = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-    out.push_back(kAlphabet[n >> 18 & 63]);
-    out.push_back(kAlphabet[n >> 12 & 63]);
-    out.push_back(kAlphabet[n >> 6 & 63]);
-    out.push_back(kAlphabet[n & 63]);
-  }
-  if (bytes.size() - i == 1) {
-    uint32_t n = byte(i) << 16;
-    out.push_back(kAlphabet[n >> 18 & 63]);
-    out.push_back(kAlphabet[n >> 12 & 63]);
-  } else if (bytes.size() - i == 2) {
-    uint32_t n = byte(i) << 16 | byte(i + 1) << 8;
-    out.push_back(kAlphabet[n >> 18 & 63]);
-    out.push_back(kAlphabet[n >> 12 & 63]);
-    out.push_back(kAlphabet[n >> 6 & 63]);
-  }
-  return out;
-}
-
 absl::StatusOr<std::string> MakeJwtAssertion(std::string_view issuer, std::string_view subject,
                                              std::string_view audience,
                                              std::string_view private_key_pem,
@@ -150,15 +125,17 @@ absl::StatusOr<std::string> MakeJwtAssertion(std::string_view issuer, std::strin
   const long long exp =
       std::chrono::duration_cast<std::chrono::seconds>((now + kJwtLifetime).time_since_epoch())
           .count();
-  std::string claims = "{\"iss\":";
-  AppendJsonString(&claims, issuer);
-  claims += ",\"sub\":";
-  AppendJsonString(&claims, subject);
-  claims += ",\"aud\":";
-  AppendJsonString(&claims, audience);
-  core::StrAppend(&claims, ",\"exp\":", exp, "}");
-  std::string signing_input =
-      core::StrCat(Base64UrlEncode("{\"alg\":\"RS256\"}"), ".", Base64UrlEncode(claims));
+  core::JsonWriter w;
+  w.BeginObject()
+      .Member("iss", issuer)
+      .Member("sub", subject)
+      .Member("aud", audience)
+      .Key("exp")
+      .Int(exp)
+      .EndObject();
+  const std::string claims = w.Take();
+  std::string signing_input = core::StrCat(absl::WebSafeBase64Escape("{\"alg\":\"RS256\"}"), ".",
+                                           absl::WebSafeBase64Escape(claims));
 
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   size_t signature_size = 0;
@@ -175,7 +152,7 @@ absl::StatusOr<std::string> MakeJwtAssertion(std::string_view issuer, std::strin
     return absl::InternalError(core::StrCat("jwt: signing failed: ", OpenSslError()));
   }
   signature.resize(signature_size);
-  return core::StrCat(signing_input, ".", Base64UrlEncode(signature));
+  return core::StrCat(signing_input, ".", absl::WebSafeBase64Escape(signature));
 }
 
 absl::StatusOr<HttpRequest> BuildTokenRequest(const Credentials& c, core::Clock::WallTime now) {

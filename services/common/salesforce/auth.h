@@ -75,7 +75,4 @@ absl::StatusOr<std::string> MakeJwtAssertion(std::string_view issuer, std::strin
                                              std::string_view private_key_pem,
                                              core::Clock::WallTime now);
 
-// Base64url (RFC 4648 §5) without padding.
-std::string Base64UrlEncode(std::string_view bytes);
-
 }  // namespace sfbridge::salesforce

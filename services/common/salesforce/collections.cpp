@@ -55,38 +55,30 @@ absl::Status SaveResultStatus(const SaveResult& result) {
 
 std::string BuildCollectionsBody(std::string_view object_type, const std::vector<Fields>& records,
                                  bool all_or_none) {
-  std::string body =
-      core::StrCat("{\"allOrNone\":", all_or_none ? "true" : "false", ",\"records\":[");
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (i) body.push_back(',');
-    AppendRecordObject(&body, object_type, records[i]);
-  }
-  body += "]}";
-  return body;
+  core::JsonWriter w;
+  w.BeginObject().Member("allOrNone", all_or_none).Key("records").BeginArray();
+  for (const Fields& record : records) WriteRecordObject(w, object_type, record);
+  w.EndArray().EndObject();
+  return w.Take();
 }
 
 std::string BuildCompositeBody(const std::vector<CompositeSubrequest>& subrequests,
                                bool all_or_none, std::string_view data_path) {
-  std::string body =
-      core::StrCat("{\"allOrNone\":", all_or_none ? "true" : "false", ",\"compositeRequest\":[");
-  for (size_t i = 0; i < subrequests.size(); ++i) {
-    const CompositeSubrequest& sub = subrequests[i];
-    if (i) body.push_back(',');
-    body += "{\"method\":";
-    AppendJsonString(&body, sub.method);
-    body += ",\"url\":";
+  core::JsonWriter w;
+  w.BeginObject().Member("allOrNone", all_or_none).Key("compositeRequest").BeginArray();
+  for (const CompositeSubrequest& sub : subrequests) {
+    w.BeginObject().Member("method", sub.method);
     if (sub.url.rfind("/services/", 0) == 0) {
-      AppendJsonString(&body, sub.url);
+      w.Member("url", sub.url);
     } else {
-      AppendJsonString(&body, core::StrCat(data_path, sub.url));
+      w.Member("url", core::StrCat(data_path, sub.url));
     }
-    body += ",\"referenceId\":";
-    AppendJsonString(&body, sub.reference_id);
-    if (!sub.body.empty()) core::StrAppend(&body, ",\"body\":", sub.body);
-    body += "}";
+    w.Member("referenceId", sub.reference_id);
+    if (!sub.body.empty()) w.Key("body").Raw(sub.body);
+    w.EndObject();
   }
-  body += "]}";
-  return body;
+  w.EndArray().EndObject();
+  return w.Take();
 }
 
 absl::StatusOr<std::vector<SaveResult>> ParseSaveResults(std::string_view json) {

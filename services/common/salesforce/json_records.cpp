@@ -214,41 +214,32 @@ void AppendJsonString(std::string* out, std::string_view text) {
   core::AppendJsonString(*out, text);
 }
 
-void AppendFieldValue(std::string* out, const FieldValue& value) {
+void WriteFieldValue(core::JsonWriter& w, const FieldValue& value) {
   switch (value.kind) {
     case FieldValue::Kind::kNull:
-      out->append("null");
+      w.Null();
       break;
     case FieldValue::Kind::kBool:
-      out->append(value.boolean ? "true" : "false");
+      w.Bool(value.boolean);
       break;
     case FieldValue::Kind::kNumber:
     case FieldValue::Kind::kObject:
-      out->append(value.text);
+      w.Raw(value.text);
       break;
     case FieldValue::Kind::kString:
-      AppendJsonString(out, value.text);
+      w.String(value.text);
       break;
   }
 }
 
-void AppendRecordObject(std::string* out, std::string_view type, const Fields& fields) {
-  out->push_back('{');
-  bool first = true;
-  if (!type.empty()) {
-    out->append("\"attributes\":{\"type\":");
-    AppendJsonString(out, type);
-    out->append("}");
-    first = false;
-  }
+void WriteRecordObject(core::JsonWriter& w, std::string_view type, const Fields& fields) {
+  w.BeginObject();
+  if (!type.empty()) w.Key("attributes").BeginObject().Member("type", type).EndObject();
   for (const auto& [name, value] : fields) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(out, name);
-    out->push_back(':');
-    AppendFieldValue(out, value);
+    w.Key(name);
+    WriteFieldValue(w, value);
   }
-  out->push_back('}');
+  w.EndObject();
 }
 
 }  // namespace sfbridge::salesforce

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/core/json_writer.h"
 
 namespace sfbridge::salesforce {
 
@@ -66,10 +67,12 @@ absl::StatusOr<QueryPage> ParseQueryPage(std::string_view json);
 absl::StatusOr<std::vector<std::optional<Record>>> ParseRecordArray(std::string_view json);
 
 // Appends `text` as a quoted JSON string (quotes, backslashes and control characters escaped).
+// Kept for the proxy's write path, which still builds its JSON by hand; everything else writes
+// JSON with core::JsonWriter.
 void AppendJsonString(std::string* out, std::string_view text);
-// Appends the JSON of one value: numbers and objects raw, strings escaped, null as null.
-void AppendFieldValue(std::string* out, const FieldValue& value);
-// Appends {"attributes":{"type":<type>},<fields...>}; without attributes when `type` is empty.
-void AppendRecordObject(std::string* out, std::string_view type, const Fields& fields);
+// Writes the JSON of one value: numbers and objects raw, strings escaped, null as null.
+void WriteFieldValue(core::JsonWriter& w, const FieldValue& value);
+// Writes {"attributes":{"type":<type>},<fields...>}; without attributes when `type` is empty.
+void WriteRecordObject(core::JsonWriter& w, std::string_view type, const Fields& fields);
 
 }  // namespace sfbridge::salesforce

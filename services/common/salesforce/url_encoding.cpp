@@ -1,22 +1,21 @@
 #include "common/salesforce/url_encoding.h"
 
+#include "Poco/URI.h"
+
 namespace sfbridge::salesforce {
+namespace {
+
+// RFC 3986's reserved characters. Poco::URI::encode escapes these, every byte outside printable
+// ASCII and the characters URIs may not hold (", %, <, > ...), and lets the rest through: with
+// this set, only the unreserved characters (A-Z a-z 0-9 - . _ ~) pass.
+constexpr char kReserved[] = ":/?#[]@!$&'()*+,;=";
+
+}  // namespace
 
 std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size() * 3 / 2);
-  for (char ch : text) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
+  Poco::URI::encode(std::string(text), kReserved, out);
   return out;
 }
 
@@ -24,9 +23,9 @@ std::string EncodeParams(const std::vector<std::pair<std::string, std::string>>&
   std::string out;
   for (const auto& [key, value] : params) {
     if (!out.empty()) out.push_back('&');
-    out += UrlEncode(key);
+    Poco::URI::encode(key, kReserved, out);
     out.push_back('=');
-    out += UrlEncode(value);
+    Poco::URI::encode(value, kReserved, out);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 #include "sfsim/http/http_types.h"
 
-#include "sfsim/http/json_writer.h"
+#include "common/core/json_writer.h"
 
 namespace sfbridge::sfsim {
 
@@ -16,7 +16,7 @@ std::string Request::Param(std::string_view name) const {
 
 Response ErrorResponse(int status, std::string_view error_code, std::string_view message,
                        const std::vector<std::string>& fields) {
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginArray().BeginObject().Member("message", message).Member("errorCode", error_code);
   if (!fields.empty()) w.StringArray("fields", fields);
   w.EndObject().EndArray();

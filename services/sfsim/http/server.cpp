@@ -18,8 +18,8 @@
 #include "Poco/Net/SecureServerSocket.h"
 #include "Poco/Net/ServerSocket.h"
 #include "Poco/URI.h"
+#include "common/core/json_writer.h"
 #include "common/core/strings.h"
-#include "sfsim/http/json_writer.h"
 
 namespace sfbridge::sfsim {
 namespace {

@@ -5,8 +5,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "common/core/json_writer.h"
 #include "common/core/strings.h"
-#include "sfsim/http/json_writer.h"
 #include "sfsim/oauth/jwt.h"
 
 namespace sfbridge::sfsim::oauth {
@@ -58,7 +58,7 @@ void AddNoStore(Response& response) {
 // Salesforce's token-endpoint error. `description` is a fixed text: never put a request value in
 // it, since values here are secrets.
 Response OAuthError(std::string_view error, std::string_view description, int status = 400) {
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginObject().Member("error", error).Member("error_description", description).EndObject();
   Response r;
   r.status = status;
@@ -250,7 +250,7 @@ Response AuthServer::Issue(bool signed_reply) {
     id = StrCat(LoginUrl(), "/id/", config_.org_id, "/", config_.user_id);
   }
 
-  JsonWriter w;
+  core::JsonWriter w;
   w.BeginObject().Member("access_token", token);
   if (signed_reply) {
     w.Member("signature", Base64Encode(HmacSha256(config_.client_secret, id + issued_at)));

@@ -12,87 +12,48 @@
 #include <stdexcept>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 
 namespace sfbridge::sfsim::oauth {
 namespace {
 
-constexpr std::string_view kBase64Alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr std::string_view kBase64UrlAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::string_view kBase62Alphabet =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-std::string Encode(std::string_view data, std::string_view alphabet, bool pad) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    uint32_t n = (static_cast<uint8_t>(data[i]) << 16) | (static_cast<uint8_t>(data[i + 1]) << 8) |
-                 static_cast<uint8_t>(data[i + 2]);
-    out.push_back(alphabet[(n >> 18) & 63]);
-    out.push_back(alphabet[(n >> 12) & 63]);
-    out.push_back(alphabet[(n >> 6) & 63]);
-    out.push_back(alphabet[n & 63]);
-  }
-  size_t rest = data.size() - i;
-  if (rest > 0) {
-    uint32_t n = static_cast<uint8_t>(data[i]) << 16;
-    if (rest == 2) n |= static_cast<uint8_t>(data[i + 1]) << 8;
-    out.push_back(alphabet[(n >> 18) & 63]);
-    out.push_back(alphabet[(n >> 12) & 63]);
-    if (rest == 2) out.push_back(alphabet[(n >> 6) & 63]);
-    if (pad) out.append(rest == 1 ? "==" : "=");
-  }
-  return out;
-}
+// Abseil's decoders also take forms no encoder writes (bits set past the last byte, padding
+// where it does not belong); only the one encoding of the bytes, with or without its padding,
+// is taken here, as a token or a JWT part must be.
+// Debian's Abseil has a string_view of its own.
+absl::string_view ToAbsl(std::string_view text) { return {text.data(), text.size()}; }
 
-std::optional<std::string> Decode(std::string_view text, std::string_view alphabet) {
-  // Padding, when present, must complete the last quantum exactly.
-  if (text.size() % 4 == 0 && !text.empty()) {
-    if (text.ends_with("==")) {
-      text.remove_suffix(2);
-    } else if (text.ends_with("=")) {
-      text.remove_suffix(1);
-    }
-  }
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::array<int, 256> value;
-  value.fill(-1);
-  for (size_t i = 0; i < alphabet.size(); ++i) value[static_cast<uint8_t>(alphabet[i])] = i;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = value[static_cast<uint8_t>(c)];
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  // Leftover bits of a final partial quantum must be zero in a canonical encoding.
-  if ((buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
+bool IsCanonical(std::string_view text, std::string encoded) {
+  while (encoded.ends_with('=')) encoded.pop_back();
+  if (text == encoded) return true;
+  encoded.append((4 - encoded.size() % 4) % 4, '=');
+  return text == encoded;
 }
 
 }  // namespace
 
-std::string Base64Encode(std::string_view data) { return Encode(data, kBase64Alphabet, true); }
+std::string Base64Encode(std::string_view data) { return absl::Base64Escape(ToAbsl(data)); }
 
 std::string Base64UrlEncode(std::string_view data) {
-  return Encode(data, kBase64UrlAlphabet, false);
+  return absl::WebSafeBase64Escape(ToAbsl(data));
 }
 
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  return Decode(text, kBase64UrlAlphabet);
+  std::string out;
+  if (!absl::WebSafeBase64Unescape(ToAbsl(text), &out)) return std::nullopt;
+  if (!IsCanonical(text, absl::WebSafeBase64Escape(out))) return std::nullopt;
+  return out;
 }
 
 std::optional<std::string> Base64Decode(std::string_view text) {
-  return Decode(text, kBase64Alphabet);
+  std::string out;
+  if (!absl::Base64Unescape(ToAbsl(text), &out) || !IsCanonical(text, absl::Base64Escape(out))) {
+    return std::nullopt;
+  }
+  return out;
 }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {

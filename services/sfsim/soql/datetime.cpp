@@ -1,5 +1,6 @@
 #include "sfsim/soql/datetime.h"
 
+#include <chrono>
 #include <cstdio>
 
 namespace sfbridge::sfsim::soql {
@@ -27,22 +28,26 @@ bool Expect(std::string_view text, std::size_t& pos, char c) {
   return true;
 }
 
-bool IsLeapYear(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
-
-int DaysInMonth(int year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return month == 2 && IsLeapYear(year) ? 29 : kDays[month - 1];
-}
-
-// Reads `YYYY-MM-DD` at `pos`.
-bool ReadDate(std::string_view text, std::size_t& pos, CivilDate& date) {
-  if (!ReadDigits(text, pos, 4, date.year) || !Expect(text, pos, '-') ||
-      !ReadDigits(text, pos, 2, date.month) || !Expect(text, pos, '-') ||
-      !ReadDigits(text, pos, 2, date.day)) {
+// Reads `YYYY-MM-DD` at `pos`: a real calendar day of the years 0001..9999.
+bool ReadDate(std::string_view text, std::size_t& pos, std::chrono::year_month_day& date) {
+  int year = 0, month = 0, day = 0;
+  if (!ReadDigits(text, pos, 4, year) || !Expect(text, pos, '-') ||
+      !ReadDigits(text, pos, 2, month) || !Expect(text, pos, '-') ||
+      !ReadDigits(text, pos, 2, day)) {
     return false;
   }
-  return date.year >= 1 && date.month >= 1 && date.month <= 12 && date.day >= 1 &&
-         date.day <= DaysInMonth(date.year, date.month);
+  date = std::chrono::year_month_day(std::chrono::year(year),
+                                     std::chrono::month(static_cast<unsigned>(month)),
+                                     std::chrono::day(static_cast<unsigned>(day)));
+  return year >= 1 && date.ok();
+}
+
+std::int64_t DaysSinceEpoch(std::chrono::year_month_day date) {
+  return std::chrono::sys_days(date).time_since_epoch().count();
+}
+
+std::chrono::year_month_day DateOf(std::int64_t days) {
+  return std::chrono::year_month_day(std::chrono::sys_days(std::chrono::days(days)));
 }
 
 // Reads `hh:mm:ss[.fff...]` at `pos` into milliseconds since midnight.
@@ -72,41 +77,16 @@ bool ReadClock(std::string_view text, std::size_t& pos, std::int64_t& millis) {
 
 }  // namespace
 
-// Howard Hinnant's days_from_civil / civil_from_days.
-std::int64_t DaysFromCivil(CivilDate date) {
-  std::int64_t y = date.year - (date.month <= 2 ? 1 : 0);
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const std::int64_t yoe = y - era * 400;
-  const std::int64_t mp = (date.month + 9) % 12;
-  const std::int64_t doy = (153 * mp + 2) / 5 + date.day - 1;
-  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-CivilDate CivilFromDays(std::int64_t days) {
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const std::int64_t doe = days - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  CivilDate date;
-  date.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  date.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  date.year = static_cast<int>(yoe + era * 400 + (date.month <= 2 ? 1 : 0));
-  return date;
-}
-
 std::optional<std::int32_t> ParseDate(std::string_view text) {
   std::size_t pos = 0;
-  CivilDate date;
+  std::chrono::year_month_day date;
   if (!ReadDate(text, pos, date) || pos != text.size()) return std::nullopt;
-  return static_cast<std::int32_t>(DaysFromCivil(date));
+  return static_cast<std::int32_t>(DaysSinceEpoch(date));
 }
 
 std::optional<std::int64_t> ParseDateTime(std::string_view text) {
   std::size_t pos = 0;
-  CivilDate date;
+  std::chrono::year_month_day date;
   std::int64_t clock = 0;
   if (!ReadDate(text, pos, date) || !Expect(text, pos, 'T') || !ReadClock(text, pos, clock) ||
       pos >= text.size()) {
@@ -125,7 +105,7 @@ std::optional<std::int64_t> ParseDateTime(std::string_view text) {
   }
   if (pos != text.size()) return std::nullopt;
   // Local time = UTC + offset, so UTC = local - offset.
-  return DaysFromCivil(date) * kMillisPerDay + clock - offset_minutes * 60'000;
+  return DaysSinceEpoch(date) * kMillisPerDay + clock - offset_minutes * 60'000;
 }
 
 std::optional<std::int32_t> ParseTime(std::string_view text) {
@@ -138,9 +118,10 @@ std::optional<std::int32_t> ParseTime(std::string_view text) {
 }
 
 std::string FormatDate(std::int64_t days) {
-  const CivilDate date = CivilFromDays(days);
+  const std::chrono::year_month_day date = DateOf(days);
   char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02d", date.year, date.month, date.day);
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
   return buffer;
 }
 
@@ -153,10 +134,11 @@ std::string FormatDateTimeWithZone(std::int64_t millis, const char* zone) {
     in_day += kMillisPerDay;
     --days;
   }
-  const CivilDate date = CivilFromDays(days);
+  const std::chrono::year_month_day date = DateOf(days);
   char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03d%s", date.year,
-                date.month, date.day, static_cast<int>(in_day / 3'600'000),
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02u-%02uT%02d:%02d:%02d.%03d%s",
+                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                static_cast<unsigned>(date.day()), static_cast<int>(in_day / 3'600'000),
                 static_cast<int>(in_day / 60'000 % 60), static_cast<int>(in_day / 1000 % 60),
                 static_cast<int>(in_day % 1000), zone);
   return buffer;

@@ -6,20 +6,11 @@
 #include <string_view>
 
 // Calendar arithmetic and the text forms of SOQL dates, datetimes and times. All instants are
-// UTC; the proleptic Gregorian calendar is used for years 0001..9999.
+// UTC; the proleptic Gregorian calendar is used for years 0001..9999, the range every text form
+// here is parsed from and formatted to (<chrono>'s calendar does the arithmetic).
 namespace sfbridge::sfsim::soql {
 
 inline constexpr std::int64_t kMillisPerDay = 86'400'000;
-
-struct CivilDate {
-  int year = 1970;
-  int month = 1;  // 1..12
-  int day = 1;    // 1..31
-};
-
-// Days since 1970-01-01 of a valid civil date, and back.
-std::int64_t DaysFromCivil(CivilDate date);
-CivilDate CivilFromDays(std::int64_t days);
 
 // `YYYY-MM-DD` → days since the epoch; nullopt when malformed or not a real calendar day.
 std::optional<std::int32_t> ParseDate(std::string_view text);

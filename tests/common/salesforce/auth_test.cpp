@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 
+#include "absl/strings/escaping.h"
+
 namespace sfbridge::salesforce {
 namespace {
 
@@ -268,12 +270,13 @@ TEST(AuthTest, DescribeMasksEverySecret) {
   EXPECT_THAT(c.Describe(), HasSubstr("refresh_token=<unset>"));
 }
 
-TEST(AuthTest, Base64UrlVectors) {
-  EXPECT_EQ(Base64UrlEncode(""), "");
-  EXPECT_EQ(Base64UrlEncode("f"), "Zg");
-  EXPECT_EQ(Base64UrlEncode("fo"), "Zm8");
-  EXPECT_EQ(Base64UrlEncode("foo"), "Zm9v");
-  EXPECT_EQ(Base64UrlEncode("\xfb\xff\xbf"), "-_-_");
+// A JWT's parts are base64url without padding (RFC 7515 §2): Abseil's web-safe form.
+TEST(AuthTest, JwtPartsUseUnpaddedBase64Url) {
+  EXPECT_EQ(absl::WebSafeBase64Escape(""), "");
+  EXPECT_EQ(absl::WebSafeBase64Escape("f"), "Zg");
+  EXPECT_EQ(absl::WebSafeBase64Escape("fo"), "Zm8");
+  EXPECT_EQ(absl::WebSafeBase64Escape("foo"), "Zm9v");
+  EXPECT_EQ(absl::WebSafeBase64Escape("\xfb\xff\xbf"), "-_-_");
 }
 
 }  // namespace

@@ -110,12 +110,12 @@ TEST(JsonRecordsTest, SerializesExactly) {
                    {"Description", FieldValue::Null()},
                    {"IsActive__c", FieldValue::Bool(true)},
                    {"Loc__c", FieldValue::Object(R"({"latitude":1.5})")}};
-  std::string out;
-  AppendRecordObject(&out, "Contact", fields);
-  EXPECT_EQ(out, R"({"attributes":{"type":"Contact"},"Amount":12345678901234567.89,)"
-                 R"("Name":"a \"b\" \\ \n\t\u0001 caf)"
-                 "\xc3\xa9"
-                 R"(","Description":null,"IsActive__c":true,"Loc__c":{"latitude":1.5}})");
+  core::JsonWriter w;
+  WriteRecordObject(w, "Contact", fields);
+  EXPECT_EQ(w.str(), R"({"attributes":{"type":"Contact"},"Amount":12345678901234567.89,)"
+                     R"("Name":"a \"b\" \\ \n\t\u0001 caf)"
+                     "\xc3\xa9"
+                     R"(","Description":null,"IsActive__c":true,"Loc__c":{"latitude":1.5}})");
 }
 
 TEST(JsonRecordsTest, SerializedRecordParsesBackToTheSameValues) {
@@ -124,9 +124,11 @@ TEST(JsonRecordsTest, SerializedRecordParsesBackToTheSameValues) {
                    {"Name", FieldValue::String("line1\nline2 \"q\" \\")},
                    {"Flag", FieldValue::Bool(false)},
                    {"Empty", FieldValue::Null()}};
-  std::string json = R"({"totalSize":1,"done":true,"records":[)";
-  AppendRecordObject(&json, "Contact", fields);
-  json += "]}";
+  core::JsonWriter w;
+  w.BeginObject().Key("totalSize").Int(1).Member("done", true).Key("records").BeginArray();
+  WriteRecordObject(w, "Contact", fields);
+  w.EndArray().EndObject();
+  const std::string json = w.Take();
   absl::StatusOr<QueryPage> page = ParseQueryPage(json);
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->records.size(), 1u);

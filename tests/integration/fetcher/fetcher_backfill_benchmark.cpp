@@ -15,10 +15,10 @@
 
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
+#include "common/mapping/schema_mapping.h"
 #include "common/salesforce/client.h"
 #include "common/salesforce/poco_transport.h"
 #include "fetcher/fetcher_service.h"
-#include "fetcher/schema_mapping.h"
 #include "fetcher/soql_builder.h"
 #include "sfsim/simulator.h"
 #include "tests/harness/test_env.h"
@@ -52,7 +52,7 @@ double RawClientRate(sfsim::Simulator& sim, int64_t* records) {
   std::map<std::string, std::string> queries;
   for (const std::string& object : kObjects) {
     auto describe = client.Describe(object);
-    auto plan = MakeFieldPlan(*describe);
+    auto plan = mapping::MakeFieldPlan(*describe);
     queries[object] = BuildKeysetQuery({.object_name = object, .fields = plan->FieldNames()});
   }
   *records = 0;

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/core/json_writer.h"
 #include "tests/integration/salesforce/sfsim_fixture.h"
 
 namespace sfbridge::salesforce::integration {
@@ -239,8 +240,7 @@ TEST_F(BadInputTest, MalformedIdsInEveryIdPosition) {
     EXPECT_EQ(retrieve.status, 200) << context;
     EXPECT_EQ(retrieve.body, "[null]") << context;
     simdjson::dom::parser parser;
-    std::string record_id;
-    AppendJsonString(&record_id, id);
+    const std::string record_id = core::JsonWriter().String(id).Take();
     Reply bulk_update = org_->Data(
         "PATCH", "/composite/sobjects",
         core::StrCat(R"({"allOrNone":false,"records":[{"attributes":{"type":"Contact"},)",

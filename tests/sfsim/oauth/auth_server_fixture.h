@@ -6,12 +6,12 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "Poco/URI.h"
 #include "common/core/strings.h"
 #include "sfsim/oauth/auth_server.h"
 #include "tests/fakes/fake_clock.h"
@@ -53,15 +53,8 @@ inline std::string FormEncode(const std::map<std::string, std::string>& params) 
   for (const auto& [name, value] : params) {
     if (!out.empty()) out += '&';
     out += name + "=";
-    for (unsigned char c : value) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-        out += static_cast<char>(c);
-      } else {
-        char hex[4];
-        std::snprintf(hex, sizeof(hex), "%%%02X", c);
-        out += hex;
-      }
-    }
+    // RFC 3986's reserved characters too: only the unreserved ones pass.
+    Poco::URI::encode(value, ":/?#[]@!$&'()*+,;=", out);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-#include "fetcher/schema_mapping.h"
+#include "common/mapping/schema_mapping.h"
 
 #include <openssl/evp.h>
 
@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "common/core/strings.h"
 
-namespace sfbridge::fetcher {
+namespace sfbridge::mapping {
 namespace {
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
@@ -222,4 +222,4 @@ absl::StatusOr<FieldPlan> MakeFieldPlan(const salesforce::SObjectDescribe& descr
   return plan;
 }
 
-}  // namespace sfbridge::fetcher
+}  // namespace sfbridge::mapping

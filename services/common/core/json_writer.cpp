@@ -1,14 +1,10 @@
-#include "sfsim/http/json_writer.h"
+#include "common/core/json_writer.h"
 
 #include <charconv>
 
 #include "common/core/json_escape.h"
 
-namespace sfbridge::sfsim {
-
-void AppendJsonString(std::string& out, std::string_view value) {
-  core::AppendJsonString(out, value);
-}
+namespace sfbridge::core {
 
 void JsonWriter::Separate() {
   if (need_comma_) out_.push_back(',');
@@ -87,4 +83,4 @@ JsonWriter& JsonWriter::StringArray(std::string_view name, const std::vector<std
   return EndArray();
 }
 
-}  // namespace sfbridge::sfsim
+}  // namespace sfbridge::core

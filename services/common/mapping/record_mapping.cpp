@@ -1,11 +1,11 @@
-#include "fetcher/record_mapping.h"
+#include "common/mapping/record_mapping.h"
 
 #include <google/protobuf/arena.h>
 
 #include "common/core/strings.h"
-#include "fetcher/datetime.h"
+#include "common/mapping/datetime.h"
 
-namespace sfbridge::fetcher {
+namespace sfbridge::mapping {
 namespace {
 
 using salesforce::FieldValue;
@@ -213,4 +213,4 @@ void ChangeBatch::Truncate(size_t size) {
   if (size < changes_.size()) changes_.resize(size);
 }
 
-}  // namespace sfbridge::fetcher
+}  // namespace sfbridge::mapping

@@ -1,46 +1,18 @@
-#include "fetcher/datetime.h"
+#include "common/mapping/datetime.h"
 
 #include <cstdio>
 
-namespace sfbridge::fetcher {
+#include "absl/time/civil_time.h"
+
+namespace sfbridge::mapping {
 namespace {
 
 constexpr int64_t kMillisPerDay = 86'400'000;
 
-// Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian calendar).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-struct Civil {
-  int64_t year;
-  int month;
-  int day;
-};
-
-Civil CivilFromDays(int64_t days) {
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  return {yoe + era * 400 + (month <= 2 ? 1 : 0), month, day};
-}
-
-bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int DaysInMonth(int64_t y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
-}
+// Abseil's civil time rather than <chrono>'s calendar: a year there is an int64, so every int64
+// instant formats and parses back (PostgreSQL's timestamps reach the year 294276; <chrono>'s
+// year_month_day stops at 32767).
+constexpr absl::CivilDay kEpoch(1970, 1, 1);
 
 // Reads exactly `n` digits at text[pos].
 bool Digits(std::string_view text, size_t& pos, int n, int64_t& out) {
@@ -69,8 +41,10 @@ bool ReadDate(std::string_view text, size_t& pos, int64_t& days) {
       !Expect(text, pos, '-') || !Digits(text, pos, 2, d)) {
     return false;
   }
-  if (m < 1 || m > 12 || d < 1 || d > DaysInMonth(y, static_cast<int>(m))) return false;
-  days = DaysFromCivil(y, m, d);
+  // CivilDay normalizes an impossible day (2024-02-30 -> 2024-03-01): such a date is refused.
+  const absl::CivilDay day(y, m, d);
+  if (day.year() != y || day.month() != m || day.day() != d) return false;
+  days = day - kEpoch;
   return true;
 }
 
@@ -105,10 +79,10 @@ std::string Format(int64_t millis, const char* zone) {
     in_day += kMillisPerDay;
     --days;
   }
-  const Civil c = CivilFromDays(days);
+  const absl::CivilDay c = kEpoch + days;
   char buffer[64];
   std::snprintf(buffer, sizeof(buffer), "%04lld-%02d-%02dT%02d:%02d:%02d.%03d%s",
-                static_cast<long long>(c.year), c.month, c.day,
+                static_cast<long long>(c.year()), c.month(), c.day(),
                 static_cast<int>(in_day / 3'600'000), static_cast<int>(in_day / 60'000 % 60),
                 static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000), zone);
   return buffer;
@@ -159,4 +133,4 @@ std::string FormatSoqlDateTime(int64_t millis) { return Format(millis, "Z"); }
 
 std::string FormatApiDateTime(int64_t millis) { return Format(millis, "+0000"); }
 
-}  // namespace sfbridge::fetcher
+}  // namespace sfbridge::mapping

@@ -1,11 +1,11 @@
-#include "fetcher/record_mapping.h"
+#include "common/mapping/record_mapping.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "fetcher/datetime.h"
+#include "common/mapping/datetime.h"
 
-namespace sfbridge::fetcher {
+namespace sfbridge::mapping {
 namespace {
 
 using salesforce::FieldValue;
@@ -208,4 +208,4 @@ TEST(Datetime, ParsesSalesforceFormsToUtcMillis) {
 }
 
 }  // namespace
-}  // namespace sfbridge::fetcher
+}  // namespace sfbridge::mapping

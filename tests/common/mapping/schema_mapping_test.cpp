@@ -1,9 +1,9 @@
-#include "fetcher/schema_mapping.h"
+#include "common/mapping/schema_mapping.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace sfbridge::fetcher {
+namespace sfbridge::mapping {
 namespace {
 
 using ::testing::ElementsAre;
@@ -211,4 +211,4 @@ TEST(ValueKindOf, MapsEverySalesforceType) {
 }
 
 }  // namespace
-}  // namespace sfbridge::fetcher
+}  // namespace sfbridge::mapping
