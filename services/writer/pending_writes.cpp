@@ -5,16 +5,27 @@
 namespace sfbridge::writer {
 namespace {
 
-constexpr std::string_view kFunctions = R"sql(
+// The secret the proxy's tokens derive from: one random row, readable only by its owner.
+constexpr std::string_view kSecret = R"sql(
 CREATE TABLE IF NOT EXISTS sfbridge.proxy_secret (
   only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
   secret   bytea NOT NULL
 );
 REVOKE ALL ON sfbridge.proxy_secret FROM PUBLIC;
-INSERT INTO sfbridge.proxy_secret (secret)
-  VALUES (uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()))
-  ON CONFLICT DO NOTHING;
+)sql";
 
+// Its one row, once (by a role that may: another that installed it made the row then).
+constexpr std::string_view kSecretRow = R"sql(
+DO $secret$ BEGIN
+  IF has_table_privilege('sfbridge.proxy_secret', 'INSERT') THEN
+    INSERT INTO sfbridge.proxy_secret (secret)
+      VALUES (uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()))
+      ON CONFLICT DO NOTHING;
+  END IF;
+END $secret$;
+)sql";
+
+constexpr std::string_view kPendingWrite = R"sql(
 CREATE OR REPLACE FUNCTION sfbridge.pending_write(token text, target regclass, op text, rows jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
@@ -130,7 +141,11 @@ END
 $fn$;
 REVOKE ALL ON FUNCTION sfbridge.pending_write(text, regclass, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sfbridge.pending_write(text, regclass, text, jsonb) TO PUBLIC;
+)sql";
 
+// A trigger function: it cannot be called directly, so EXECUTE stays PUBLIC's (creating the
+// trigger needs it).
+constexpr std::string_view kCheck = R"sql(
 CREATE OR REPLACE FUNCTION sfbridge.pending_write_check()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -147,14 +162,38 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
-REVOKE ALL ON FUNCTION sfbridge.pending_write_check() FROM PUBLIC;
-GRANT USAGE ON SCHEMA sfbridge TO PUBLIC;
 )sql";
+
+constexpr std::string_view kSchemaUsage = "GRANT USAGE ON SCHEMA sfbridge TO PUBLIC;";
+
+// Creates or replaces a function, unless another role owns it (it was installed by another
+// role, e.g. before ownership of the schema's tables was handed to this one): that version is
+// left as it is rather than failing the writer.
+absl::Status CreateOwnFunction(postgres::Transaction& tx, std::string_view signature,
+                               std::string_view sql) {
+  absl::StatusOr<postgres::QueryResult> mine = tx.Exec(
+      "SELECT p.oid IS NULL OR pg_has_role(p.proowner, 'USAGE') FROM "
+      "(SELECT to_regprocedure($1)::oid AS oid) f LEFT JOIN pg_catalog.pg_proc p ON p.oid = f.oid",
+      {std::string(signature)});
+  if (!mine.ok()) return mine.status();
+  if (mine->rows.empty() || mine->rows[0][0] != "t") return absl::OkStatus();
+  return tx.Exec(sql).status();
+}
 
 }  // namespace
 
 absl::Status EnsurePendingWriteFunction(postgres::Transaction& tx) {
-  return tx.Exec(kFunctions).status();
+  if (absl::Status st = tx.Exec(kSecret).status(); !st.ok()) return st;
+  if (absl::Status st = tx.Exec(kSecretRow).status(); !st.ok()) return st;
+  if (absl::Status st = CreateOwnFunction(tx, "sfbridge.pending_write(text, regclass, text, jsonb)",
+                                          kPendingWrite);
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = CreateOwnFunction(tx, "sfbridge.pending_write_check()", kCheck); !st.ok()) {
+    return st;
+  }
+  return tx.Exec(kSchemaUsage).status();
 }
 
 absl::Status EnsurePendingWriteTrigger(postgres::Transaction& tx,
