@@ -24,7 +24,7 @@
 #include "common/postgres/connection.h"
 #include "common/salesforce/client.h"
 #include "common/salesforce/poco_transport.h"
-#include "fetcher/schema_mapping.h"
+#include "common/mapping/schema_mapping.h"
 #include "proxy/write_path.h"
 #include "proxy/writes/salesforce_write_path.h"
 #include "sfsim/simulator.h"
@@ -223,7 +223,7 @@ class WritePathFixture {
   void Sync(const std::string& object) {
     auto describe = describe_client_->Describe(object);
     ASSERT_TRUE(describe.ok()) << describe.status();
-    v1::ObjectSchema schema = fetcher::ToObjectSchema(org_id_, *describe, 0);
+    v1::ObjectSchema schema = mapping::ToObjectSchema(org_id_, *describe, 0);
     schema.set_version(1);
     absl::Status s = writer::EnsureTable(*conn_, "salesforce", schema, {.read_role = ""});
     ASSERT_TRUE(s.ok()) << s;

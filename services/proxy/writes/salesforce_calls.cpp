@@ -10,8 +10,8 @@
 #include "common/core/strings.h"
 #include "common/salesforce/api_error.h"
 #include "common/salesforce/url_encoding.h"
-#include "fetcher/record_mapping.h"
-#include "fetcher/schema_mapping.h"
+#include "common/mapping/record_mapping.h"
+#include "common/mapping/schema_mapping.h"
 #include "proxy/writes/priority_budget_gate.h"
 #include "proxy/writes/value_conversion.h"
 
@@ -61,12 +61,12 @@ absl::StatusOr<std::vector<salesforce::Fields>> ToRecords(const AnalyzedWrite& w
 
 namespace {
 
-fetcher::FieldPlan PlanOf(const SyncedTable& table) {
-  fetcher::FieldPlan plan;
+mapping::FieldPlan PlanOf(const SyncedTable& table) {
+  mapping::FieldPlan plan;
   plan.object_name = table.object;
   plan.schema_fingerprint = table.schema_fingerprint;
   for (const SyncedField& f : table.fields) {
-    plan.fields.push_back({f.field, f.salesforce_type, fetcher::ValueKindOf(f.salesforce_type)});
+    plan.fields.push_back({f.field, f.salesforce_type, mapping::ValueKindOf(f.salesforce_type)});
   }
   plan.Reindex();
   return plan;
@@ -206,11 +206,11 @@ ChunkOutcome ReadChunkReply(Operation operation, const SyncedTable& table,
       if (r) found.push_back(*std::move(r));
     }
   }
-  const fetcher::FieldPlan plan = PlanOf(table);
+  const mapping::FieldPlan plan = PlanOf(table);
   std::vector<v1::RecordChange> changes;
   for (const salesforce::Record& record : found) {
     absl::StatusOr<v1::RecordChange> change =
-        fetcher::ToRecordChange(org_id, plan, record, v1::CHANGE_SOURCE_PROXY, now_ms);
+        mapping::ToRecordChange(org_id, plan, record, v1::CHANGE_SOURCE_PROXY, now_ms);
     if (!change.ok()) {
       out.changes = change.status();
       return out;

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "common/core/strings.h"
-#include "fetcher/datetime.h"
+#include "common/mapping/datetime.h"
 
 namespace sfbridge::proxy::writes {
 namespace {
@@ -98,13 +98,13 @@ absl::StatusOr<FieldValue> ToSalesforceValue(const std::optional<std::string>& t
     absl::StatusOr<int64_t> ms = integer();
     if (!ms.ok()) return ms.status();
     if (type == "date") return FieldValue::String(FormatDate(FloorDiv(*ms, 86'400'000)));
-    return FieldValue::String(fetcher::FormatSoqlDateTime(*ms));
+    return FieldValue::String(mapping::FormatSoqlDateTime(*ms));
   }
   if (coltype == "date") {
     absl::StatusOr<int64_t> days = integer();
     if (!days.ok()) return days.status();
     if (type == "datetime")
-      return FieldValue::String(fetcher::FormatSoqlDateTime(*days * 86'400'000));
+      return FieldValue::String(mapping::FormatSoqlDateTime(*days * 86'400'000));
     return FieldValue::String(FormatDate(*days));
   }
   if (coltype.starts_with("time")) {
@@ -143,7 +143,7 @@ void AppendColumnJson(std::string* out, const v1::FieldValue& value) {
       }
       return;
     case v1::FieldValue::kDatetimeMs:
-      salesforce::AppendJsonString(out, fetcher::FormatSoqlDateTime(value.datetime_ms()));
+      salesforce::AppendJsonString(out, mapping::FormatSoqlDateTime(value.datetime_ms()));
       return;
     case v1::FieldValue::kDateDays:
       salesforce::AppendJsonString(out, FormatDate(value.date_days()));
