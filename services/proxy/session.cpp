@@ -552,6 +552,7 @@ void Session::OnServerMessage(const wire::Frame& frame, std::string_view raw) {
         portals_.clear();
         tx_portals_.clear();
         tx_mode_ = TxMode::kUnknown;
+        applied_in_salesforce_ = false;
         if (unit_deferred_ && held_) write_path_.DiscardHeld(*held_);  // it ended without us
         unit_deferred_ = false;
       }
@@ -664,6 +665,26 @@ void Session::AppendAppliedButReturningFailed(std::vector<std::pair<char, std::s
   wire::AppendFields(ClientOut(), 'E', fields);
 }
 
+void Session::AppendAppliedButCommitFailed(std::vector<std::pair<char, std::string>> fields) {
+  std::string code = "XX000", message;
+  for (const auto& [type, value] : fields) {
+    if (type == 'C') code = value;
+    if (type == 'M') message = value;
+  }
+  std::erase_if(fields, [](const auto& f) {
+    return f.first == 'C' || f.first == 'M' || f.first == 'D' || f.first == 'H';
+  });
+  fields.emplace_back('C', "58000");
+  fields.emplace_back('M', StrCat("the writes to synced tables ARE applied in Salesforce, but the "
+                                  "transaction failed to commit: ",
+                                  message));
+  fields.emplace_back('D', StrCat("PostgreSQL refused the commit with SQLSTATE ", code,
+                                  " after Salesforce accepted the writes; they reach the tables "
+                                  "through the sync."));
+  fields.emplace_back('H', "Do not repeat the writes to synced tables; read them back first.");
+  wire::AppendFields(ClientOut(), 'E', fields);
+}
+
 void Session::OnServerError(const wire::Frame& frame, std::string_view raw, Route route) {
   if (tx_status_ == 'T') tx_status_ = 'E';
   copy_in_ = false;
@@ -677,6 +698,11 @@ void Session::OnServerError(const wire::Frame& frame, std::string_view raw, Rout
       return f.first == 'W' || f.first == 'F' || f.first == 'L' || f.first == 'R';
     });
     wire::AppendFields(ClientOut(), 'E', *fields);
+  } else if ((route == Route::kClient || route == Route::kTranslated) && fields.ok() &&
+             applied_in_salesforce_) {
+    // The commit that was to follow Salesforce's acceptance failed: say what did happen.
+    applied_in_salesforce_ = false;
+    AppendAppliedButCommitFailed(*fields);
   } else if (route == Route::kResult && fields.ok() && !provisional_answer_) {
     // RETURNING failed after the write was made (its check before Salesforce passed on the
     // expected rows): the error must not read as "nothing changed".

@@ -132,6 +132,8 @@ class Session {
   // Sends the client a RETURNING query's error `fields` as SQLSTATE 58000: the write it
   // returns for is applied.
   void AppendAppliedButReturningFailed(std::vector<std::pair<char, std::string>> fields);
+  // The same, for the commit of a transaction whose held writes Salesforce accepted.
+  void AppendAppliedButCommitFailed(std::vector<std::pair<char, std::string>> fields);
   void OnServerError(const wire::Frame& frame, std::string_view raw, Route route);
   void OnAuthRequest(const wire::Frame& frame, std::string_view raw);
   void OnBackendKeyData(const wire::Frame& frame);
@@ -193,6 +195,7 @@ class Session {
   // false when Salesforce refused them: the client has the error and the transaction is rolled
   // back (the COMMIT must not run).
   bool CommitDeferred();
+  void RememberCommittedIds(const std::vector<std::pair<std::string, std::string>>& ids);
   // Runs `sql` on the server, its answer kept from the client (errors excepted).
   void RunSilently(std::string_view sql);
   // `sql` with the provisional ids of committed_ids_ replaced (nullopt: none in it).
@@ -256,6 +259,10 @@ class Session {
   // A deferred COMMIT Salesforce refused: the client's messages up to its Sync are skipped, as
   // PostgreSQL skips them after an error.
   bool skip_until_sync_ = false;
+  // Held writes Salesforce accepted wait for the client's transaction to commit (the Sync that
+  // ends a pipeline, the COMMIT of a deferred transaction): an error of the server until the
+  // transaction ends is answered 58000, "applied in Salesforce".
+  bool applied_in_salesforce_ = false;
   // Ids of records inserted in deferred transactions: provisional -> Salesforce's. A client that
   // names a provisional id after the COMMIT (an ORM re-reading the row it inserted) gets the row.
   std::unordered_map<std::string, std::string> committed_ids_;

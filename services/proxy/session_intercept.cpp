@@ -380,6 +380,9 @@ void Session::FinishHeld() {
     return;
   }
   // Applied: each held statement is answered again over the confirmed rows.
+  RememberCommittedIds(commit.ids);
+  // Outside an explicit transaction block the Sync that follows commits the transaction.
+  applied_in_salesforce_ = tx_status_ == 'I';
   size_t at = 0;
   for (size_t i = 0; i < answers.size(); ++i) {
     ToClient(std::string_view(held).substr(at, answers[i].begin - at));
@@ -446,9 +449,8 @@ bool Session::CommitDeferred() {
   unit_deferred_ = false;
   if (lost_) return false;
   if (!commit.error) {
-    constexpr size_t kMaxRemembered = 100'000;
-    if (committed_ids_.size() + commit.ids.size() > kMaxRemembered) committed_ids_.clear();
-    for (auto& [provisional, real] : commit.ids) committed_ids_[provisional] = real;
+    RememberCommittedIds(commit.ids);
+    applied_in_salesforce_ = true;
     return true;
   }
   // As PostgreSQL answers a COMMIT that fails: the error, and the transaction is over.
@@ -458,6 +460,12 @@ bool Session::CommitDeferred() {
   RunSilently("ROLLBACK");
   skip_until_sync_ = true;
   return false;
+}
+
+void Session::RememberCommittedIds(const std::vector<std::pair<std::string, std::string>>& ids) {
+  constexpr size_t kMaxRemembered = 100'000;
+  if (committed_ids_.size() + ids.size() > kMaxRemembered) committed_ids_.clear();
+  for (const auto& [provisional, real] : ids) committed_ids_[provisional] = real;
 }
 
 void Session::RunSilently(std::string_view sql) {

@@ -11,6 +11,7 @@ FLOW:
   sqlalchemy an ORM session: add a parent Account and a child Contact, commit, use the objects.
   killed     an Account and a Contact, then COMMIT while the test kills the proxy: the
              connection is lost.
+  commit_fails  Salesforce accepts, then PostgreSQL refuses the COMMIT (a deferred constraint).
   settings   the mode from SET, an invalid value, and the role's default.
   wait       two sessions UPDATE the existing Account in deferred transactions: the second
              waits for the first's COMMIT, then builds on its value.
@@ -111,6 +112,23 @@ elif flow == "killed":
             out["sqlstate"] = e.sqlstate
         else:
             raise AssertionError("expected the connection to be lost")
+elif flow == "commit_fails":
+    # Salesforce accepts the writes, then PostgreSQL refuses the commit (a deferred unique
+    # constraint of the client's own): the error must say the writes are applied.
+    with psycopg.connect(url, **deferred) as conn:
+        conn.execute("CREATE TEMP TABLE mine (x int UNIQUE DEFERRABLE INITIALLY DEFERRED)")
+        conn.execute("INSERT INTO mine VALUES (1), (1)")
+        conn.execute(
+            "INSERT INTO salesforce.account (name, account_number) VALUES (%s, %s)",
+            (f"{tag} applied", f"{tag}-a"),
+        )
+        try:
+            conn.commit()
+        except psycopg.Error as e:
+            out["error"] = e.sqlstate
+            out["message"] = e.diag.message_primary
+        else:
+            raise AssertionError("expected the COMMIT to fail")
 elif flow == "settings":
     # SET for the session, then an invalid value: the mode is read at a transaction's first write.
     with psycopg.connect(url) as conn:

@@ -737,6 +737,24 @@ TEST_F(ProxyOrmTest, DeferredModeFromSetAndAlterRoleAndAnInvalidValueRefused) {
       Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag, "-%'")).empty());
 }
 
+// PostgreSQL refuses a COMMIT after Salesforce accepted the transaction's writes: the client
+// hears 58000 ("applied"), never the constraint's own SQLSTATE, and the sync brings the record.
+TEST_F(ProxyOrmTest, DeferredCommitRefusedByPostgresqlAfterSalesforceSaysApplied) {
+  const std::string tag = UniqueName("def_pgfail");
+  const std::string json = RunDeferred("commit_fails", tag);
+  EXPECT_EQ(JsonString(json, "error"), "58000") << json;
+  EXPECT_THAT(JsonString(json, "message"), HasSubstr("ARE applied in Salesforce")) << json;
+  std::vector<salesforce::Record> in_sfsim =
+      Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-a'"));
+  ASSERT_EQ(in_sfsim.size(), 1u);
+  EXPECT_TRUE(sfbridge::testing::WaitUntil(
+      [&] {
+        return Owner("SELECT count(*) FROM salesforce.account WHERE id = $1", {in_sfsim[0].id}) ==
+               "1";
+      },
+      seconds(60)));
+}
+
 TEST_F(ProxyOrmTest, DeferredWritersOfOneRowTakeTurns) {
   const std::string existing = Owner("SELECT max(id) FROM salesforce.account");
   const std::string json = RunDeferred("wait", UniqueName("def_wait"), existing);
