@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "absl/time/civil_time.h"
 #include "common/core/strings.h"
 #include "common/mapping/datetime.h"
 
@@ -29,24 +30,17 @@ std::optional<int64_t> ParseInt(std::string_view text) {
   return v;
 }
 
+// Division rounding toward minus infinity (a datetime before 1970 falls on the day before).
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 }  // namespace
 
 std::string FormatDate(int64_t days) {
-  // Civil date from days since the epoch (H. Hinnant's algorithm).
-  days += 719468;
-  const int64_t era = FloorDiv(days, 146097);
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  // Abseil's civil years are 64-bit: every date PostgreSQL takes fits.
+  const absl::CivilDay day = absl::CivilDay(1970, 1, 1) + days;
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lld", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d));
+  std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02d", static_cast<long long>(day.year()),
+                day.month(), day.day());
   return buf;
 }
 

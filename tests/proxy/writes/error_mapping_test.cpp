@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/proxy_writes/invoice_table.h"
+#include "tests/proxy/writes/invoice_table.h"
 
 namespace sfbridge::proxy::writes {
 namespace {
