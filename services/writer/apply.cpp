@@ -15,6 +15,7 @@
 #include "common/core/logging.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
+#include "common/postgres/copy_format.h"
 #include "writer/naming.h"
 #include "writer/table_schema.h"
 #include "writer/values.h"
