@@ -14,7 +14,7 @@
 #include "common/core/status.h"
 #include "common/core/strings.h"
 #include "sfbridge/v1/record.pb.h"
-#include "writer/apply.h"
+#include "writer/applier.h"
 #include "writer/dead_letters.h"
 #include "writer/naming.h"
 #include "writer/offsets.h"
@@ -275,7 +275,7 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
   }
 
   // Records wait for the schema of their object and of every field they hold; what is still
-  // unknown after the grace is parked by ApplyChanges, and later batches do not wait for it again
+  // unknown after the grace is parked by the Applier, and later batches do not wait for it again
   // until a newer schema of that object arrives.
   auto missing = [&](bool all) {
     std::set<std::string> out;
@@ -374,7 +374,7 @@ absl::Status ConsumerLoop::Apply(Batch& batch, const std::stop_token& stop) {
     if (s.ok()) {
       s = apply_conn_->InTransaction([&](postgres::Transaction& tx) -> absl::Status {
         absl::StatusOr<ApplyStats> applied =
-            ApplyChanges(tx, options_.schema, batch.changes, ApplyOptions{.layouts = &layouts_});
+            applier_.ApplyChanges(tx, options_.schema, batch.changes);
         if (!applied.ok()) return applied.status();
         batch.stats = *std::move(applied);
         batch.letters = batch.undecodable;

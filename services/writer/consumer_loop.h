@@ -16,13 +16,13 @@
 //
 // Records are read in consumer group sfbridge-writer-<org> and applied in batches (up to
 // batch_size messages or batch_wait after the first one). One transaction per batch holds the
-// rows (ApplyChanges), the dead letters and the next offset of every partition in the batch
-// (StoreOffsets); only after it commits are the offsets committed to Kafka too, for lag tooling.
-// On every assignment each partition is sought to its offset stored in Postgres (the beginning
-// when none): Postgres is the truth, so a crash at any moment re-reads at most the batch it
-// did not commit, and applying it again is harmless (versions only move forward).
+// rows (Applier::ApplyChanges), the dead letters and the next offset of every partition in the
+// batch (StoreOffsets); only after it commits are the offsets committed to Kafka too, for lag
+// tooling. On every assignment each partition is sought to its offset stored in Postgres (the
+// beginning when none): Postgres is the truth, so a crash at any moment re-reads at most the batch
+// it did not commit, and applying it again is harmless (versions only move forward).
 //
-// Undecodable messages and changes ApplyChanges parks (unknown object, unknown field, a value that
+// Undecodable messages and changes the Applier parks (unknown object, unknown field, a value that
 // does not fit ...) go to sfbridge.dead_letters with their topic, partition and offset in the
 // batch's transaction, are counted and logged with them, and consuming moves on. A retryable
 // failure retries the same batch with backoff (reconnecting); any other failure ends Run with
@@ -46,7 +46,7 @@
 #include "common/postgres/connection.h"
 #include "sfbridge/v1/record.pb.h"
 #include "sfbridge/v1/schema.pb.h"
-#include "writer/apply.h"
+#include "writer/applier.h"
 #include "writer/dead_letters.h"
 #include "writer/record_view.h"
 #include "writer/writer_metrics.h"
@@ -138,7 +138,7 @@ class ConsumerLoop {
 
   ConsumerLoopOptions options_;
   WriterMetrics& metrics_;
-  LayoutCache layouts_;  // tables and their layouts, checked by every batch
+  Applier applier_;  // remembers tables and their layouts, checked by every batch
   const std::string records_topic_;
   const std::string schemas_topic_;
   const std::string group_;

@@ -7,7 +7,7 @@
 #include "common/core/logging.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
-#include "writer/apply.h"
+#include "writer/applier.h"
 #include "writer/naming.h"
 
 namespace sfbridge::writer {
@@ -111,14 +111,14 @@ grpc::Status WriterGrpcService::Apply(grpc::ServerContext*, const v1::ApplyReque
     std::string parked;
     // The common case in one round trip; anything else (and the first call for an object, which
     // fills the layout cache) in a transaction.
-    std::optional<ApplyStats> quick = ApplyInOneRoundTrip(**conn, schema_, changes, layouts_);
+    std::optional<ApplyStats> quick = applier_.ApplyInOneRoundTrip(**conn, schema_, changes);
     if (quick) stats = *std::move(quick);
     absl::Status s =
         quick ? absl::OkStatus()
               : (*conn)->InTransactionBegunByFirstStatement(
                     [&](postgres::Transaction& tx) -> absl::Status {
                       absl::StatusOr<ApplyStats> applied =
-                          ApplyChanges(tx, schema_, changes, ApplyOptions{.layouts = &layouts_});
+                          applier_.ApplyChanges(tx, schema_, changes);
                       if (!applied.ok()) return applied.status();
                       stats = *std::move(applied);
                       if (!stats.parked.empty()) {

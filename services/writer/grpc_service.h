@@ -1,7 +1,7 @@
 #pragma once
 
 // The gRPC sfbridge.v1.Writer service: the proxy's confirmed record versions applied through the
-// same guarded path as the Kafka stream (apply.h), all of one request in one transaction.
+// same guarded path as the Kafka stream (applier.h), all of one request in one transaction.
 // Each change answers APPLIED or STALE with the modstamp the record holds afterwards. A change
 // that would be parked (no table for its object, a field with no column, a value that does not
 // fit ...) fails the whole request with INVALID_ARGUMENT naming the record and the reason;
@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "common/postgres/connection.h"
 #include "sfbridge/v1/writer.grpc.pb.h"
-#include "writer/apply.h"
+#include "writer/applier.h"
 #include "writer/writer_metrics.h"
 
 namespace sfbridge::writer {
@@ -79,7 +79,7 @@ class WriterGrpcService final : public v1::Writer::Service {
   ConnectionPool pool_;
   const std::string schema_;
   WriterMetrics* const metrics_;
-  LayoutCache layouts_;
+  Applier applier_;
 };
 
 }  // namespace sfbridge::writer

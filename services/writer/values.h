@@ -1,6 +1,6 @@
 #pragma once
 
-// FieldValue -> the exact text Postgres reads into a synced column (apply.h states the rules),
+// FieldValue -> the exact text Postgres reads into a synced column (applier.h states the rules),
 // for COPY or as a query parameter.
 // Pure functions, thread-safe.
 
