@@ -25,20 +25,17 @@ namespace {
 
 using core::StrCat;
 using std::chrono::milliseconds;
-using Clock = std::chrono::steady_clock;
 
-// How long a batch waits for the schema of an object or a field it holds that no known schema
-// has, counted once the schemas topic has been read to its end (the fetcher publishes a schema
-// before the records read with it, so by then it is normally there) ...
-constexpr milliseconds kSchemaGrace{10'000};
-// ... and at most, in case the end of the schemas topic cannot be told.
+// How long a batch waits at most for a schema it lacks (ConsumerLoopOptions::schema_grace), in
+// case the end of the schemas topic cannot be told.
 constexpr milliseconds kSchemaWaitLimit{60'000};
 
 }  // namespace
 
-ConsumerLoop::ConsumerLoop(ConsumerLoopOptions options, WriterMetrics& metrics)
+ConsumerLoop::ConsumerLoop(ConsumerLoopOptions options, WriterMetrics& metrics, core::Clock& clock)
     : options_(std::move(options)),
       metrics_(metrics),
+      clock_(clock),
       records_topic_(control::RecordsTopic(options_.org_id)),
       schemas_topic_(control::SchemasTopic(options_.org_id)),
       group_(control::WriterConsumerGroup(options_.org_id)) {
@@ -67,13 +64,14 @@ bool ConsumerLoop::PostgresLost(const absl::Status& s) const {
 void ConsumerLoop::Backoff(int attempt, const std::stop_token& stop) {
   milliseconds wait = milliseconds(100) * (1 << std::min(attempt, 6));
   wait = std::min(wait, options_.max_backoff);
-  const auto until = Clock::now() + wait;
+  const auto until = clock_.Monotonic() + wait;
   // PostgreSQL lost: the writer's probe seeing it back ends the wait (a long backoff would
   // otherwise hold the first batch after a restart for up to max_backoff).
   const bool postgres_down = options_.postgres_state != nullptr && !options_.postgres_state->up();
-  while (!stop.stop_requested() && Clock::now() < until) {
+  while (!stop.stop_requested() && clock_.Monotonic() < until) {
     if (postgres_down && options_.postgres_state->up()) return;
-    std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), milliseconds(50)));
+    clock_.SleepFor(
+        std::min<std::chrono::nanoseconds>(until - clock_.Monotonic(), milliseconds(50)));
   }
 }
 
@@ -85,7 +83,7 @@ std::map<kafka::TopicPartition, int64_t> ConsumerLoop::OnAssign(
   // committed offsets, which never run ahead of Postgres's (they are committed after it).
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (conn_ == nullptr && !Connect().ok()) {
-      std::this_thread::sleep_for(milliseconds(200) * (attempt + 1));
+      clock_.SleepFor(milliseconds(200) * (attempt + 1));
       continue;
     }
     std::map<std::string, std::map<int32_t, int64_t>> stored;
@@ -103,7 +101,7 @@ std::map<kafka::TopicPartition, int64_t> ConsumerLoop::OnAssign(
       log->warn("org={} loading stored offsets failed: {}", options_.org_id,
                 std::string(failed.message()));
       conn_.reset();
-      std::this_thread::sleep_for(milliseconds(200) * (attempt + 1));
+      clock_.SleepFor(milliseconds(200) * (attempt + 1));
       continue;
     }
     positions_.clear();
@@ -314,8 +312,8 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
     }
     return out;
   };
-  const auto wait_started = Clock::now();
-  std::optional<Clock::time_point> caught_up;
+  const auto wait_started = clock_.Monotonic();
+  std::optional<core::Clock::MonoTime> caught_up;
   bool logged = false;
   for (std::set<std::string> unknown = missing(false); !unknown.empty(); unknown = missing(false)) {
     if (stop.stop_requested()) return absl::OkStatus();
@@ -323,9 +321,10 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
       log->info("org={} records wait for the schema of {}", options_.org_id, *unknown.begin());
       logged = true;
     }
-    if (!caught_up && SchemasCaughtUp()) caught_up = Clock::now();
-    const auto now = Clock::now();
-    if ((caught_up && now - *caught_up >= kSchemaGrace) || now - wait_started >= kSchemaWaitLimit) {
+    if (!caught_up && SchemasCaughtUp()) caught_up = clock_.Monotonic();
+    const auto now = clock_.Monotonic();
+    if ((caught_up && now - *caught_up >= options_.schema_grace) ||
+        now - wait_started >= std::max(kSchemaWaitLimit, options_.schema_grace)) {
       for (const std::string& name : missing(true)) {
         log->warn("org={} {} is in no schema received: its records are parked", options_.org_id,
                   name);
@@ -360,7 +359,7 @@ absl::Status ConsumerLoop::Apply(Batch& batch, const std::stop_token& stop) {
   }
   for (int attempt = 0;; ++attempt) {
     if (stop.stop_requested()) return absl::OkStatus();
-    const auto started = Clock::now();
+    const auto started = clock_.Monotonic();
     absl::Status s = absl::OkStatus();
     if (apply_conn_ == nullptr) {
       absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
@@ -391,7 +390,7 @@ absl::Status ConsumerLoop::Apply(Batch& batch, const std::stop_token& stop) {
     }
     if (s.ok()) {
       metrics_.batch_seconds.Get().Observe(
-          std::chrono::duration<double>(Clock::now() - started).count());
+          std::chrono::duration<double>(clock_.Monotonic() - started).count());
       batch.applied = true;
       return absl::OkStatus();
     }
@@ -502,18 +501,18 @@ absl::Status ConsumerLoop::Run(std::stop_token stop) {
   log->info("org={} consuming {} in group {}", options_.org_id, records_topic_, group_);
 
   absl::Status result;
-  auto next_lag = Clock::now(), next_schemas = Clock::now();
+  auto next_lag = clock_.Monotonic(), next_schemas = clock_.Monotonic();
   while (!stop.stop_requested()) {
     if (!revoke_failure_.ok()) {
       result = revoke_failure_;
       break;
     }
-    if (Clock::now() >= next_schemas) {
+    if (clock_.Monotonic() >= next_schemas) {
       if (absl::Status s = PollSchemas(0, stop); !s.ok()) {
         result = s;
         break;
       }
-      next_schemas = Clock::now() + milliseconds(50);
+      next_schemas = clock_.Monotonic() + milliseconds(50);
     }
     if (in_flight_ != nullptr &&
         in_flight_done_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
@@ -524,8 +523,8 @@ absl::Status ConsumerLoop::Run(std::stop_token stop) {
     }
     int timeout_ms = 100;
     if (!pending_.empty()) {
-      const auto left = options_.batch_wait -
-                        std::chrono::duration_cast<milliseconds>(Clock::now() - batch_started_);
+      const auto left = options_.batch_wait - std::chrono::duration_cast<milliseconds>(
+                                                  clock_.Monotonic() - batch_started_);
       timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 100));
     }
     absl::StatusOr<std::optional<kafka::Message>> m = records_->Poll(timeout_ms);
@@ -533,20 +532,21 @@ absl::Status ConsumerLoop::Run(std::stop_token stop) {
       log->warn("org={} records: {}", options_.org_id, std::string(m.status().message()));
     } else if (m->has_value()) {
       const kafka::Message& msg = **m;
-      if (pending_.empty()) batch_started_ = Clock::now();
+      if (pending_.empty()) batch_started_ = clock_.Monotonic();
       pending_.push_back({msg.topic(), msg.partition(), msg.offset(), std::string(msg.value())});
     }
     const bool full = static_cast<int>(pending_.size()) >= options_.batch_size;
-    const bool due = !pending_.empty() && Clock::now() - batch_started_ >= options_.batch_wait;
+    const bool due =
+        !pending_.empty() && clock_.Monotonic() - batch_started_ >= options_.batch_wait;
     if (full || due) {
       if (absl::Status s = Flush(stop); !s.ok()) {
         result = s;
         break;
       }
     }
-    if (Clock::now() >= next_lag) {
+    if (clock_.Monotonic() >= next_lag) {
       UpdateLag();
-      next_lag = Clock::now() + milliseconds(1000);
+      next_lag = clock_.Monotonic() + milliseconds(1000);
     }
   }
   // The batch in flight ends (stored, or left for the next run when stopping) before leaving.

@@ -7,11 +7,11 @@
 // (a consumer of its own that never commits: each writer needs every object's schema, whichever
 // records partitions it holds) and calls EnsureTable for each ObjectSchema, keeping the latest
 // per object in memory. A batch holding records of an object, or a field, that no schema received
-// names waits, reading schemas, until one does, or until 10 s after the schemas topic was read
-// to its end (60 s at most); then such changes are parked, and later batches park them without
-// waiting until a newer schema of that object arrives. A schema message that does not decode, or
-// that Postgres refuses as invalid, is parked too; schema DDL that cannot get its table lock in
-// ddl_lock_timeout gives way to readers and is retried with backoff. A change whose
+// names waits, reading schemas, until one does, or until schema_grace (10 s) after the schemas
+// topic was read to its end (60 s at most); then such changes are parked, and later batches park
+// them without waiting until a newer schema of that object arrives. A schema message that does not
+// decode, or that Postgres refuses as invalid, is parked too; schema DDL that cannot get its table
+// lock in ddl_lock_timeout gives way to readers and is retried with backoff. A change whose
 // schema_fingerprint is one of a schema received is known to hold only known fields.
 //
 // Records are read in consumer group sfbridge-writer-<org> and applied in batches (up to
@@ -27,6 +27,9 @@
 // batch's transaction, are counted and logged with them, and consuming moves on. A retryable
 // failure retries the same batch with backoff (reconnecting); any other failure ends Run with
 // it, nothing of the batch stored.
+//
+// Time: the schema grace, batch_wait, backoffs and retries are measured and waited on the
+// injected core::Clock, so tests run them on simulated time.
 
 #include <atomic>
 #include <chrono>
@@ -41,6 +44,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/core/clock.h"
 #include "common/core/dependency.h"
 #include "common/kafka/consumer.h"
 #include "common/postgres/connection.h"
@@ -67,6 +71,10 @@ struct ConsumerLoopOptions {
   std::chrono::milliseconds session_timeout{10'000};
   // How long schema DDL waits for a table lock before it lets readers go and retries.
   std::chrono::milliseconds ddl_lock_timeout{2000};
+  // How long a batch waits for the schema of an object or a field it holds that no schema
+  // received names, counted once the schemas topic has been read to its end (the fetcher
+  // publishes a schema before the records read with it, so by then it is normally there).
+  std::chrono::milliseconds schema_grace{10'000};
   // Told whether PostgreSQL answers (not owned; may be null). While it does not, retries are
   // not logged one by one: the state logs the loss, reminders and the return.
   core::DependencyState* postgres_state = nullptr;
@@ -74,7 +82,9 @@ struct ConsumerLoopOptions {
 
 class ConsumerLoop {
  public:
-  ConsumerLoop(ConsumerLoopOptions options, WriterMetrics& metrics);
+  // `clock` (not owned) must outlive the loop.
+  ConsumerLoop(ConsumerLoopOptions options, WriterMetrics& metrics,
+               core::Clock& clock = core::SystemClock::Instance());
   ~ConsumerLoop();  // leaves the group while the rebalance hooks' state is still alive
 
   // Runs until `stop` is requested (OK; a batch not yet committed is left for the next run) or a
@@ -138,6 +148,7 @@ class ConsumerLoop {
 
   ConsumerLoopOptions options_;
   WriterMetrics& metrics_;
+  core::Clock& clock_;
   Applier applier_;  // remembers tables and their layouts, checked by every batch
   const std::string records_topic_;
   const std::string schemas_topic_;
@@ -159,7 +170,7 @@ class ConsumerLoop {
   std::unique_ptr<Batch> in_flight_;
   std::future<absl::Status> in_flight_done_;  // destroyed first: waits for the applying thread
   absl::Status revoke_failure_;
-  std::chrono::steady_clock::time_point batch_started_;
+  core::Clock::MonoTime batch_started_;
   std::map<kafka::TopicPartition, int64_t> positions_;  // next offset to apply, per partition
   std::atomic<int64_t> batches_{0};
   std::atomic<int64_t> messages_{0};
