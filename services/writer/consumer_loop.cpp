@@ -151,11 +151,7 @@ absl::Status ConsumerLoop::HandleSchema(const kafka::Message& m, const std::stop
     return ParkSchema(m, "undecodable ObjectSchema", stop);
   }
   if (schema.org_id().empty()) schema.set_org_id(options_.org_id);
-  auto known = latest_.find(schema.name());
-  if (known != latest_.end() && known->second.fingerprint() == schema.fingerprint() &&
-      known->second.fields_size() == schema.fields_size()) {
-    return absl::OkStatus();
-  }
+  if (schemas_known_.Unchanged(schema)) return absl::OkStatus();
   for (int attempt = 0;; ++attempt) {
     if (stop.stop_requested()) return absl::OkStatus();
     absl::Status s = conn_ == nullptr ? Connect() : absl::OkStatus();
@@ -185,15 +181,7 @@ absl::Status ConsumerLoop::HandleSchema(const kafka::Message& m, const std::stop
   log->info("org={} object={} fields={} table ensured", options_.org_id, schema.name(),
             schema.fields_size());
   tables_.erase(schema.name());
-  // Whatever was given up for this object is waited for again, against this schema.
-  const std::string prefix = schema.name() + ".";
-  std::erase_if(given_up_, [&](const std::string& name) {
-    return name == schema.name() || name.starts_with(prefix);
-  });
-  if (!schema.fingerprint().empty()) fingerprints_[schema.name()].insert(schema.fingerprint());
-  std::unordered_set<std::string>& fields = fields_[schema.name()];
-  for (const v1::FieldSchema& f : schema.fields()) fields.insert(f.name());
-  latest_[schema.name()] = std::move(schema);
+  schemas_known_.Add(std::move(schema));
   return absl::OkStatus();
 }
 
@@ -275,47 +263,11 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
   // Records wait for the schema of their object and of every field they hold; what is still
   // unknown after the grace is parked by the Applier, and later batches do not wait for it again
   // until a newer schema of that object arrives.
-  auto missing = [&](bool all) {
-    std::set<std::string> out;
-    bool first = true;
-    std::string object;       // changes of one object mostly come together
-    std::string fingerprint;  // the last one found among the object's schemas
-    const std::unordered_set<std::string>* known = nullptr;
-    const std::set<std::string>* fingerprints = nullptr;
-    for (const ChangeView& c : changes) {
-      if (first || object != c.object_name()) {
-        first = false;
-        object = c.object_name();
-        fingerprint.clear();
-        auto it = latest_.contains(object) ? fields_.find(object) : fields_.end();
-        known = it == fields_.end() ? nullptr : &it->second;
-        fingerprints = &fingerprints_[object];
-      }
-      if (known == nullptr) {
-        if (!given_up_.contains(object)) out.insert(object);
-      } else if (!c.schema_fingerprint().empty() &&
-                 (c.schema_fingerprint() == fingerprint ||
-                  fingerprints->contains(std::string(c.schema_fingerprint())))) {
-        // Read with a schema received: every field it holds is known, no need to look.
-        fingerprint = c.schema_fingerprint();
-        continue;
-      } else {
-        for (const FieldEntry& f : c.fields()) {
-          if (f.name == "Id") continue;
-          std::string field(f.name);
-          if (known->contains(field)) continue;
-          std::string name = StrCat(object, ".", field);
-          if (!given_up_.contains(name)) out.insert(std::move(name));
-        }
-      }
-      if (!all && !out.empty()) break;
-    }
-    return out;
-  };
   const auto wait_started = clock_.Monotonic();
   std::optional<core::Clock::MonoTime> caught_up;
   bool logged = false;
-  for (std::set<std::string> unknown = missing(false); !unknown.empty(); unknown = missing(false)) {
+  for (std::set<std::string> unknown = schemas_known_.Missing(changes, false); !unknown.empty();
+       unknown = schemas_known_.Missing(changes, false)) {
     if (stop.stop_requested()) return absl::OkStatus();
     if (!logged) {
       log->info("org={} records wait for the schema of {}", options_.org_id, *unknown.begin());
@@ -325,10 +277,10 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
     const auto now = clock_.Monotonic();
     if ((caught_up && now - *caught_up >= options_.schema_grace) ||
         now - wait_started >= std::max(kSchemaWaitLimit, options_.schema_grace)) {
-      for (const std::string& name : missing(true)) {
+      for (const std::string& name : schemas_known_.Missing(changes, true)) {
         log->warn("org={} {} is in no schema received: its records are parked", options_.org_id,
                   name);
-        given_up_.insert(name);
+        schemas_known_.GiveUp(name);
       }
       break;
     }

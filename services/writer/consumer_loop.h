@@ -52,6 +52,7 @@
 #include "sfbridge/v1/schema.pb.h"
 #include "writer/applier.h"
 #include "writer/dead_letters.h"
+#include "writer/known_schemas.h"
 #include "writer/record_view.h"
 #include "writer/writer_metrics.h"
 
@@ -156,14 +157,8 @@ class ConsumerLoop {
   std::unique_ptr<postgres::Connection> conn_;
   std::unique_ptr<kafka::Consumer> records_;
   std::unique_ptr<kafka::Consumer> schemas_;
-  std::map<std::string, v1::ObjectSchema> latest_;  // object -> last schema ensured
-  std::map<std::string, std::string> tables_;       // object -> table (metric label)
-  // object -> every field any schema received named (removed fields keep their columns)
-  std::map<std::string, std::unordered_set<std::string>> fields_;
-  std::map<std::string, std::set<std::string>> fingerprints_;  // object -> fingerprints received
-  // "Object" or "Object.Field" no schema named within the grace: records holding them are parked
-  // without waiting, until a newer schema of the object arrives.
-  std::set<std::string> given_up_;
+  KnownSchemas schemas_known_;                 // the schemas ensured, and names given up
+  std::map<std::string, std::string> tables_;  // object -> table (metric label)
   std::map<kafka::TopicPartition, int64_t> schemas_read_;  // next schema offset, per partition
   std::vector<Pending> pending_;
   std::unique_ptr<postgres::Connection> apply_conn_;  // the applying thread's
