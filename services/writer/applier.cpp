@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/control/sql_arrays.h"
 #include "common/core/logging.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
@@ -21,6 +22,11 @@ namespace {
 using core::StrAppend;
 using core::StrCat;
 using postgres::Transaction;
+
+// The text[] literal of `ids`.
+std::string TextArray(const std::vector<std::string_view>& ids) {
+  return control::ToTextArray(std::vector<std::string>(ids.begin(), ids.end()));
+}
 
 // Fresh-first (applier.h, step 4). A backfill (and any batch of records new to the table) needs
 // no probe: when the object has no tombstone, a record with no row is simply inserted, so the

@@ -7,21 +7,6 @@ namespace sfbridge::writer {
 using core::StrAppend;
 using core::StrCat;
 
-std::string TextArray(const std::vector<std::string_view>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out.push_back(',');
-    out.push_back('"');
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
 std::vector<std::string> CopyColumns(const TableRef& t) {
   std::vector<std::string> names = {"id", "_modstamp_ms"};
   names.insert(names.end(), t.qcolumns.begin(), t.qcolumns.end());

@@ -30,9 +30,6 @@ struct TableRef {
   std::vector<std::string> qcolumns;  // the columns' names quoted
 };
 
-// {"a","b"}: a text[] literal in which any text survives.
-std::string TextArray(const std::vector<std::string_view>& items);
-
 // The table's own COPY layout: id, _modstamp_ms, then every column.
 std::vector<std::string> CopyColumns(const TableRef& t);
 
@@ -47,7 +44,8 @@ std::string LockSql(const std::string& qtable, const std::string& qtable_literal
 std::string RegisteredSql(const std::string& org_id, const std::string& object,
                           const std::string& schema, const std::string& table);
 
-// What the table and the tombstones hold for the ids of the text[] literal `ids`: rows (id,
+// What the table and the tombstones hold for the ids of `ids`, a quoted text[] literal
+// (control::ToTextArray): rows (id,
 // row_ms, tomb_ms, NULL), none for ids with neither. Correlated subqueries are always index
 // lookups, one per id, whatever the planner would guess about a join against the array (a
 // sequential scan of the table, at worst). The tombstones are only looked at when the object has
