@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/writer/record_builders.h"
+
 namespace sfbridge::writer {
 namespace {
 
@@ -27,32 +29,10 @@ TableMapping Mapping() {
 
 v1::RecordChange Change(const std::string& id, int64_t ms,
                         std::vector<std::pair<std::string, v1::FieldValue>> fields) {
-  v1::RecordChange c;
-  c.set_object_name("Deal__c");
-  c.set_record_id(id);
-  c.set_system_modstamp_ms(ms);
-  for (auto& [name, value] : fields) (*c.mutable_fields())[name] = value;
-  return c;
+  return writer::Change("Deal__c", id, ms, std::move(fields));
 }
 v1::RecordChange Deletion(const std::string& id, int64_t ms) {
-  v1::RecordChange c = Change(id, ms, {});
-  c.set_deleted(true);
-  return c;
-}
-v1::FieldValue Text(const std::string& s) {
-  v1::FieldValue v;
-  v.set_text(s);
-  return v;
-}
-v1::FieldValue Number(const std::string& s) {
-  v1::FieldValue v;
-  v.set_number(s);
-  return v;
-}
-v1::FieldValue Null() {
-  v1::FieldValue v;
-  v.set_null(true);
-  return v;
+  return writer::Deletion("Deal__c", id, ms);
 }
 
 class RowRenderingTest : public ::testing::Test {

@@ -23,27 +23,6 @@ namespace {
 using ::testing::HasSubstr;
 using Row = std::vector<std::string>;
 
-v1::FieldValue Datetime(int64_t ms) {
-  v1::FieldValue v;
-  v.set_datetime_ms(ms);
-  return v;
-}
-v1::FieldValue Date(int32_t days) {
-  v1::FieldValue v;
-  v.set_date_days(days);
-  return v;
-}
-v1::FieldValue Time(int32_t ms) {
-  v1::FieldValue v;
-  v.set_time_ms(ms);
-  return v;
-}
-v1::FieldValue Multi(const std::string& s) {
-  v1::FieldValue v;
-  v.set_multi(s);
-  return v;
-}
-
 // An Opportunity table and versions of it whose values all derive from the version.
 class OpportunityTest : public WriterTest {
  protected:
