@@ -14,7 +14,7 @@
 #include "common/core/status.h"
 #include "common/core/strings.h"
 #include "sfbridge/v1/record.pb.h"
-#include "writer/apply.h"
+#include "writer/applier.h"
 #include "writer/dead_letters.h"
 #include "writer/naming.h"
 #include "writer/offsets.h"
@@ -25,20 +25,17 @@ namespace {
 
 using core::StrCat;
 using std::chrono::milliseconds;
-using Clock = std::chrono::steady_clock;
 
-// How long a batch waits for the schema of an object or a field it holds that no known schema
-// has, counted once the schemas topic has been read to its end (the fetcher publishes a schema
-// before the records read with it, so by then it is normally there) ...
-constexpr milliseconds kSchemaGrace{10'000};
-// ... and at most, in case the end of the schemas topic cannot be told.
+// How long a batch waits at most for a schema it lacks (ConsumerLoopOptions::schema_grace), in
+// case the end of the schemas topic cannot be told.
 constexpr milliseconds kSchemaWaitLimit{60'000};
 
 }  // namespace
 
-ConsumerLoop::ConsumerLoop(ConsumerLoopOptions options, WriterMetrics& metrics)
+ConsumerLoop::ConsumerLoop(ConsumerLoopOptions options, WriterMetrics& metrics, core::Clock& clock)
     : options_(std::move(options)),
       metrics_(metrics),
+      clock_(clock),
       records_topic_(control::RecordsTopic(options_.org_id)),
       schemas_topic_(control::SchemasTopic(options_.org_id)),
       group_(control::WriterConsumerGroup(options_.org_id)) {
@@ -67,13 +64,14 @@ bool ConsumerLoop::PostgresLost(const absl::Status& s) const {
 void ConsumerLoop::Backoff(int attempt, const std::stop_token& stop) {
   milliseconds wait = milliseconds(100) * (1 << std::min(attempt, 6));
   wait = std::min(wait, options_.max_backoff);
-  const auto until = Clock::now() + wait;
+  const auto until = clock_.Monotonic() + wait;
   // PostgreSQL lost: the writer's probe seeing it back ends the wait (a long backoff would
   // otherwise hold the first batch after a restart for up to max_backoff).
   const bool postgres_down = options_.postgres_state != nullptr && !options_.postgres_state->up();
-  while (!stop.stop_requested() && Clock::now() < until) {
+  while (!stop.stop_requested() && clock_.Monotonic() < until) {
     if (postgres_down && options_.postgres_state->up()) return;
-    std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), milliseconds(50)));
+    clock_.SleepFor(
+        std::min<std::chrono::nanoseconds>(until - clock_.Monotonic(), milliseconds(50)));
   }
 }
 
@@ -85,7 +83,7 @@ std::map<kafka::TopicPartition, int64_t> ConsumerLoop::OnAssign(
   // committed offsets, which never run ahead of Postgres's (they are committed after it).
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (conn_ == nullptr && !Connect().ok()) {
-      std::this_thread::sleep_for(milliseconds(200) * (attempt + 1));
+      clock_.SleepFor(milliseconds(200) * (attempt + 1));
       continue;
     }
     std::map<std::string, std::map<int32_t, int64_t>> stored;
@@ -103,7 +101,7 @@ std::map<kafka::TopicPartition, int64_t> ConsumerLoop::OnAssign(
       log->warn("org={} loading stored offsets failed: {}", options_.org_id,
                 std::string(failed.message()));
       conn_.reset();
-      std::this_thread::sleep_for(milliseconds(200) * (attempt + 1));
+      clock_.SleepFor(milliseconds(200) * (attempt + 1));
       continue;
     }
     positions_.clear();
@@ -153,11 +151,7 @@ absl::Status ConsumerLoop::HandleSchema(const kafka::Message& m, const std::stop
     return ParkSchema(m, "undecodable ObjectSchema", stop);
   }
   if (schema.org_id().empty()) schema.set_org_id(options_.org_id);
-  auto known = latest_.find(schema.name());
-  if (known != latest_.end() && known->second.fingerprint() == schema.fingerprint() &&
-      known->second.fields_size() == schema.fields_size()) {
-    return absl::OkStatus();
-  }
+  if (schemas_known_.Unchanged(schema)) return absl::OkStatus();
   for (int attempt = 0;; ++attempt) {
     if (stop.stop_requested()) return absl::OkStatus();
     absl::Status s = conn_ == nullptr ? Connect() : absl::OkStatus();
@@ -187,15 +181,7 @@ absl::Status ConsumerLoop::HandleSchema(const kafka::Message& m, const std::stop
   log->info("org={} object={} fields={} table ensured", options_.org_id, schema.name(),
             schema.fields_size());
   tables_.erase(schema.name());
-  // Whatever was given up for this object is waited for again, against this schema.
-  const std::string prefix = schema.name() + ".";
-  std::erase_if(given_up_, [&](const std::string& name) {
-    return name == schema.name() || name.starts_with(prefix);
-  });
-  if (!schema.fingerprint().empty()) fingerprints_[schema.name()].insert(schema.fingerprint());
-  std::unordered_set<std::string>& fields = fields_[schema.name()];
-  for (const v1::FieldSchema& f : schema.fields()) fields.insert(f.name());
-  latest_[schema.name()] = std::move(schema);
+  schemas_known_.Add(std::move(schema));
   return absl::OkStatus();
 }
 
@@ -275,61 +261,26 @@ absl::Status ConsumerLoop::Flush(const std::stop_token& stop) {
   }
 
   // Records wait for the schema of their object and of every field they hold; what is still
-  // unknown after the grace is parked by ApplyChanges, and later batches do not wait for it again
+  // unknown after the grace is parked by the Applier, and later batches do not wait for it again
   // until a newer schema of that object arrives.
-  auto missing = [&](bool all) {
-    std::set<std::string> out;
-    bool first = true;
-    std::string object;       // changes of one object mostly come together
-    std::string fingerprint;  // the last one found among the object's schemas
-    const std::unordered_set<std::string>* known = nullptr;
-    const std::set<std::string>* fingerprints = nullptr;
-    for (const ChangeView& c : changes) {
-      if (first || object != c.object_name()) {
-        first = false;
-        object = c.object_name();
-        fingerprint.clear();
-        auto it = latest_.contains(object) ? fields_.find(object) : fields_.end();
-        known = it == fields_.end() ? nullptr : &it->second;
-        fingerprints = &fingerprints_[object];
-      }
-      if (known == nullptr) {
-        if (!given_up_.contains(object)) out.insert(object);
-      } else if (!c.schema_fingerprint().empty() &&
-                 (c.schema_fingerprint() == fingerprint ||
-                  fingerprints->contains(std::string(c.schema_fingerprint())))) {
-        // Read with a schema received: every field it holds is known, no need to look.
-        fingerprint = c.schema_fingerprint();
-        continue;
-      } else {
-        for (const FieldEntry& f : c.fields()) {
-          if (f.name == "Id") continue;
-          std::string field(f.name);
-          if (known->contains(field)) continue;
-          std::string name = StrCat(object, ".", field);
-          if (!given_up_.contains(name)) out.insert(std::move(name));
-        }
-      }
-      if (!all && !out.empty()) break;
-    }
-    return out;
-  };
-  const auto wait_started = Clock::now();
-  std::optional<Clock::time_point> caught_up;
+  const auto wait_started = clock_.Monotonic();
+  std::optional<core::Clock::MonoTime> caught_up;
   bool logged = false;
-  for (std::set<std::string> unknown = missing(false); !unknown.empty(); unknown = missing(false)) {
+  for (std::set<std::string> unknown = schemas_known_.Missing(changes, false); !unknown.empty();
+       unknown = schemas_known_.Missing(changes, false)) {
     if (stop.stop_requested()) return absl::OkStatus();
     if (!logged) {
       log->info("org={} records wait for the schema of {}", options_.org_id, *unknown.begin());
       logged = true;
     }
-    if (!caught_up && SchemasCaughtUp()) caught_up = Clock::now();
-    const auto now = Clock::now();
-    if ((caught_up && now - *caught_up >= kSchemaGrace) || now - wait_started >= kSchemaWaitLimit) {
-      for (const std::string& name : missing(true)) {
+    if (!caught_up && SchemasCaughtUp()) caught_up = clock_.Monotonic();
+    const auto now = clock_.Monotonic();
+    if ((caught_up && now - *caught_up >= options_.schema_grace) ||
+        now - wait_started >= std::max(kSchemaWaitLimit, options_.schema_grace)) {
+      for (const std::string& name : schemas_known_.Missing(changes, true)) {
         log->warn("org={} {} is in no schema received: its records are parked", options_.org_id,
                   name);
-        given_up_.insert(name);
+        schemas_known_.GiveUp(name);
       }
       break;
     }
@@ -360,7 +311,7 @@ absl::Status ConsumerLoop::Apply(Batch& batch, const std::stop_token& stop) {
   }
   for (int attempt = 0;; ++attempt) {
     if (stop.stop_requested()) return absl::OkStatus();
-    const auto started = Clock::now();
+    const auto started = clock_.Monotonic();
     absl::Status s = absl::OkStatus();
     if (apply_conn_ == nullptr) {
       absl::StatusOr<std::unique_ptr<postgres::Connection>> conn =
@@ -374,7 +325,7 @@ absl::Status ConsumerLoop::Apply(Batch& batch, const std::stop_token& stop) {
     if (s.ok()) {
       s = apply_conn_->InTransaction([&](postgres::Transaction& tx) -> absl::Status {
         absl::StatusOr<ApplyStats> applied =
-            ApplyChanges(tx, options_.schema, batch.changes, ApplyOptions{.layouts = &layouts_});
+            applier_.ApplyChanges(tx, options_.schema, batch.changes);
         if (!applied.ok()) return applied.status();
         batch.stats = *std::move(applied);
         batch.letters = batch.undecodable;
@@ -391,7 +342,7 @@ absl::Status ConsumerLoop::Apply(Batch& batch, const std::stop_token& stop) {
     }
     if (s.ok()) {
       metrics_.batch_seconds.Get().Observe(
-          std::chrono::duration<double>(Clock::now() - started).count());
+          std::chrono::duration<double>(clock_.Monotonic() - started).count());
       batch.applied = true;
       return absl::OkStatus();
     }
@@ -502,18 +453,18 @@ absl::Status ConsumerLoop::Run(std::stop_token stop) {
   log->info("org={} consuming {} in group {}", options_.org_id, records_topic_, group_);
 
   absl::Status result;
-  auto next_lag = Clock::now(), next_schemas = Clock::now();
+  auto next_lag = clock_.Monotonic(), next_schemas = clock_.Monotonic();
   while (!stop.stop_requested()) {
     if (!revoke_failure_.ok()) {
       result = revoke_failure_;
       break;
     }
-    if (Clock::now() >= next_schemas) {
+    if (clock_.Monotonic() >= next_schemas) {
       if (absl::Status s = PollSchemas(0, stop); !s.ok()) {
         result = s;
         break;
       }
-      next_schemas = Clock::now() + milliseconds(50);
+      next_schemas = clock_.Monotonic() + milliseconds(50);
     }
     if (in_flight_ != nullptr &&
         in_flight_done_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
@@ -524,8 +475,8 @@ absl::Status ConsumerLoop::Run(std::stop_token stop) {
     }
     int timeout_ms = 100;
     if (!pending_.empty()) {
-      const auto left = options_.batch_wait -
-                        std::chrono::duration_cast<milliseconds>(Clock::now() - batch_started_);
+      const auto left = options_.batch_wait - std::chrono::duration_cast<milliseconds>(
+                                                  clock_.Monotonic() - batch_started_);
       timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 100));
     }
     absl::StatusOr<std::optional<kafka::Message>> m = records_->Poll(timeout_ms);
@@ -533,20 +484,21 @@ absl::Status ConsumerLoop::Run(std::stop_token stop) {
       log->warn("org={} records: {}", options_.org_id, std::string(m.status().message()));
     } else if (m->has_value()) {
       const kafka::Message& msg = **m;
-      if (pending_.empty()) batch_started_ = Clock::now();
+      if (pending_.empty()) batch_started_ = clock_.Monotonic();
       pending_.push_back({msg.topic(), msg.partition(), msg.offset(), std::string(msg.value())});
     }
     const bool full = static_cast<int>(pending_.size()) >= options_.batch_size;
-    const bool due = !pending_.empty() && Clock::now() - batch_started_ >= options_.batch_wait;
+    const bool due =
+        !pending_.empty() && clock_.Monotonic() - batch_started_ >= options_.batch_wait;
     if (full || due) {
       if (absl::Status s = Flush(stop); !s.ok()) {
         result = s;
         break;
       }
     }
-    if (Clock::now() >= next_lag) {
+    if (clock_.Monotonic() >= next_lag) {
       UpdateLag();
-      next_lag = Clock::now() + milliseconds(1000);
+      next_lag = clock_.Monotonic() + milliseconds(1000);
     }
   }
   // The batch in flight ends (stored, or left for the next run when stopping) before leaving.

@@ -7,26 +7,29 @@
 // (a consumer of its own that never commits: each writer needs every object's schema, whichever
 // records partitions it holds) and calls EnsureTable for each ObjectSchema, keeping the latest
 // per object in memory. A batch holding records of an object, or a field, that no schema received
-// names waits, reading schemas, until one does, or until 10 s after the schemas topic was read
-// to its end (60 s at most); then such changes are parked, and later batches park them without
-// waiting until a newer schema of that object arrives. A schema message that does not decode, or
-// that Postgres refuses as invalid, is parked too; schema DDL that cannot get its table lock in
-// ddl_lock_timeout gives way to readers and is retried with backoff. A change whose
+// names waits, reading schemas, until one does, or until schema_grace (10 s) after the schemas
+// topic was read to its end (60 s at most); then such changes are parked, and later batches park
+// them without waiting until a newer schema of that object arrives. A schema message that does not
+// decode, or that Postgres refuses as invalid, is parked too; schema DDL that cannot get its table
+// lock in ddl_lock_timeout gives way to readers and is retried with backoff. A change whose
 // schema_fingerprint is one of a schema received is known to hold only known fields.
 //
 // Records are read in consumer group sfbridge-writer-<org> and applied in batches (up to
 // batch_size messages or batch_wait after the first one). One transaction per batch holds the
-// rows (ApplyChanges), the dead letters and the next offset of every partition in the batch
-// (StoreOffsets); only after it commits are the offsets committed to Kafka too, for lag tooling.
-// On every assignment each partition is sought to its offset stored in Postgres (the beginning
-// when none): Postgres is the truth, so a crash at any moment re-reads at most the batch it
-// did not commit, and applying it again is harmless (versions only move forward).
+// rows (Applier::ApplyChanges), the dead letters and the next offset of every partition in the
+// batch (StoreOffsets); only after it commits are the offsets committed to Kafka too, for lag
+// tooling. On every assignment each partition is sought to its offset stored in Postgres (the
+// beginning when none): Postgres is the truth, so a crash at any moment re-reads at most the batch
+// it did not commit, and applying it again is harmless (versions only move forward).
 //
-// Undecodable messages and changes ApplyChanges parks (unknown object, unknown field, a value that
+// Undecodable messages and changes the Applier parks (unknown object, unknown field, a value that
 // does not fit ...) go to sfbridge.dead_letters with their topic, partition and offset in the
 // batch's transaction, are counted and logged with them, and consuming moves on. A retryable
 // failure retries the same batch with backoff (reconnecting); any other failure ends Run with
 // it, nothing of the batch stored.
+//
+// Time: the schema grace, batch_wait, backoffs and retries are measured and waited on the
+// injected core::Clock, so tests run them on simulated time.
 
 #include <atomic>
 #include <chrono>
@@ -41,13 +44,15 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/core/clock.h"
 #include "common/core/dependency.h"
 #include "common/kafka/consumer.h"
 #include "common/postgres/connection.h"
 #include "sfbridge/v1/record.pb.h"
 #include "sfbridge/v1/schema.pb.h"
-#include "writer/apply.h"
+#include "writer/applier.h"
 #include "writer/dead_letters.h"
+#include "writer/known_schemas.h"
 #include "writer/record_view.h"
 #include "writer/writer_metrics.h"
 
@@ -67,6 +72,10 @@ struct ConsumerLoopOptions {
   std::chrono::milliseconds session_timeout{10'000};
   // How long schema DDL waits for a table lock before it lets readers go and retries.
   std::chrono::milliseconds ddl_lock_timeout{2000};
+  // How long a batch waits for the schema of an object or a field it holds that no schema
+  // received names, counted once the schemas topic has been read to its end (the fetcher
+  // publishes a schema before the records read with it, so by then it is normally there).
+  std::chrono::milliseconds schema_grace{10'000};
   // Told whether PostgreSQL answers (not owned; may be null). While it does not, retries are
   // not logged one by one: the state logs the loss, reminders and the return.
   core::DependencyState* postgres_state = nullptr;
@@ -74,7 +83,9 @@ struct ConsumerLoopOptions {
 
 class ConsumerLoop {
  public:
-  ConsumerLoop(ConsumerLoopOptions options, WriterMetrics& metrics);
+  // `clock` (not owned) must outlive the loop.
+  ConsumerLoop(ConsumerLoopOptions options, WriterMetrics& metrics,
+               core::Clock& clock = core::SystemClock::Instance());
   ~ConsumerLoop();  // leaves the group while the rebalance hooks' state is still alive
 
   // Runs until `stop` is requested (OK; a batch not yet committed is left for the next run) or a
@@ -138,28 +149,23 @@ class ConsumerLoop {
 
   ConsumerLoopOptions options_;
   WriterMetrics& metrics_;
-  LayoutCache layouts_;  // tables and their layouts, checked by every batch
+  core::Clock& clock_;
+  Applier applier_;  // remembers tables and their layouts, checked by every batch
   const std::string records_topic_;
   const std::string schemas_topic_;
   const std::string group_;
   std::unique_ptr<postgres::Connection> conn_;
   std::unique_ptr<kafka::Consumer> records_;
   std::unique_ptr<kafka::Consumer> schemas_;
-  std::map<std::string, v1::ObjectSchema> latest_;  // object -> last schema ensured
-  std::map<std::string, std::string> tables_;       // object -> table (metric label)
-  // object -> every field any schema received named (removed fields keep their columns)
-  std::map<std::string, std::unordered_set<std::string>> fields_;
-  std::map<std::string, std::set<std::string>> fingerprints_;  // object -> fingerprints received
-  // "Object" or "Object.Field" no schema named within the grace: records holding them are parked
-  // without waiting, until a newer schema of the object arrives.
-  std::set<std::string> given_up_;
+  KnownSchemas schemas_known_;                 // the schemas ensured, and names given up
+  std::map<std::string, std::string> tables_;  // object -> table (metric label)
   std::map<kafka::TopicPartition, int64_t> schemas_read_;  // next schema offset, per partition
   std::vector<Pending> pending_;
   std::unique_ptr<postgres::Connection> apply_conn_;  // the applying thread's
   std::unique_ptr<Batch> in_flight_;
   std::future<absl::Status> in_flight_done_;  // destroyed first: waits for the applying thread
   absl::Status revoke_failure_;
-  std::chrono::steady_clock::time_point batch_started_;
+  core::Clock::MonoTime batch_started_;
   std::map<kafka::TopicPartition, int64_t> positions_;  // next offset to apply, per partition
   std::atomic<int64_t> batches_{0};
   std::atomic<int64_t> messages_{0};

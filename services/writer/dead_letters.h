@@ -3,7 +3,7 @@
 // Messages the writer could not apply (a parked change, an unparsable payload), kept in
 // sfbridge.dead_letters (created by EnsureWriterTables) with the reason and the raw payload, so
 // that consuming moves on and nothing is silently lost. Store them in the transaction that
-// stores the offsets past them (ApplyChanges + ParkMessages + StoreOffsets in one
+// stores the offsets past them (Applier::ApplyChanges + ParkMessages + StoreOffsets in one
 // InTransaction), or a crash between the two could skip them.
 
 #include <cstdint>

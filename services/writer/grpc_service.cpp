@@ -1,13 +1,12 @@
 #include "writer/grpc_service.h"
 
 #include <chrono>
-#include <thread>
 #include <utility>
 
 #include "common/core/logging.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
-#include "writer/apply.h"
+#include "writer/applier.h"
 #include "writer/naming.h"
 
 namespace sfbridge::writer {
@@ -77,10 +76,11 @@ void ConnectionPool::Return(std::unique_ptr<postgres::Connection> conn) {
 
 WriterGrpcService::WriterGrpcService(std::string postgres_url, std::string schema,
                                      WriterMetrics* metrics, int connections,
-                                     core::DependencyState* postgres_state)
+                                     core::DependencyState* postgres_state, core::Clock& clock)
     : pool_(std::move(postgres_url), connections, postgres_state),
       schema_(std::move(schema)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      clock_(clock) {}
 
 grpc::Status WriterGrpcService::Apply(grpc::ServerContext*, const v1::ApplyRequest* request,
                                       v1::ApplyResponse* response) {
@@ -100,7 +100,7 @@ grpc::Status WriterGrpcService::Apply(grpc::ServerContext*, const v1::ApplyReque
 
   absl::Status last;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
+    if (attempt > 0) clock_.SleepFor(std::chrono::milliseconds(50 << attempt));
     absl::StatusOr<ConnectionPool::Lease> conn = pool_.Acquire();
     if (!conn.ok()) {
       last = conn.status();
@@ -111,14 +111,14 @@ grpc::Status WriterGrpcService::Apply(grpc::ServerContext*, const v1::ApplyReque
     std::string parked;
     // The common case in one round trip; anything else (and the first call for an object, which
     // fills the layout cache) in a transaction.
-    std::optional<ApplyStats> quick = ApplyInOneRoundTrip(**conn, schema_, changes, layouts_);
+    std::optional<ApplyStats> quick = applier_.ApplyInOneRoundTrip(**conn, schema_, changes);
     if (quick) stats = *std::move(quick);
     absl::Status s =
         quick ? absl::OkStatus()
               : (*conn)->InTransactionBegunByFirstStatement(
                     [&](postgres::Transaction& tx) -> absl::Status {
                       absl::StatusOr<ApplyStats> applied =
-                          ApplyChanges(tx, schema_, changes, ApplyOptions{.layouts = &layouts_});
+                          applier_.ApplyChanges(tx, schema_, changes);
                       if (!applied.ok()) return applied.status();
                       stats = *std::move(applied);
                       if (!stats.parked.empty()) {

@@ -1,12 +1,12 @@
 #pragma once
 
 // The gRPC sfbridge.v1.Writer service: the proxy's confirmed record versions applied through the
-// same guarded path as the Kafka stream (apply.h), all of one request in one transaction.
+// same guarded path as the Kafka stream (applier.h), all of one request in one transaction.
 // Each change answers APPLIED or STALE with the modstamp the record holds afterwards. A change
 // that would be parked (no table for its object, a field with no column, a value that does not
 // fit ...) fails the whole request with INVALID_ARGUMENT naming the record and the reason;
-// nothing of it is applied. Retryable database failures are retried a few times, then answered
-// UNAVAILABLE.
+// nothing of it is applied. Retryable database failures are retried a few times (waiting on the
+// injected clock between tries), then answered UNAVAILABLE.
 //
 // Thread-safe: requests borrow a connection from a small pool (one request per connection).
 
@@ -18,9 +18,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/core/clock.h"
 #include "common/postgres/connection.h"
 #include "sfbridge/v1/writer.grpc.pb.h"
-#include "writer/apply.h"
+#include "writer/applier.h"
 #include "writer/writer_metrics.h"
 
 namespace sfbridge::writer {
@@ -69,8 +70,10 @@ class ConnectionPool {
 
 class WriterGrpcService final : public v1::Writer::Service {
  public:
+  // `clock` (not owned) must outlive the service.
   WriterGrpcService(std::string postgres_url, std::string schema, WriterMetrics* metrics,
-                    int connections = 4, core::DependencyState* postgres_state = nullptr);
+                    int connections = 4, core::DependencyState* postgres_state = nullptr,
+                    core::Clock& clock = core::SystemClock::Instance());
 
   grpc::Status Apply(grpc::ServerContext* context, const v1::ApplyRequest* request,
                      v1::ApplyResponse* response) override;
@@ -79,7 +82,8 @@ class WriterGrpcService final : public v1::Writer::Service {
   ConnectionPool pool_;
   const std::string schema_;
   WriterMetrics* const metrics_;
-  LayoutCache layouts_;
+  core::Clock& clock_;
+  Applier applier_;
 };
 
 }  // namespace sfbridge::writer

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/core/strings.h"
+#include "common/postgres/copy_format.h"
 
 namespace sfbridge::writer {
 namespace {
@@ -15,40 +16,6 @@ constexpr int64_t kMinDays = -719'162;
 constexpr int64_t kMaxDays = 2'932'896;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-// Bytes that COPY text format escapes, and NUL, which no text value may hold.
-constexpr bool Special(unsigned char c) {
-  return c == '\\' || c == '\t' || c == '\n' || c == '\r' || c == '\0';
-}
-
-// Appends `text` escaped for COPY; false (and `out` partly appended) when it holds a NUL.
-bool AppendEscaped(std::string& out, std::string_view text) {
-  size_t start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (!Special(c)) continue;
-    out.append(text.data() + start, i - start);
-    switch (c) {
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      default:
-        return false;
-    }
-    start = i + 1;
-  }
-  out.append(text.data() + start, text.size() - start);
-  return true;
-}
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -210,20 +177,22 @@ std::string FormatDatetimeMs(int64_t ms) {
   return out;
 }
 
-absl::Status AppendCopyValue(std::string& out, const FieldView& value, ColumnKind kind) {
+namespace {
+
+// `value` (not null) as the text Postgres reads into a column of `kind`: escaped for COPY text
+// when `copy`, as it is (a parameter) otherwise.
+absl::Status AppendValue(std::string& out, const FieldView& value, ColumnKind kind, bool copy) {
   const bool any = kind == ColumnKind::kText || kind == ColumnKind::kOther;
   switch (value.kind) {
     case v1::FieldValue::kNull:
-      out.append("\\N");
-      return absl::OkStatus();
+      break;  // the callers' to spell
     case v1::FieldValue::kText:
     case v1::FieldValue::kMulti: {
       if (!any) return WrongKind(value, kind);
-      const size_t size = out.size();
-      if (!AppendEscaped(out, value.text)) {
-        out.resize(size);
-        return absl::InvalidArgumentError("text contains a NUL character");
-      }
+      const bool fits = copy ? postgres::AppendCopyText(out, value.text)
+                             : value.text.find('\0') == std::string_view::npos;
+      if (!fits) return absl::InvalidArgumentError("text contains a NUL character");
+      if (!copy) out.append(value.text);
       return absl::OkStatus();
     }
     case v1::FieldValue::kBoolean:
@@ -282,6 +251,23 @@ absl::Status AppendCopyValue(std::string& out, const FieldView& value, ColumnKin
       break;
   }
   return absl::InvalidArgumentError("value has no kind set");
+}
+
+}  // namespace
+
+absl::Status AppendCopyValue(std::string& out, const FieldView& value, ColumnKind kind) {
+  if (value.kind == v1::FieldValue::kNull) {
+    out.append(postgres::kCopyNull);
+    return absl::OkStatus();
+  }
+  return AppendValue(out, value, kind, /*copy=*/true);
+}
+
+absl::StatusOr<std::optional<std::string>> ValueText(const FieldView& value, ColumnKind kind) {
+  if (value.kind == v1::FieldValue::kNull) return std::nullopt;
+  std::string text;
+  if (absl::Status s = AppendValue(text, value, kind, /*copy=*/false); !s.ok()) return s;
+  return text;
 }
 
 FieldView ViewOf(const v1::FieldValue& value) {

@@ -1,13 +1,16 @@
 #pragma once
 
-// FieldValue -> the exact text Postgres reads into a synced column (apply.h states the rules).
+// FieldValue -> the exact text Postgres reads into a synced column (applier.h states the rules),
+// for COPY or as a query parameter.
 // Pure functions, thread-safe.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "sfbridge/v1/record.pb.h"
 
 namespace sfbridge::writer {
@@ -46,6 +49,9 @@ FieldView ViewOf(const v1::FieldValue& value);
 // (the message says why, without the value itself, which may be personal data).
 absl::Status AppendCopyValue(std::string& out, const FieldView& value, ColumnKind kind);
 absl::Status AppendCopyValue(std::string& out, const v1::FieldValue& value, ColumnKind kind);
+// The same value as the text of a query parameter (not escaped); nullopt for null. The same
+// errors.
+absl::StatusOr<std::optional<std::string>> ValueText(const FieldView& value, ColumnKind kind);
 
 // "YYYY-MM-DD HH:MM:SS.mmm+00" for UTC milliseconds since the epoch. Years 1..9999 only.
 std::string FormatDatetimeMs(int64_t ms);

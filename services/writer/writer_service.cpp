@@ -63,6 +63,12 @@ core::ConfigSchema WriterConfigSchema() {
                  "it then gives way and retries",
          .default_value = "2s",
          .min = 1});
+  s.Add({.name = "writer.schema-grace",
+         .type = ConfigType::kDuration,
+         .help = "How long records of an object or field no schema names wait for its schema, "
+                 "once the schemas topic is read to its end, before they are parked",
+         .default_value = "10s",
+         .min = 0});
   s.Add({.name = "kafka.session-timeout",
          .type = ConfigType::kDuration,
          .help = "How long the consumer group waits for a writer that stopped (crashed) before "
@@ -92,6 +98,7 @@ absl::StatusOr<WriterOptions> WriterOptionsFromConfig(const core::Config& c) {
   o.batch_size = static_cast<int>(c.GetInt("writer.batch-size"));
   o.batch_wait = c.GetDuration("writer.batch-wait");
   o.ddl_lock_timeout = c.GetDuration("writer.ddl-lock-timeout");
+  o.schema_grace = c.GetDuration("writer.schema-grace");
   o.session_timeout = c.GetDuration("kafka.session-timeout");
   o.grpc_port = static_cast<int>(c.GetInt("grpc.port"));
   o.grpc_host = c.GetString("grpc.host");
@@ -101,12 +108,13 @@ absl::StatusOr<WriterOptions> WriterOptionsFromConfig(const core::Config& c) {
   return o;
 }
 
-WriterService::WriterService(WriterOptions options)
+WriterService::WriterService(WriterOptions options, core::Clock& clock)
     : options_(std::move(options)),
-      postgres_("writer", "postgres", core::SystemClock::Instance(),
+      clock_(clock),
+      postgres_("writer", "postgres", clock_,
                 &core::DependencyUpGauge(metrics_, "writer", options_.org_id, "postgres"),
                 options_.dependency_reminder),
-      kafka_("writer", "kafka", core::SystemClock::Instance(),
+      kafka_("writer", "kafka", clock_,
              &core::DependencyUpGauge(metrics_, "writer", options_.org_id, "kafka"),
              options_.dependency_reminder) {}
 
@@ -157,9 +165,7 @@ absl::Status WriterService::Run(std::stop_token stop) {
       return core::Annotate(s, "writer: prepare the database");
     }
     log->warn("org={} preparing the database failed, retrying: {}", org, std::string(s.message()));
-    for (int i = 0; i < 10 && !stop.stop_requested(); ++i) {
-      std::this_thread::sleep_for(milliseconds(100));
-    }
+    for (int i = 0; i < 10 && !stop.stop_requested(); ++i) clock_.SleepFor(milliseconds(100));
     if (stop.stop_requested()) {
       if (admin) admin->Stop();
       return absl::OkStatus();
@@ -169,8 +175,9 @@ absl::Status WriterService::Run(std::stop_token stop) {
   std::unique_ptr<WriterGrpcService> grpc_service;
   std::unique_ptr<grpc::Server> server;
   if (options_.grpc_port >= 0) {
-    grpc_service = std::make_unique<WriterGrpcService>(
-        options_.postgres_url, options_.schema, &metrics, options_.grpc_connections, &postgres_);
+    grpc_service =
+        std::make_unique<WriterGrpcService>(options_.postgres_url, options_.schema, &metrics,
+                                            options_.grpc_connections, &postgres_, clock_);
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     int port = 0;
@@ -197,8 +204,9 @@ absl::Status WriterService::Run(std::stop_token stop) {
                      .batch_wait = options_.batch_wait,
                      .session_timeout = options_.session_timeout,
                      .ddl_lock_timeout = options_.ddl_lock_timeout,
+                     .schema_grace = options_.schema_grace,
                      .postgres_state = &postgres_},
-                    metrics);
+                    metrics, clock_);
   // Both dependencies probed, so that an idle writer (nothing to apply) knows them too.
   absl::StatusOr<std::unique_ptr<kafka::BrokerProbe>> probe =
       kafka::BrokerProbe::Create(options_.kafka_brokers, StrCat("sfbridge-writer-probe-", org));
@@ -218,6 +226,7 @@ absl::Status WriterService::Run(std::stop_token stop) {
         kafka_.ReportFailure(core::ToString(s.message()));
       }
       (void)(*pg_probe)->Exec("SELECT 1");  // reports to postgres_ itself
+      // Real time: this paces network probes (a simulated clock would spin them).
       for (auto waited = milliseconds(0);
            waited < options_.dependency_probe && !probe_stop.stop_requested();
            waited += milliseconds(50)) {
@@ -243,7 +252,7 @@ absl::Status WriterService::Run(std::stop_token stop) {
     ready_gauge.Set(ready() ? 1 : 0);
     batches_.store(loop.batches_applied());
     messages_.store(loop.messages_applied());
-    std::this_thread::sleep_for(milliseconds(50));
+    std::this_thread::sleep_for(milliseconds(50));  // real time: paces this status poll
   }
   log->info("org={} stopping", org);
   started_.store(false);

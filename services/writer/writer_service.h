@@ -16,6 +16,9 @@
 // when it goes, every dependency_reminder while away, and once when back (core/dependency.h),
 // and shown by sfbridge_writer_dependency_up{org,dependency="postgres|kafka"}.
 //
+// Time: every wait the service's behaviour depends on (the schema grace, batch waits, backoffs
+// and retries) runs on the injected core::Clock; only the pacing of its status polls is real.
+//
 // Ready (/readyz 200) once all of that runs and while PostgreSQL and Kafka are reachable;
 // otherwise 503 with every reason.
 
@@ -27,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/core/clock.h"
 #include "common/core/config.h"
 #include "common/core/dependency.h"
 #include "common/core/metrics.h"
@@ -43,6 +47,7 @@ struct WriterOptions {
   std::chrono::milliseconds batch_wait{200};
   std::chrono::milliseconds session_timeout{10'000};
   std::chrono::milliseconds ddl_lock_timeout{2000};
+  std::chrono::milliseconds schema_grace{10'000};  // see consumer_loop.h
   std::string grpc_host = "0.0.0.0";
   int grpc_port = 50051;    // 0: any free port; negative: no gRPC server
   int metrics_port = 9464;  // 0: any free port; negative: no admin server
@@ -59,7 +64,8 @@ absl::StatusOr<WriterOptions> WriterOptionsFromConfig(const core::Config& config
 
 class WriterService {
  public:
-  explicit WriterService(WriterOptions options);
+  // `clock` (not owned) must outlive the service.
+  explicit WriterService(WriterOptions options, core::Clock& clock = core::SystemClock::Instance());
 
   // Runs until `stop` is requested (OK) or a failure that retrying cannot cure.
   absl::Status Run(std::stop_token stop);
@@ -77,6 +83,7 @@ class WriterService {
 
  private:
   WriterOptions options_;
+  core::Clock& clock_;
   core::MetricsRegistry metrics_;
   std::atomic<uint16_t> bound_metrics_port_{0};
   std::atomic<int> bound_grpc_port_{0};

@@ -6,6 +6,7 @@
 
 #include "common/core/status.h"
 #include "common/postgres/connection.h"
+#include "common/postgres/copy_format.h"
 #include "tests/harness/test_env.h"
 
 namespace sfbridge::postgres {

@@ -143,8 +143,9 @@ inline absl::StatusOr<std::map<std::string, int64_t>> StoredModstamps(postgres::
 template <typename Service>
 class RunningService {
  public:
-  template <typename Options>
-  explicit RunningService(Options options) : service_(std::move(options)) {
+  // `args` are the service's: its options, then what it takes besides (a clock, say).
+  template <typename... Args>
+  explicit RunningService(Args&&... args) : service_(std::forward<Args>(args)...) {
     thread_ = std::jthread([this](std::stop_token stop) { result_ = service_.Run(stop); });
   }
   ~RunningService() {

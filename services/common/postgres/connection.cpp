@@ -441,39 +441,6 @@ std::string Connection::QuoteLiteral(std::string_view text) const {
 
 int Connection::ServerVersion() const { return impl_->server_version; }
 
-void AppendCopyField(std::string& out, const Value& value) {
-  if (!value) {
-    out += "\\N";
-    return;
-  }
-  for (char c : *value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-}
-
-void AppendCopyRow(std::string& out, const std::vector<Value>& fields) {
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i) out.push_back('\t');
-    AppendCopyField(out, fields[i]);
-  }
-  out.push_back('\n');
-}
-
 std::string RedactConninfo(std::string_view conninfo) {
   static const std::regex kUriPassword(R"((://[^:/@]*:)[^@]*@)");
   static const std::regex kKeyPassword(R"((password\s*=\s*)('([^'\\]|\\.)*'|[^\s&]+))",

@@ -54,7 +54,7 @@ class Transaction {
   // simple query, which may hold several statements (one round trip; the last one's result).
   absl::StatusOr<QueryResult> Exec(std::string_view sql, const Params& params = {});
   // COPY `table` (`columns`) FROM STDIN in text format. `data` is whole lines, each ending in
-  // '\n', built with AppendCopyField/EndCopyLine. Streams in ~8 KiB chunks.
+  // '\n', in COPY text format (copy_format.h). Streams in ~8 KiB chunks.
   absl::Status CopyIn(const std::string& table, const std::vector<std::string>& columns,
                       std::string_view data);
   // The same, streamed: `next` is called until it returns false, each time filling `chunk` with
@@ -142,12 +142,6 @@ class Connection {
   void Succeeded();
   std::unique_ptr<Impl> impl_;
 };
-
-// Appends one field in COPY text format: NULL as \N; backslash, tab, newline and carriage
-// return escaped. Put a tab between fields yourself, or use AppendCopyRow.
-void AppendCopyField(std::string& out, const Value& value);
-// Appends a whole line: fields separated by tabs, ending in '\n'.
-void AppendCopyRow(std::string& out, const std::vector<Value>& fields);
 
 // conninfo with any password replaced by "***", for messages and logs.
 std::string RedactConninfo(std::string_view conninfo);

@@ -1,3 +1,5 @@
+#include "common/postgres/copy_format.h"
+
 #include <gtest/gtest.h>
 
 #include "common/postgres/connection.h"
@@ -15,6 +17,22 @@ TEST(CopyFormatTest, LiteralBackslashNIsNotNull) {
   std::string out;
   AppendCopyField(out, std::string("\\N"));
   EXPECT_EQ(out, "\\\\N");
+}
+
+TEST(CopyFormatTest, TextWithANulIsRefusedAndLeavesNothing) {
+  std::string out = "x\t";
+  EXPECT_FALSE(AppendCopyText(out, std::string("a\0b", 3)));
+  EXPECT_EQ(out, "x\t");
+  EXPECT_TRUE(AppendCopyText(out, "a\\b\n"));
+  EXPECT_EQ(out, "x\ta\\\\b\\n");
+}
+
+TEST(CopyFormatTest, IntegersAndTheNullSpelling) {
+  std::string out;
+  AppendCopyInt(out, -9223372036854775807 - 1);
+  out.push_back('\t');
+  out.append(kCopyNull);
+  EXPECT_EQ(out, "-9223372036854775808\t\\N");
 }
 
 TEST(RedactConninfoTest, PasswordsAreHiddenInUrisAndKeywordStrings) {

@@ -3,8 +3,6 @@
 // dead letters. Every case runs twice: through the plain statements a few changes take
 // ("Direct") and through COPY and staging ("Staged", as a large batch would).
 
-#include "writer/apply.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,6 +12,7 @@
 
 #include "common/core/status.h"
 #include "tests/integration/writer/writer_test_db.h"
+#include "writer/applier.h"
 #include "writer/dead_letters.h"
 #include "writer/offsets.h"
 #include "writer/table_schema.h"
@@ -23,27 +22,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using Row = std::vector<std::string>;
-
-v1::FieldValue Datetime(int64_t ms) {
-  v1::FieldValue v;
-  v.set_datetime_ms(ms);
-  return v;
-}
-v1::FieldValue Date(int32_t days) {
-  v1::FieldValue v;
-  v.set_date_days(days);
-  return v;
-}
-v1::FieldValue Time(int32_t ms) {
-  v1::FieldValue v;
-  v.set_time_ms(ms);
-  return v;
-}
-v1::FieldValue Multi(const std::string& s) {
-  v1::FieldValue v;
-  v.set_multi(s);
-  return v;
-}
 
 // An Opportunity table and versions of it whose values all derive from the version.
 class OpportunityTest : public WriterTest {
@@ -62,11 +40,16 @@ class OpportunityTest : public WriterTest {
     if (!fifth.empty()) fields.emplace_back(fifth, type);
     return EnsureTable(*conn_, kSchema, MakeSchema("Opportunity", fields));
   }
-  virtual ApplyOptions Options() { return ApplyOptions{.layouts = &layouts_}; }
-  LayoutCache layouts_;
+  virtual ApplierOptions Options() { return {}; }
+  // One applier per test, as a writer process has one: it remembers layouts between calls.
+  Applier& applier() {
+    if (applier_ == nullptr) applier_ = std::make_unique<Applier>(Options());
+    return *applier_;
+  }
+  std::unique_ptr<Applier> applier_;
   ApplyStats Apply(const std::vector<v1::RecordChange>& changes,
                    const std::vector<OffsetUpdate>& offsets = {}) {
-    auto r = ApplyBatch(*conn_, kSchema, changes, offsets, Options());
+    auto r = applier().ApplyBatch(*conn_, kSchema, changes, offsets);
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : ApplyStats{};
   }
@@ -95,9 +78,7 @@ class OpportunityTest : public WriterTest {
 
 class ApplyTest : public OpportunityTest, public ::testing::WithParamInterface<size_t> {
  protected:
-  ApplyOptions Options() override {
-    return ApplyOptions{.few_changes = GetParam(), .layouts = &layouts_};
-  }
+  ApplierOptions Options() override { return ApplierOptions{.few_changes = GetParam()}; }
 };
 
 TEST_P(ApplyTest, EveryTypeIsWrittenExactly) {
@@ -293,9 +274,9 @@ TEST_P(ApplyTest, OffsetsAreStoredWithTheRowsOrNotAtAll) {
 
   // A batch that fails in the database: neither its rows nor its offsets are stored.
   ASSERT_TRUE(conn_->Exec("ALTER TABLE salesforce.opportunity ADD CHECK (amount < 1000)").ok());
-  auto failed =
-      ApplyBatch(*conn_, kSchema, {Version("006B", 1), Version("006C", 5000), Version("006A", 2)},
-                 {{"writers", "sfbridge.org.records", 0, 200}}, Options());
+  auto failed = applier().ApplyBatch(
+      *conn_, kSchema, {Version("006B", 1), Version("006C", 5000), Version("006A", 2)},
+      {{"writers", "sfbridge.org.records", 0, 200}});
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(std::string(failed.status().message()), HasSubstr("23514"));
   EXPECT_EQ(Opportunities(), (std::vector<Row>{Expected("006A", 1)}));
@@ -372,16 +353,15 @@ TEST_P(ApplyTest, UnknownObjectsFieldsAndMisfitValuesAreParkedOthersApplied) {
 TEST_P(ApplyTest, SeveralObjectsInOneBatchAndTwiceInOneTransaction) {
   ASSERT_TRUE(EnsureTable(*conn_, kSchema, MakeSchema("Account", {{"Name", "string"}})).ok());
   absl::Status s = conn_->InTransaction([&](postgres::Transaction& tx) -> absl::Status {
-    auto first =
-        ApplyChanges(tx, kSchema,
-                     {Version("006A", 1), Change("Account", "001A", 1, {{"Name", Text("Acme")}}),
-                      Version("006B", 1)},
-                     Options());
+    auto first = applier().ApplyChanges(
+        tx, kSchema,
+        {Version("006A", 1), Change("Account", "001A", 1, {{"Name", Text("Acme")}}),
+         Version("006B", 1)});
     if (!first.ok()) return first.status();
     EXPECT_EQ(first->objects["Opportunity"].applied, 2);
     EXPECT_EQ(first->objects["Account"].applied, 1);
     // The same staging tables again in the same transaction start empty.
-    auto second = ApplyChanges(tx, kSchema, {Version("006C", 1)}, Options());
+    auto second = applier().ApplyChanges(tx, kSchema, {Version("006C", 1)});
     if (!second.ok()) return second.status();
     EXPECT_EQ(second->objects["Opportunity"].applied, 1);
     return absl::OkStatus();
@@ -409,12 +389,12 @@ TEST_P(ApplyTest, AColumnDroppedByHandFailsOneCallThenTheLayoutIsReadAfresh) {
   Apply({Version("006A", 1)});
   ASSERT_TRUE(conn_->Exec("ALTER TABLE salesforce.opportunity DROP COLUMN is_won").ok());
   // The cached layout still names the column: the call fails and nothing is written ...
-  auto failed = ApplyBatch(*conn_, kSchema, {Version("006A", 2)}, {}, Options());
+  auto failed = applier().ApplyBatch(*conn_, kSchema, {Version("006A", 2)}, {});
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(std::string(failed.status().message()), HasSubstr("is_won"));
   EXPECT_EQ(Scalar("SELECT _modstamp_ms::text FROM salesforce.opportunity"), "1");
   // ... and the retry reads the layout again: the field has no column now, so it is parked.
-  auto retried = ApplyBatch(*conn_, kSchema, {Version("006A", 2)}, {}, Options());
+  auto retried = applier().ApplyBatch(*conn_, kSchema, {Version("006A", 2)}, {});
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_THAT(retried->outcomes[0].reason, HasSubstr("unknown field IsWon"));
 }
@@ -424,7 +404,7 @@ TEST_P(ApplyTest, AColumnDroppedByHandFailsOneCallThenTheLayoutIsReadAfresh) {
 class OneRoundTripTest : public OpportunityTest {
  protected:
   std::optional<ApplyStats> Quick(const std::vector<v1::RecordChange>& changes) {
-    return ApplyInOneRoundTrip(*conn_, kSchema, changes, layouts_);
+    return applier().ApplyInOneRoundTrip(*conn_, kSchema, changes);
   }
   void Reset() {
     ASSERT_TRUE(conn_->Exec("TRUNCATE salesforce.opportunity, salesforce._tombstones").ok());
@@ -517,7 +497,7 @@ TEST_F(OneRoundTripTest, AStaleCachedLayoutIsNoticedUnderTheLockAndNothingIsWrit
   EXPECT_EQ(Scalar("SELECT probability::text FROM salesforce.opportunity"), "50");
 }
 
-INSTANTIATE_TEST_SUITE_P(Paths, ApplyTest, ::testing::Values(ApplyOptions().few_changes, 0),
+INSTANTIATE_TEST_SUITE_P(Paths, ApplyTest, ::testing::Values(ApplierOptions().few_changes, 0),
                          [](const ::testing::TestParamInfo<size_t>& info) {
                            return std::string(info.param == 0 ? "Staged" : "Direct");
                          });

@@ -1,4 +1,4 @@
-// Fresh-first (apply.h, step 4): batches of records new to the table are streamed straight into
+// Fresh-first (applier.h, step 4): batches of records new to the table are streamed straight into
 // it under a savepoint, without probing. Against a real PostgreSQL: the outcome is exactly the
 // probed path's whichever path a batch takes, a stored record the guess missed falls back to the
 // probe, tombstones and deletions keep the probe, and a failure rolls the whole batch back.
@@ -14,7 +14,7 @@
 
 #include "common/core/strings.h"
 #include "tests/integration/writer/writer_test_db.h"
-#include "writer/apply.h"
+#include "writer/applier.h"
 #include "writer/offsets.h"
 #include "writer/table_schema.h"
 
@@ -30,7 +30,7 @@ constexpr const char* kTopic = "sfbridge.test.records";
 
 class FreshFirstTest : public WriterTest {
  protected:
-  // Each test its own object: the probe-first hint is per table and process-wide.
+  // Each test its own object and applier: the probe-first hint is per table and applier.
   void SetUp() override {
     WriterTest::SetUp();
     if (HasFatalFailure()) return;
@@ -60,8 +60,7 @@ class FreshFirstTest : public WriterTest {
   // its size (few_changes 0: a call of a few changes is written with plain statements and never
   // takes fresh-first).
   ApplyStats Apply(const std::vector<v1::RecordChange>& changes) {
-    auto r = ApplyBatch(*conn_, kSchema, changes, {{kGroup, kTopic, 0, ++offset_}},
-                        ApplyOptions{.few_changes = 0});
+    auto r = applier_.ApplyBatch(*conn_, kSchema, changes, {{kGroup, kTopic, 0, ++offset_}});
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : ApplyStats{};
   }
@@ -81,6 +80,7 @@ class FreshFirstTest : public WriterTest {
     return row_xmin == offsets_xmin ? "probed" : "fresh-first";
   }
 
+  Applier applier_{{.few_changes = 0, .cache_layouts = false}};
   std::string object_, table_;
   int64_t offset_ = 0;
 };
@@ -213,7 +213,7 @@ TEST_F(FreshFirstTest, AFailureRollsBackTheWholeBatch) {
       conn_->Exec(StrCat("ALTER TABLE salesforce.", table_, " ADD CHECK (amount__c < 1000)")).ok());
   std::vector<v1::RecordChange> changes;
   for (int i = 0; i < 800; ++i) changes.push_back(Version(Id(i), i == 700 ? 5000 : 1));
-  auto failed = ApplyBatch(*conn_, kSchema, changes, {{kGroup, kTopic, 0, 99}});
+  auto failed = applier_.ApplyBatch(*conn_, kSchema, changes, {{kGroup, kTopic, 0, 99}});
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(std::string(failed.status().message()), HasSubstr("23514"));
   EXPECT_TRUE(Stored().empty());

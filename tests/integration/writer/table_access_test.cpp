@@ -14,7 +14,7 @@
 #include "common/core/status.h"
 #include "common/core/strings.h"
 #include "tests/integration/writer/writer_test_db.h"
-#include "writer/apply.h"
+#include "writer/applier.h"
 #include "writer/table_schema.h"
 
 namespace sfbridge::writer {
@@ -26,6 +26,8 @@ using Clock = std::chrono::steady_clock;
 
 class TableAccessTest : public WriterTest {
  protected:
+  Applier applier_{{.cache_layouts = false}};  // every call reads the table afresh
+
   void TearDown() override {
     for (const std::string& role : roles_) {
       // Privileges and owned objects in this database go with it; the role is cluster-wide.
@@ -75,11 +77,11 @@ TEST_F(TableAccessTest, TheWritersRoleOwnsSyncedTablesAndAnApplicationRoleOnlyRe
                           MakeSchema("Contact", {{"LastName", "string"}, {"Email", "email"}}),
                           {.read_role = read_role})
                   .ok());
-  auto applied = ApplyBatch(**writer, kSchema,
-                            {Change("Contact", "003A", 1, {{"LastName", Text("Hopper")}}),
-                             Change("Contact", "003B", 1, {{"LastName", Text("Lamarr")}}),
-                             Deletion("Contact", "003B", 2)},
-                            {});
+  auto applied = applier_.ApplyBatch(**writer, kSchema,
+                                     {Change("Contact", "003A", 1, {{"LastName", Text("Hopper")}}),
+                                      Change("Contact", "003B", 1, {{"LastName", Text("Lamarr")}}),
+                                      Deletion("Contact", "003B", 2)},
+                                     {});
   ASSERT_TRUE(applied.ok()) << applied.status();
 
   EXPECT_EQ(Scalar("SELECT tableowner FROM pg_tables WHERE schemaname = 'salesforce' AND "
@@ -132,15 +134,15 @@ TEST_F(TableAccessTest, TheWritersRoleOwnsSyncedTablesAndAnApplicationRoleOnlyRe
 
 TEST_F(TableAccessTest, SyncedAtMovesWithEveryWrite) {
   ASSERT_TRUE(EnsureTable(*conn_, kSchema, MakeSchema("Contact", {{"LastName", "string"}})).ok());
-  ASSERT_TRUE(ApplyBatch(*conn_, kSchema, {Change("Contact", "003A", 1)}, {}).ok());
+  ASSERT_TRUE(applier_.ApplyBatch(*conn_, kSchema, {Change("Contact", "003A", 1)}, {}).ok());
   const std::string first = Scalar("SELECT _synced_at FROM salesforce.contact");
   ASSERT_NE(first, "<none>");
   ASSERT_TRUE(conn_->Exec("SELECT pg_sleep(0.01)").ok());
-  ASSERT_TRUE(ApplyBatch(*conn_, kSchema, {Change("Contact", "003A", 2)}, {}).ok());
+  ASSERT_TRUE(applier_.ApplyBatch(*conn_, kSchema, {Change("Contact", "003A", 2)}, {}).ok());
   EXPECT_EQ(Scalar("SELECT _synced_at > $1::timestamptz FROM salesforce.contact", {first}), "t");
   // A stale version does not touch it.
   const std::string second = Scalar("SELECT _synced_at FROM salesforce.contact");
-  ASSERT_TRUE(ApplyBatch(*conn_, kSchema, {Change("Contact", "003A", 1)}, {}).ok());
+  ASSERT_TRUE(applier_.ApplyBatch(*conn_, kSchema, {Change("Contact", "003A", 1)}, {}).ok());
   EXPECT_EQ(Scalar("SELECT _synced_at FROM salesforce.contact"), second);
 }
 
@@ -149,7 +151,7 @@ TEST_F(TableAccessTest, SyncedAtMovesWithEveryWrite) {
 // readers go on, and the add lands once the long reader is done.
 TEST_F(TableAccessTest, AColumnAddGivesWayToReadersAndLandsAfterThem) {
   ASSERT_TRUE(EnsureTable(*conn_, kSchema, MakeSchema("Contact", {{"LastName", "string"}})).ok());
-  ASSERT_TRUE(ApplyBatch(*conn_, kSchema, {Change("Contact", "003A", 1)}, {}).ok());
+  ASSERT_TRUE(applier_.ApplyBatch(*conn_, kSchema, {Change("Contact", "003A", 1)}, {}).ok());
 
   std::promise<void> reading, release;
   std::thread long_reader([&] {
@@ -198,7 +200,9 @@ TEST_F(TableAccessTest, AColumnAddGivesWayToReadersAndLandsAfterThem) {
   long_reader.join();
   ASSERT_TRUE(EnsureTable(*conn_, kSchema, wider, {.lock_timeout = lock_timeout}).ok());
   ASSERT_TRUE(
-      ApplyBatch(*conn_, kSchema, {Change("Contact", "003A", 2, {{"Fax", Text("555")}})}, {}).ok());
+      applier_
+          .ApplyBatch(*conn_, kSchema, {Change("Contact", "003A", 2, {{"Fax", Text("555")}})}, {})
+          .ok());
   EXPECT_EQ(Scalar("SELECT fax FROM salesforce.contact"), "555");
 }
 

@@ -9,7 +9,7 @@
 
 #include "common/core/status.h"
 #include "tests/integration/writer/writer_test_db.h"
-#include "writer/apply.h"
+#include "writer/applier.h"
 
 namespace sfbridge::writer {
 namespace {
@@ -36,7 +36,7 @@ class TableSchemaTest : public WriterTest {
     ASSERT_TRUE(s.ok()) << s;
   }
   void Apply(const std::vector<v1::RecordChange>& changes) {
-    auto r = ApplyBatch(*conn_, kSchema, changes, {});
+    auto r = Applier({.cache_layouts = false}).ApplyBatch(*conn_, kSchema, changes, {});
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_TRUE(r->parked.empty()) << r->outcomes[r->parked[0]].reason;
   }

@@ -38,6 +38,7 @@
 #include "sfbridge/v1/schema.pb.h"
 #include "sfbridge/v1/writer.grpc.pb.h"
 #include "sfsim/simulator.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/harness/child_process.h"
 #include "tests/harness/test_env.h"
 #include "tests/integration/sync_test_support.h"
@@ -517,12 +518,14 @@ TEST_F(WriterServiceTest, BinaryAppliesParksServesMetricsAndStopsOnSigterm) {
   const int port = FreePort();
   std::map<std::string, std::string> env = testing_support::WriterEnv(db_.url(), org_id_, port);
   env["SFBRIDGE_LOG_FORMAT"] = "text";
+  // A separate process runs on the real clock: a short grace, set as a user would.
+  env["SFBRIDGE_WRITER_SCHEMA_GRACE"] = "500ms";
   auto child = testing::ChildProcess::Start({SFBRIDGE_WRITER}, env);
   ASSERT_NE(child, nullptr);
   auto line = child->WaitForLine("writer gRPC listening on 127.0.0.1:", seconds(60));
   ASSERT_TRUE(line.has_value()) << child->Output();
   const auto ends = EndOffsets(topic, kPartitions);
-  // The bad messages wait out the schema grace (10 s) before they are parked.
+  // The bad messages wait out the schema grace before they are parked.
   ASSERT_TRUE(testing::WaitUntil([&] { return StoredOffsets() == ends; }, seconds(90)))
       << child->Output();
   EXPECT_EQ(Stored(object).size(), messages.size());
@@ -608,8 +611,19 @@ TEST_F(WriterServiceTest, BinaryAppliesParksServesMetricsAndStopsOnSigterm) {
 }
 
 // Unknown objects and fields are parked once the schema grace has passed, and no later batch
-// waits for them again, until a schema naming them arrives: then they apply.
+// waits for them again, until a schema naming them arrives: then they apply. The writer runs on
+// simulated time that moves only when the test moves it (batches of one message, so that none
+// waits for batch_wait): the grace passes without being waited out.
 TEST_F(WriterServiceTest, UnknownObjectAndFieldAreParkedThenApplyOnceTheirSchemaArrives) {
+  testing::FakeClock clock;
+  // Time moves by a second per check while the test waits for something that needs it to.
+  auto after_a_second = [&clock](auto done) {
+    return [&clock, done] {
+      if (done()) return true;
+      clock.Advance(seconds(1));
+      return false;
+    };
+  };
   CreateTopics();
   const std::string object = "Whatsit__c", later = "Latecomer__c";
   PublishSchema(object);
@@ -620,22 +634,24 @@ TEST_F(WriterServiceTest, UnknownObjectAndFieldAreParkedThenApplyOnceTheirSchema
   ProduceAll(topic, {{key, Change(object, key, 1000).SerializeAsString()},
                      {key, Change(later, key, 1000).SerializeAsString()},
                      {key, with_color.SerializeAsString()}});
-  auto writer = std::make_unique<RunningWriter>(Options());
+  auto writer = std::make_unique<RunningWriter>(Options(/*batch_size=*/1), clock);
   auto parked = [&] {
     auto r = conn_->Exec("SELECT count(*) FROM sfbridge.dead_letters");
     return r.ok() ? std::stoi(*r->rows[0][0]) : -1;
   };
-  ASSERT_TRUE(testing::WaitUntil([&] { return parked() == 2; }, seconds(60)));
+  const auto first_seen = clock.Monotonic();
+  ASSERT_TRUE(testing::WaitUntil(after_a_second([&] { return parked() == 2; }), seconds(60)));
+  EXPECT_GE(clock.Monotonic() - first_seen, WriterOptions().schema_grace);  // the grace, simulated
   EXPECT_EQ(Stored(object).at(key), 1000);
 
-  // Both names are given up: the next batch holding them is parked without the 10 s wait, and
-  // the partition keeps moving.
-  const auto start = SteadyClock::now();
+  // Both names are given up: the next batches holding them are parked with no time passing at
+  // all (no grace waited), and the partition keeps moving.
+  const auto start = clock.Monotonic();
   ProduceAll(topic, {{key, Change(later, key, 1500).SerializeAsString()},
                      {key, with_color.SerializeAsString()},
                      {key, Change(object, key, 3000).SerializeAsString()}});
   ASSERT_TRUE(testing::WaitUntil([&] { return Stored(object).at(key) == 3000; }, seconds(30)));
-  EXPECT_LT(SteadyClock::now() - start, seconds(8));
+  EXPECT_LT(clock.Monotonic() - start, WriterOptions().schema_grace);
   EXPECT_EQ(parked(), 4);
 
   // Their schemas arrive: the same kinds of changes now apply.
@@ -653,15 +669,16 @@ TEST_F(WriterServiceTest, UnknownObjectAndFieldAreParkedThenApplyOnceTheirSchema
   }
   ProduceAll(control::SchemasTopic(org_id_), {{object, v2.SerializeAsString()}});
   // Both tables are there (Color__c mapped, Latecomer__c registered) before the records come.
+  // (The loop reads schemas every 50 ms of its clock.)
   ASSERT_TRUE(testing::WaitUntil(
-      [&] {
+      after_a_second([&] {
         auto r = conn_->Exec(
             "SELECT (SELECT count(*) FROM sfbridge.field_mappings WHERE org_id = $1 AND "
             "field_name = 'Color__c') + (SELECT count(*) FROM sfbridge.synced_tables WHERE "
             "org_id = $1 AND object_name = $2)",
             {org_id_, later});
         return r.ok() && *r->rows[0][0] == "2";
-      },
+      }),
       seconds(30)));
   v1::RecordChange newer_color = Change(object, key, 4000);
   (*newer_color.mutable_fields())["Color__c"].set_text("ochre");

@@ -1,7 +1,7 @@
 #pragma once
 
-// A throwaway database with the control plane migrated and one org, plus builders of the
-// ObjectSchema and RecordChange messages the writer tests feed in.
+// A throwaway database with the control plane migrated and one org, plus a builder of the
+// ObjectSchema messages the writer tests feed in (RecordChange builders: record_builders.h).
 
 #include <gtest/gtest.h>
 
@@ -17,10 +17,10 @@
 #include "sfbridge/v1/record.pb.h"
 #include "sfbridge/v1/schema.pb.h"
 #include "tests/harness/test_env.h"
+#include "tests/writer/record_builders.h"
 
 namespace sfbridge::writer {
 
-inline constexpr const char* kOrg = "00D000000000001AAA";
 inline constexpr const char* kSchema = "salesforce";
 
 // {"Name", "string"} ... ; "Id" (type id) comes first on its own.
@@ -39,46 +39,6 @@ inline v1::ObjectSchema MakeSchema(const std::string& name,
     f->set_type(type);
   }
   return s;
-}
-
-inline v1::FieldValue Text(const std::string& v) {
-  v1::FieldValue f;
-  f.set_text(v);
-  return f;
-}
-inline v1::FieldValue Number(const std::string& v) {
-  v1::FieldValue f;
-  f.set_number(v);
-  return f;
-}
-inline v1::FieldValue Bool(bool v) {
-  v1::FieldValue f;
-  f.set_boolean(v);
-  return f;
-}
-inline v1::FieldValue Null() {
-  v1::FieldValue f;
-  f.set_null(true);
-  return f;
-}
-
-inline v1::RecordChange Change(const std::string& object, const std::string& id,
-                               int64_t modstamp_ms,
-                               std::vector<std::pair<std::string, v1::FieldValue>> fields = {}) {
-  v1::RecordChange c;
-  c.set_org_id(kOrg);
-  c.set_object_name(object);
-  c.set_record_id(id);
-  c.set_system_modstamp_ms(modstamp_ms);
-  for (auto& [name, value] : fields) (*c.mutable_fields())[name] = value;
-  return c;
-}
-
-inline v1::RecordChange Deletion(const std::string& object, const std::string& id,
-                                 int64_t modstamp_ms) {
-  v1::RecordChange c = Change(object, id, modstamp_ms);
-  c.set_deleted(true);
-  return c;
 }
 
 class WriterTest : public ::testing::Test {
