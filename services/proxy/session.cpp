@@ -547,7 +547,10 @@ void Session::OnServerMessage(const wire::Frame& frame, std::string_view raw) {
     case 'Z': {
       absl::StatusOr<char> status = wire::ReadReadyForQuery(frame.body);
       if (status.ok()) tx_status_ = *status;
+      // A Sync of the session's own (EndTransactionSilently): the client does not hear it.
+      const bool own = front && front->msg == 'S' && front->route == Route::kRaise;
       if (front && (front->msg == 'S' || front->msg == 'Q')) expects_.pop_front();
+      if (own) return;
       if (tx_status_ == 'I') {  // portals end with their transaction
         portals_.clear();
         tx_portals_.clear();
@@ -591,6 +594,7 @@ void Session::OnServerMessage(const wire::Frame& frame, std::string_view raw) {
           tx_status_ = 'T';
         } else if (*tag == "COMMIT" || *tag == "ROLLBACK" || *tag == "PREPARE TRANSACTION") {
           tx_status_ = 'I';
+          applied_in_salesforce_ = false;  // that transaction is over, committed or not
         }
       }
       break;

@@ -196,6 +196,9 @@ class Session {
   // back (the COMMIT must not run).
   bool CommitDeferred();
   void RememberCommittedIds(const std::vector<std::pair<std::string, std::string>>& ids);
+  // Rolls the server's transaction back, its answers kept from the client, whatever state it is
+  // in (a Sync of the session's own first when the server skips to one).
+  void EndTransactionSilently();
   // Runs `sql` on the server, its answer kept from the client (errors excepted).
   void RunSilently(std::string_view sql);
   // `sql` with the provisional ids of committed_ids_ replaced (nullopt: none in it).

@@ -213,7 +213,7 @@ bool Session::BeforeTransactionControl(std::string_view sql) {
   if (control != TransactionControl::kNone && unit_deferred_ && held_ && !held_->empty()) {
     Drain();
     if (control == TransactionControl::kCommit && tx_status_ == 'T') return CommitDeferred();
-    if (control == TransactionControl::kRollbackToSavepoint && tx_status_ == 'T') {
+    if (control == TransactionControl::kRollbackToSavepoint) {
       PgError e;
       e.sqlstate = "0A000";
       e.message =
@@ -221,7 +221,14 @@ bool Session::BeforeTransactionControl(std::string_view sql) {
           "transaction";
       e.detail = "Nothing was sent to Salesforce; the transaction is aborted.";
       e.hint = "Roll the whole transaction back and run it again.";
-      Raise(e);
+      if (tx_status_ == 'T') {
+        Raise(e);
+      } else {
+        // Already failed: the server would skip a Raise. The statement is not run, and what
+        // the client sends up to its Sync is skipped, as after any error.
+        wire::AppendErrorResponse(ClientOut(), e);
+        skip_until_sync_ = true;
+      }
       return false;
     }
     // ROLLBACK, or the end of a failed transaction: Salesforce never sees the writes.
@@ -376,7 +383,23 @@ void Session::FinishHeld() {
     ToClient(std::string_view(held).substr(0, cut));
     PgError error = commit.error.value_or(
         PgError{.sqlstate = "XX000", .message = "the held writes could not be sent to Salesforce"});
-    Raise(error);
+    if (applied_in_salesforce_) {
+      // An earlier unit of this transaction (before a Flush) is in Salesforce already.
+      error.message = StrCat(
+          "the writes sent before the last Flush of this pipeline ARE applied in Salesforce; "
+          "the later ones were not: ",
+          error.message);
+      error.sqlstate = "58000";
+      error.hint = "Do not repeat the writes; read them back first.";
+    }
+    if (server_discarding_) {
+      // The server already failed (the confirmation failed): it skips a Raise, so the client
+      // hears the error from here; the transaction rolls back at the Sync.
+      error.severity = "ERROR";
+      wire::AppendErrorResponse(ClientOut(), error);
+    } else {
+      Raise(error);
+    }
     return;
   }
   // Applied: each held statement is answered again over the confirmed rows.
@@ -457,7 +480,7 @@ bool Session::CommitDeferred() {
   PgError error = *commit.error;
   error.severity = "ERROR";
   wire::AppendErrorResponse(ClientOut(), error);
-  RunSilently("ROLLBACK");
+  EndTransactionSilently();
   skip_until_sync_ = true;
   return false;
 }
@@ -466,6 +489,16 @@ void Session::RememberCommittedIds(const std::vector<std::pair<std::string, std:
   constexpr size_t kMaxRemembered = 100'000;
   if (committed_ids_.size() + ids.size() > kMaxRemembered) committed_ids_.clear();
   for (const auto& [provisional, real] : ids) committed_ids_[provisional] = real;
+}
+
+void Session::EndTransactionSilently() {
+  if (server_discarding_) {
+    // The server skips everything up to a Sync: one of the session's own, answer kept.
+    wire::AppendSync(server_out_.back());
+    Expecting('S', Route::kRaise);
+    Drain();
+  }
+  RunSilently("ROLLBACK");
 }
 
 void Session::RunSilently(std::string_view sql) {

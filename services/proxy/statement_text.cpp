@@ -36,7 +36,7 @@ std::vector<std::string> FirstWords(std::string_view sql, size_t max) {
   size_t i = 0;
   while (i < sql.size() && words.size() < max) {
     const char c = sql[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == ';') {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == ';') {
       ++i;
     } else if (sql.substr(i, 2) == "--") {
       i = sql.find('\n', i);

@@ -12,6 +12,15 @@ CREATE TABLE IF NOT EXISTS sfbridge.proxy_secret (
   secret   bytea NOT NULL
 );
 REVOKE ALL ON sfbridge.proxy_secret FROM PUBLIC;
+-- A transaction's unconfirmed held writes, one row each: inserted in the client's transaction
+-- and deleted in it once confirmed, so a row is never committed (the check refuses to) and no
+-- other session ever sees one. In a table no client may touch (DISCARD TEMP cannot drop it).
+CREATE UNLOGGED TABLE IF NOT EXISTS sfbridge.pending_marks (
+  backend_pid integer NOT NULL,
+  target      regclass NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pending_marks_backend ON sfbridge.pending_marks (backend_pid);
+REVOKE ALL ON sfbridge.pending_marks FROM PUBLIC;
 )sql";
 
 // Its one row, once (by a role that may: another that installed it made the row then).
@@ -56,17 +65,8 @@ BEGIN
   IF obj IS NULL THEN
     RAISE EXCEPTION '% is not a synced table', target USING ERRCODE = '42501';
   END IF;
-  -- The session's unconfirmed writes, in a table of the function owner's that the client can
-  -- neither change nor drop (one the client made itself under that name is refused).
-  IF to_regclass('pg_temp.sfbridge_pending') IS NULL THEN
-    CREATE TEMP TABLE sfbridge_pending (target regclass NOT NULL);
-  ELSIF (SELECT c.relowner FROM pg_class c
-          WHERE c.oid = to_regclass('pg_temp.sfbridge_pending'))
-        <> (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user) THEN
-    RAISE EXCEPTION 'pg_temp.sfbridge_pending is not sfbridge''s' USING ERRCODE = '42501';
-  END IF;
   IF op = 'resolved' THEN
-    DELETE FROM pg_temp.sfbridge_pending;
+    DELETE FROM sfbridge.pending_marks WHERE backend_pid = pg_backend_pid();
     RETURN result;
   END IF;
   -- The table's columns the first row names, in table order.
@@ -82,7 +82,7 @@ BEGIN
    WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped
      AND (rows -> 0) ? a.attname::text;
   IF op IN ('insert', 'update', 'delete') THEN
-    INSERT INTO pg_temp.sfbridge_pending VALUES (target);
+    INSERT INTO sfbridge.pending_marks VALUES (pg_backend_pid(), target);
   END IF;
   -- Queues the synced table's deferred check for the changes below (and only for them).
   PERFORM set_config('sfbridge.pending_write', 'on', true);
@@ -152,8 +152,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-  IF to_regclass('pg_temp.sfbridge_pending') IS NOT NULL
-     AND EXISTS (SELECT 1 FROM pg_temp.sfbridge_pending) THEN
+  IF EXISTS (SELECT 1 FROM sfbridge.pending_marks WHERE backend_pid = pg_backend_pid()) THEN
     RAISE EXCEPTION 'a write to synced table % is not confirmed by Salesforce', TG_TABLE_NAME
       USING ERRCODE = '42501',
             DETAIL = 'A transaction with writes Salesforce has not accepted cannot commit.',

@@ -12,6 +12,7 @@ FLOW:
   killed     an Account and a Contact, then COMMIT while the test kills the proxy: the
              connection is lost.
   commit_fails  Salesforce accepts, then PostgreSQL refuses the COMMIT (a deferred constraint).
+  savepoint  ROLLBACK TO SAVEPOINT after a write in a failed transaction: refused.
   settings   the mode from SET, an invalid value, and the role's default.
   wait       two sessions UPDATE the existing Account in deferred transactions: the second
              waits for the first's COMMIT, then builds on its value.
@@ -129,6 +130,29 @@ elif flow == "commit_fails":
             out["message"] = e.diag.message_primary
         else:
             raise AssertionError("expected the COMMIT to fail")
+elif flow == "savepoint":
+    # ROLLBACK TO SAVEPOINT after a write, in a failed transaction (an ORM's nested
+    # transaction): refused, and nothing reaches Salesforce.
+    with psycopg.connect(url, **deferred) as conn:
+        conn.execute(
+            "INSERT INTO salesforce.account (name, account_number) VALUES (%s, %s)",
+            (f"{tag} before", f"{tag}-sp"),
+        )
+        conn.execute("SAVEPOINT s")
+        try:
+            conn.execute("SELECT 1/0")
+        except psycopg.errors.DivisionByZero:
+            pass
+        try:
+            conn.execute("ROLLBACK TO SAVEPOINT s")
+        except psycopg.errors.FeatureNotSupported as e:
+            out["error"] = e.sqlstate
+        else:
+            raise AssertionError("expected FeatureNotSupported")
+        conn.rollback()
+        out["rows"] = conn.execute(
+            "SELECT count(*) FROM salesforce.account WHERE account_number = %s", (f"{tag}-sp",)
+        ).fetchone()[0]
 elif flow == "settings":
     # SET for the session, then an invalid value: the mode is read at a transaction's first write.
     with psycopg.connect(url) as conn:

@@ -755,6 +755,16 @@ TEST_F(ProxyOrmTest, DeferredCommitRefusedByPostgresqlAfterSalesforceSaysApplied
       seconds(60)));
 }
 
+TEST_F(ProxyOrmTest, DeferredRollbackToSavepointAfterAWriteIsRefused) {
+  const std::string tag = UniqueName("def_sp");
+  const int64_t calls = stack_->SfsimCalls("composite");
+  const std::string json = RunDeferred("savepoint", tag);
+  EXPECT_EQ(JsonString(json, "error"), "0A000") << json;
+  EXPECT_THAT(json, HasSubstr("\"rows\": 0"));
+  EXPECT_EQ(stack_->SfsimCalls("composite"), calls);
+  EXPECT_TRUE(Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-sp'")).empty());
+}
+
 TEST_F(ProxyOrmTest, DeferredWritersOfOneRowTakeTurns) {
   const std::string existing = Owner("SELECT max(id) FROM salesforce.account");
   const std::string json = RunDeferred("wait", UniqueName("def_wait"), existing);

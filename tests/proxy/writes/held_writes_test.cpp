@@ -267,6 +267,12 @@ TEST_F(HeldWritesTest, NobodyCanUseThePendingWriteFunctionWithoutTheProxy) {
   const std::string committed = admin.Scalar("COMMIT");
   EXPECT_TRUE(absl::StrContains(committed, "not confirmed by Salesforce")) << committed;
   EXPECT_EQ(TableCount("account", "name = 'sneaky'"), "0");
+  // Nor after dropping the session's temporary tables.
+  ASSERT_EQ(admin.Scalar("BEGIN"), "<none>");
+  EXPECT_TRUE(absl::StrContains(call(admin, token, "salesforce.account"), "sneaky"));
+  admin.Scalar("DISCARD TEMP");
+  EXPECT_TRUE(absl::StrContains(admin.Scalar("COMMIT"), "not confirmed by Salesforce"));
+  EXPECT_EQ(TableCount("account", "name = 'sneaky'"), "0");
   // Not even with the check made immediate, or the setting that queues it turned off.
   ASSERT_EQ(admin.Scalar("BEGIN"), "<none>");
   EXPECT_TRUE(absl::StrContains(call(admin, token, "salesforce.account"), "sneaky"));
