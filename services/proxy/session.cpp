@@ -650,7 +650,9 @@ void Session::Deliver(Route route, const wire::Frame& frame, std::string_view ra
   }
 }
 
-void Session::AppendAppliedButReturningFailed(std::vector<std::pair<char, std::string>> fields) {
+void Session::AppendApplied(std::vector<std::pair<char, std::string>> fields,
+                            std::string_view what_failed, std::string_view detail,
+                            std::string_view hint) {
   std::string code = "XX000", message;
   for (const auto& [type, value] : fields) {
     if (type == 'C') code = value;
@@ -660,33 +662,26 @@ void Session::AppendAppliedButReturningFailed(std::vector<std::pair<char, std::s
     return f.first == 'C' || f.first == 'M' || f.first == 'D' || f.first == 'H';
   });
   fields.emplace_back('C', "58000");
-  fields.emplace_back('M', StrCat("the write IS applied in Salesforce and in the table, but its "
-                                  "RETURNING failed: ",
-                                  message));
-  fields.emplace_back(
-      'D', StrCat("RETURNING failed with SQLSTATE ", code, " on the values Salesforce confirmed."));
-  fields.emplace_back('H', "Do not repeat the statement; read the rows back with a SELECT.");
+  fields.emplace_back('M', StrCat(what_failed, message));
+  fields.emplace_back('D', StrCat(detail, " (SQLSTATE ", code, ")."));
+  fields.emplace_back('H', std::string(hint));
   wire::AppendFields(ClientOut(), 'E', fields);
 }
 
+void Session::AppendAppliedButReturningFailed(std::vector<std::pair<char, std::string>> fields) {
+  AppendApplied(std::move(fields),
+                "the write IS applied in Salesforce and in the table, but its RETURNING failed: ",
+                "RETURNING failed on the values Salesforce confirmed",
+                "Do not repeat the statement; read the rows back with a SELECT.");
+}
+
 void Session::AppendAppliedButCommitFailed(std::vector<std::pair<char, std::string>> fields) {
-  std::string code = "XX000", message;
-  for (const auto& [type, value] : fields) {
-    if (type == 'C') code = value;
-    if (type == 'M') message = value;
-  }
-  std::erase_if(fields, [](const auto& f) {
-    return f.first == 'C' || f.first == 'M' || f.first == 'D' || f.first == 'H';
-  });
-  fields.emplace_back('C', "58000");
-  fields.emplace_back('M', StrCat("the writes to synced tables ARE applied in Salesforce, but the "
-                                  "transaction failed to commit: ",
-                                  message));
-  fields.emplace_back('D', StrCat("PostgreSQL refused the commit with SQLSTATE ", code,
-                                  " after Salesforce accepted the writes; they reach the tables "
-                                  "through the sync."));
-  fields.emplace_back('H', "Do not repeat the writes to synced tables; read them back first.");
-  wire::AppendFields(ClientOut(), 'E', fields);
+  AppendApplied(std::move(fields),
+                "the writes to synced tables ARE applied in Salesforce, but the transaction "
+                "failed to commit: ",
+                "PostgreSQL refused the commit after Salesforce accepted the writes; they reach "
+                "the tables through the sync",
+                "Do not repeat the writes to synced tables; read them back first.");
 }
 
 void Session::OnServerError(const wire::Frame& frame, std::string_view raw, Route route) {

@@ -133,6 +133,8 @@ class Session {
   // returns for is applied.
   void AppendAppliedButReturningFailed(std::vector<std::pair<char, std::string>> fields);
   // The same, for the commit of a transaction whose held writes Salesforce accepted.
+  void AppendApplied(std::vector<std::pair<char, std::string>> fields, std::string_view what_failed,
+                     std::string_view detail, std::string_view hint);
   void AppendAppliedButCommitFailed(std::vector<std::pair<char, std::string>> fields);
   void OnServerError(const wire::Frame& frame, std::string_view raw, Route route);
   void OnAuthRequest(const wire::Frame& frame, std::string_view raw);
@@ -201,6 +203,8 @@ class Session {
   void EndTransactionSilently();
   // Runs `sql` on the server, its answer kept from the client (errors excepted).
   void RunSilently(std::string_view sql);
+  // Runs `sql` without parameters as the session's own statement, its replies routed to `route`.
+  void RunOwnStatement(std::string_view sql, Route route);
   // `sql` with the provisional ids of committed_ids_ replaced (nullopt: none in it).
   std::optional<std::string> WithCommittedIds(std::string_view sql) const;
   // A Bind whose text parameters name provisional ids of committed_ids_, rebuilt with

@@ -501,15 +501,17 @@ void Session::EndTransactionSilently() {
   RunSilently("ROLLBACK");
 }
 
-void Session::RunSilently(std::string_view sql) {
+void Session::RunSilently(std::string_view sql) { RunOwnStatement(sql, Route::kRaise); }
+
+void Session::RunOwnStatement(std::string_view sql, Route route) {
   std::string* out = server_out_.back();
-  CloseReserved(Route::kRaise);
+  CloseReserved(route);
   wire::AppendParse(out, kReserved, sql, {});
-  Expecting('P', Route::kRaise);
+  Expecting('P', route);
   wire::AppendBind(out, kReserved, kReserved, BoundParams{}, {});
-  Expecting('B', Route::kRaise);
+  Expecting('B', route);
   wire::AppendExecute(out, kReserved, 0);
-  Expecting('E', Route::kRaise);
+  Expecting('E', route);
   wire::AppendFlush(out);
   Drain();
 }
@@ -563,17 +565,6 @@ std::optional<std::string> Session::BindWithCommittedIds(std::string_view body) 
   return out;
 }
 
-void Session::Raise(const PgError& error) {
-  std::string* out = server_out_.back();
-  CloseReserved(Route::kRaise);
-  wire::AppendParse(out, kReserved, RaiseSql(error), {});
-  Expecting('P', Route::kRaise);
-  wire::AppendBind(out, kReserved, kReserved, BoundParams{}, {});
-  Expecting('B', Route::kRaise);
-  wire::AppendExecute(out, kReserved, 0);
-  Expecting('E', Route::kRaise);
-  wire::AppendFlush(out);
-  Drain();
-}
+void Session::Raise(const PgError& error) { RunOwnStatement(RaiseSql(error), Route::kRaise); }
 
 }  // namespace sfbridge::proxy
