@@ -1,6 +1,6 @@
-// What issue #4 asks the fetcher to show, against sfsim, the test PostgreSQL and Kafka, with the
-// figures printed: a 100k-record backfill at >= 1,850 records per call with changes during it,
-// kill -9 mid-backfill and mid-poll, replicas sharing the budget and handing leases over, a
+// The fetcher program at scale and under faults, against sfsim, the test PostgreSQL and Kafka,
+// with the figures printed: a 100k-record backfill at >= 1,850 records per call with changes during
+// it, kill -9 mid-backfill and mid-poll, replicas sharing the budget and handing leases over, a
 // budget change without restart, refused credentials backing off, a failing object.
 
 #include <gtest/gtest.h>
@@ -73,7 +73,7 @@ int64_t QueryCalls(sfsim::Simulator& sim) {
 
 double Seconds(Steady::duration d) { return std::chrono::duration<double>(d).count(); }
 
-class FetcherShowTest : public ::testing::Test {
+class FetcherProgramTest : public ::testing::Test {
  protected:
   void StartOrg(std::map<std::string, int64_t> counts, int burst_size = 500) {
     auto sim = sfsim::Simulator::Start(testing::SimOptions(std::move(counts), burst_size),
@@ -150,7 +150,7 @@ using RunningFetcher = testing::RunningService<FetcherService>;
 
 // >= 100k records over several objects, with creates, updates, deletes and bursts sharing one
 // SystemModstamp (more than a page) made during the backfill and after it.
-TEST_F(FetcherShowTest, LargeBackfillAtNearlyFullPagesPerCallWithChangesDuringAndAfter) {
+TEST_F(FetcherProgramTest, LargeBackfillAtNearlyFullPagesPerCallWithChangesDuringAndAfter) {
   const std::vector<std::string> objects = {"Account", "Contact", "Opportunity", "Invoice__c"};
   // 100 short of whole pages, so that records the churn creates before an object's first page
   // do not add a page.
@@ -237,7 +237,7 @@ TEST_F(FetcherShowTest, LargeBackfillAtNearlyFullPagesPerCallWithChangesDuringAn
 
 // kill -9 of the binary mid-backfill and mid-poll: a restart misses nothing; the records read
 // twice are counted (repeated versions in the topic).
-TEST_F(FetcherShowTest, KillNineMidBackfillAndMidPollMissesNothing) {
+TEST_F(FetcherProgramTest, KillNineMidBackfillAndMidPollMissesNothing) {
   const std::vector<std::string> objects = {"Account", "Contact"};
   StartOrg({{"User", 5}, {"Account", 6'000}, {"Contact", 30'000}});
   SetRate(3, 1);  // about 3 pages a second, so that a kill lands mid-backfill
@@ -296,7 +296,7 @@ TEST_F(FetcherShowTest, KillNineMidBackfillAndMidPollMissesNothing) {
 
 // Replicas of one org (binaries) share its budget: sfsim's request rate stays within it with two
 // and with three replicas; a replica killed with -9 hands its objects over within the lease ttl.
-TEST_F(FetcherShowTest, ReplicasStayWithinTheBudgetAndHandOverWithinTheLeaseTtl) {
+TEST_F(FetcherProgramTest, ReplicasStayWithinTheBudgetAndHandOverWithinTheLeaseTtl) {
   const std::string objects = "User,Account,Contact,Opportunity,Invoice__c";
   StartOrg({{"User", 5},
             {"Account", 1'000},
@@ -386,7 +386,7 @@ TEST_F(FetcherShowTest, ReplicasStayWithinTheBudgetAndHandOverWithinTheLeaseTtl)
 }
 
 // The rate budget changed in the control plane applies without a restart.
-TEST_F(FetcherShowTest, ABudgetChangeTakesEffectWithoutRestart) {
+TEST_F(FetcherProgramTest, ABudgetChangeTakesEffectWithoutRestart) {
   const std::vector<std::string> objects = {"Account", "Contact", "Opportunity"};
   StartOrg({{"User", 5}, {"Account", 300}, {"Contact", 600}, {"Opportunity", 300}});
   SetRate(2, 1);
@@ -413,7 +413,7 @@ TEST_F(FetcherShowTest, ABudgetChangeTakesEffectWithoutRestart) {
 // Refused credentials: the org shows auth_error with the reason, the fetcher is not ready and
 // says why, and the token requests sfsim sees over 12 s follow the backoff (1, 2, 4, 4 s) instead
 // of a hot loop. A replica with good credentials then clears the state.
-TEST_F(FetcherShowTest, WrongCredentialsShowAnErrorStateAndBackOff) {
+TEST_F(FetcherProgramTest, WrongCredentialsShowAnErrorStateAndBackOff) {
   StartOrg({{"User", 5}, {"Account", 100}});
   FetcherOptions bad = Options({"Account"}, milliseconds(200));
   bad.credentials.password = "not-the-password";
@@ -458,7 +458,7 @@ TEST_F(FetcherShowTest, WrongCredentialsShowAnErrorStateAndBackOff) {
 
 // An object whose describe fails, then one whose queries fail: each is marked in error with the
 // reason, the others go on, and each recovers on a later retry once the fault is gone.
-TEST_F(FetcherShowTest, AFailingObjectIsMarkedInErrorWhileTheOthersContinue) {
+TEST_F(FetcherProgramTest, AFailingObjectIsMarkedInErrorWhileTheOthersContinue) {
   const std::vector<std::string> objects = {"Account", "Contact", "Opportunity"};
   StartOrg({{"User", 5}, {"Account", 300}, {"Contact", 600}, {"Opportunity", 300}});
   sfsim::FaultSettings faults;
