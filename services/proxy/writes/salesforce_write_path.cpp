@@ -281,7 +281,9 @@ class SalesforceWritePath final : public WritePath {
   struct Prepared {
     std::shared_ptr<const writes::CatalogSnapshot> snapshot;
     const SyncedTable* table = nullptr;
-    AnalyzedWrite sent;
+    // The write as sent when it leaves out columns Salesforce sets; nullopt: as written (no copy
+    // of its parse tree on the common path).
+    std::optional<AnalyzedWrite> trimmed;
     ServerQuerier::Rows rows;
   };
 
@@ -290,7 +292,7 @@ class SalesforceWritePath final : public WritePath {
     std::variant<MutationOutcome, Prepared> prepared = Prepare(write, params, server, run, false);
     if (auto* done = std::get_if<MutationOutcome>(&prepared)) return std::move(*done);
     Prepared& p = std::get<Prepared>(prepared);
-    return SendToSalesforce(p.sent, *p.table, params, p.rows, run);
+    return SendToSalesforce(p.trimmed ? *p.trimmed : write, *p.table, params, p.rows, run);
   }
 
   // Everything before Salesforce is called: the outcome when the statement ends here (passed
@@ -376,9 +378,12 @@ class SalesforceWritePath final : public WritePath {
         return Failure(writes::TableError("42601", core::ToString(checked.message()), table));
       }
     }
-    Prepared prepared{.snapshot = std::move(snapshot), .table = &table, .sent = write};
+    Prepared prepared{.snapshot = std::move(snapshot), .table = &table};
     // Without the columns Salesforce sets or defaults.
-    if (!plan.SendsAll()) writes::KeepSentColumns(plan, &prepared.sent, &rows);
+    if (!plan.SendsAll()) {
+      prepared.trimmed = write;
+      writes::KeepSentColumns(plan, &*prepared.trimmed, &rows);
+    }
     prepared.rows = std::move(rows);
     return prepared;
   }
@@ -623,7 +628,7 @@ class SalesforceWritePath final : public WritePath {
     Prepared& p = std::get<Prepared>(prepared);
     const SyncedTable& table = *p.table;
     absl::StatusOr<std::vector<salesforce::Fields>> records =
-        writes::ToRecords(p.sent, table, p.rows);
+        writes::ToRecords(p.trimmed ? *p.trimmed : *write, table, p.rows);
     if (!records.ok()) {
       run.outcome = "refused";
       return Failure(
@@ -631,7 +636,7 @@ class SalesforceWritePath final : public WritePath {
     }
     writes::HeldStatement st{.snapshot = p.snapshot,
                              .table = p.table,
-                             .write = std::move(p.sent),
+                             .write = p.trimmed ? std::move(*p.trimmed) : *write,
                              .original = write,
                              .params = params,
                              .records = *std::move(records),
