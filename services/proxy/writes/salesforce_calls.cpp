@@ -8,10 +8,10 @@
 
 #include "common/core/status.h"
 #include "common/core/strings.h"
-#include "common/salesforce/api_error.h"
-#include "common/salesforce/url_encoding.h"
 #include "common/mapping/record_mapping.h"
 #include "common/mapping/schema_mapping.h"
+#include "common/salesforce/api_error.h"
+#include "common/salesforce/url_encoding.h"
 #include "proxy/writes/priority_budget_gate.h"
 #include "proxy/writes/value_conversion.h"
 
