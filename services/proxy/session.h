@@ -214,6 +214,9 @@ class Session {
   bool WatchingTransactionControl() const {
     return holding_ || (unit_deferred_ && held_ != nullptr && !held_->empty());
   }
+  // Answers the client's statement with `error` in place of running it: raised on the server,
+  // or, in a transaction that already failed, sent from here with the rest skipped to the Sync.
+  void RefuseInstead(const PgError& error);
   void Raise(const PgError& error);
   // Closes the session's own statement and portal ahead of their reuse.
   void CloseReserved(Route route);

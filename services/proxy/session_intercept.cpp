@@ -221,14 +221,7 @@ bool Session::BeforeTransactionControl(std::string_view sql) {
           "transaction";
       e.detail = "Nothing was sent to Salesforce; the transaction is aborted.";
       e.hint = "Roll the whole transaction back and run it again.";
-      if (tx_status_ == 'T') {
-        Raise(e);
-      } else {
-        // Already failed: the server would skip a Raise. The statement is not run, and what
-        // the client sends up to its Sync is skipped, as after any error.
-        wire::AppendErrorResponse(ClientOut(), e);
-        skip_until_sync_ = true;
-      }
+      RefuseInstead(e);
       return false;
     }
     // ROLLBACK, or the end of a failed transaction: Salesforce never sees the writes.
@@ -255,7 +248,7 @@ bool Session::BeforeTransactionControl(std::string_view sql) {
           "pipeline or query string";
       e.detail = "Those writes are held until the pipeline's Sync; nothing was changed.";
       e.hint = "Send a Sync (end the pipeline) before rolling back to a savepoint.";
-      Raise(e);
+      RefuseInstead(e);
       return false;
     }
   }
@@ -563,6 +556,19 @@ std::optional<std::string> Session::BindWithCommittedIds(std::string_view body) 
   std::string out;
   wire::AppendBind(&out, bind->portal, bind->statement, params, bind->result_formats);
   return out;
+}
+
+void Session::RefuseInstead(const PgError& error) {
+  if (tx_status_ != 'E' && !server_discarding_) {
+    Raise(error);
+    return;
+  }
+  // Already failed: the server would skip a Raise. The statement is not run, and what the
+  // client sends up to its Sync is skipped, as after any error.
+  PgError e = error;
+  e.severity = "ERROR";
+  wire::AppendErrorResponse(ClientOut(), e);
+  skip_until_sync_ = true;
 }
 
 void Session::Raise(const PgError& error) { RunOwnStatement(RaiseSql(error), Route::kRaise); }

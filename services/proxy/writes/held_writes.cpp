@@ -63,12 +63,6 @@ bool IsProvisionalId(std::string_view id) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); });
 }
 
-size_t HeldUnit::records() const {
-  size_t n = 0;
-  for (const HeldStatement& s : statements) n += s.records.size();
-  return n;
-}
-
 UnitShape ShapeOf(const std::vector<HeldStatement>& statements) {
   UnitShape shape;
   std::set<std::string> part_ids;  // ids of the current part's records (given or provisional)

@@ -62,7 +62,6 @@ struct HeldStatement {
 class HeldUnit final : public HeldWrites {
  public:
   size_t size() const override { return statements.size(); }
-  size_t records() const;
   std::vector<HeldStatement> statements;
 };
 
