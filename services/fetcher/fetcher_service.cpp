@@ -194,18 +194,13 @@ FetcherService::FetcherService(FetcherOptions options, core::Clock& clock)
 }
 
 std::string FetcherService::NotReadyReason() const {
-  std::string reason;
-  auto add = [&reason](const std::string& why) {
-    if (why.empty()) return;
-    if (!reason.empty()) reason += "; ";
-    reason += why;
-  };
-  if (!discovered_.load()) add("starting: first discovery pass not done");
-  add(postgres_.reason());
-  add(kafka_.reason());
+  core::NotReadyReasons reasons;
+  if (!discovered_.load()) reasons.Add("starting: first discovery pass not done");
+  reasons.Add(postgres_.reason());
+  reasons.Add(kafka_.reason());
   std::lock_guard lock(mu_);
-  if (!auth_error_.empty()) add("org in auth_error: " + auth_error_);
-  return reason;
+  if (!auth_error_.empty()) reasons.Add("org in auth_error: " + auth_error_);
+  return std::move(reasons).str();
 }
 
 void FetcherService::SetAuthError(std::string error) {
@@ -219,17 +214,13 @@ absl::Status FetcherService::Run(std::stop_token stop) {
   FetcherMetrics metrics(metrics_);
 
   // Admin endpoints first, so that a probe sees the process alive while it starts.
-  std::unique_ptr<http::AdminServer> admin;
-  if (options_.metrics_port >= 0) {
-    admin = std::make_unique<http::AdminServer>(metrics_, [this]() -> absl::Status {
-      std::string reason = NotReadyReason();
-      return reason.empty() ? absl::OkStatus() : absl::UnavailableError(reason);
-    });
-    absl::StatusOr<uint16_t> port =
-        admin->Start(options_.metrics_host, static_cast<uint16_t>(options_.metrics_port));
-    if (!port.ok()) return port.status();
-    bound_port_.store(*port);
-    log->info("org={} admin server listening on port {}", org, *port);
+  absl::StatusOr<std::unique_ptr<http::AdminServer>> started = http::StartAdminServer(
+      metrics_, [this] { return NotReadyReason(); }, options_.metrics_host, options_.metrics_port);
+  if (!started.ok()) return started.status();
+  std::unique_ptr<http::AdminServer> admin = *std::move(started);
+  if (admin) {
+    bound_port_.store(admin->port());
+    log->info("org={} admin server listening on port {}", org, admin->port());
   }
 
   // Started while PostgreSQL or Kafka is away, it waits for them.
@@ -335,18 +326,8 @@ absl::Status FetcherService::EnsureTopics(std::stop_token stop, const core::Back
 }
 
 void FetcherService::ProbeKafka(kafka::BrokerProbe& probe, std::stop_token stop) {
-  while (!stop.stop_requested()) {
-    absl::Status s = probe.Check(options_.dependency_probe);
-    if (s.ok()) {
-      kafka_.ReportOk();
-    } else {
-      kafka_.ReportFailure(core::ToString(s.message()));
-    }
-    for (auto waited = milliseconds(0);
-         waited < options_.dependency_probe && !stop.stop_requested(); waited += milliseconds(50)) {
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-  }
+  core::ProbeUntilStopped(stop, options_.dependency_probe,
+                          [&] { kafka_.Report(probe.Check(options_.dependency_probe)); });
 }
 
 }  // namespace sfbridge::fetcher

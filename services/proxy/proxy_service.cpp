@@ -32,34 +32,22 @@ absl::Status RunProxyService(const ProxyOptions& options, const WritePathFactory
   core::Gauge& ready =
       metrics.GaugeFamily("sfbridge_proxy_ready", "1 while /readyz answers ready, else 0.").Get();
   auto probe = [&server, &postgres, &ready] {
-    absl::Status upstream = server.CheckUpstream();
-    if (upstream.ok()) {
-      postgres.ReportOk();
-    } else {
-      postgres.ReportFailure(std::string(upstream.message().data(), upstream.message().size()));
-    }
+    postgres.Report(server.CheckUpstream());
     ready.Set(postgres.up() ? 1 : 0);
   };
-  probe();
+  probe();  // before the admin server answers /readyz
   std::jthread prober([&probe](std::stop_token probe_stop) {
-    while (!probe_stop.stop_requested()) {
-      for (int i = 0; i < 40 && !probe_stop.stop_requested(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (!probe_stop.stop_requested()) probe();
-    }
+    core::ProbeUntilStopped(probe_stop, std::chrono::seconds(2), probe);
   });
-  std::unique_ptr<http::AdminServer> admin;
-  if (options.metrics_port >= 0) {
-    admin = std::make_unique<http::AdminServer>(metrics, [&postgres] {
-      if (!postgres.up()) return absl::UnavailableError(postgres.reason());
-      return absl::OkStatus();
-    });
-    absl::StatusOr<uint16_t> port =
-        admin->Start(options.metrics_host, static_cast<uint16_t>(options.metrics_port));
-    if (!port.ok()) return port.status();
-    log->info("admin server listening on port {}", *port);
-    std::cout << "sfbridge-proxy admin on " << options.metrics_host << ":" << *port << std::endl;
+  absl::StatusOr<std::unique_ptr<http::AdminServer>> started = http::StartAdminServer(
+      metrics, [&postgres] { return postgres.reason(); }, options.metrics_host,
+      options.metrics_port);
+  if (!started.ok()) return started.status();
+  std::unique_ptr<http::AdminServer> admin = *std::move(started);
+  if (admin) {
+    log->info("admin server listening on port {}", admin->port());
+    std::cout << "sfbridge-proxy admin on " << options.metrics_host << ":" << admin->port()
+              << std::endl;
   }
   if (absl::Status s = server.Start(); !s.ok()) {
     if (admin) admin->Stop();

@@ -119,20 +119,15 @@ WriterService::WriterService(WriterOptions options, core::Clock& clock)
              options_.dependency_reminder) {}
 
 std::string WriterService::NotReadyReason() const {
-  std::string reason;
-  auto add = [&reason](const std::string& why) {
-    if (why.empty()) return;
-    if (!reason.empty()) reason += "; ";
-    reason += why;
-  };
+  core::NotReadyReasons reasons;
   if (!started_.load()) {
-    add("starting");
+    reasons.Add("starting");
   } else if (!loop_running_.load()) {
-    add("consumer loop not running");
+    reasons.Add("consumer loop not running");
   }
-  add(postgres_.reason());
-  add(kafka_.reason());
-  return reason;
+  reasons.Add(postgres_.reason());
+  reasons.Add(kafka_.reason());
+  return std::move(reasons).str();
 }
 
 absl::Status WriterService::Run(std::stop_token stop) {
@@ -140,17 +135,13 @@ absl::Status WriterService::Run(std::stop_token stop) {
   const std::string& org = options_.org_id;
   WriterMetrics metrics(metrics_);
 
-  std::unique_ptr<http::AdminServer> admin;
-  if (options_.metrics_port >= 0) {
-    admin = std::make_unique<http::AdminServer>(metrics_, [this]() -> absl::Status {
-      std::string reason = NotReadyReason();
-      return reason.empty() ? absl::OkStatus() : absl::UnavailableError(reason);
-    });
-    absl::StatusOr<uint16_t> port =
-        admin->Start(options_.metrics_host, static_cast<uint16_t>(options_.metrics_port));
-    if (!port.ok()) return port.status();
-    bound_metrics_port_.store(*port);
-    log->info("org={} admin server listening on port {}", org, *port);
+  absl::StatusOr<std::unique_ptr<http::AdminServer>> started = http::StartAdminServer(
+      metrics_, [this] { return NotReadyReason(); }, options_.metrics_host, options_.metrics_port);
+  if (!started.ok()) return started.status();
+  std::unique_ptr<http::AdminServer> admin = *std::move(started);
+  if (admin) {
+    bound_metrics_port_.store(admin->port());
+    log->info("org={} admin server listening on port {}", org, admin->port());
   }
 
   // The control plane and the writer's own tables, retried while the database may come up.
@@ -218,21 +209,10 @@ absl::Status WriterService::Run(std::stop_token stop) {
     return probe.ok() ? pg_probe.status() : probe.status();
   }
   std::jthread dependency_probe([this, &probe, &pg_probe](std::stop_token probe_stop) {
-    while (!probe_stop.stop_requested()) {
-      absl::Status s = (*probe)->Check(options_.dependency_probe);
-      if (s.ok()) {
-        kafka_.ReportOk();
-      } else {
-        kafka_.ReportFailure(core::ToString(s.message()));
-      }
+    core::ProbeUntilStopped(probe_stop, options_.dependency_probe, [&] {
+      kafka_.Report((*probe)->Check(options_.dependency_probe));
       (void)(*pg_probe)->Exec("SELECT 1");  // reports to postgres_ itself
-      // Real time: this paces network probes (a simulated clock would spin them).
-      for (auto waited = milliseconds(0);
-           waited < options_.dependency_probe && !probe_stop.stop_requested();
-           waited += milliseconds(50)) {
-        std::this_thread::sleep_for(milliseconds(50));
-      }
-    }
+    });
   });
   absl::Status loop_result;
   std::atomic<bool> loop_done{false};

@@ -1,5 +1,6 @@
 #include "common/core/dependency.h"
 
+#include <thread>
 #include <utility>
 
 #include "common/core/logging.h"
@@ -73,6 +74,29 @@ Gauge& DependencyUpGauge(MetricsRegistry& registry, std::string_view service,
                    "1 while the dependency (postgres, kafka) is reachable, 0 while it is not.",
                    {"org", "dependency"})
       .WithLabels({org, dependency});
+}
+
+DependencyState::Logged DependencyState::Report(const absl::Status& status) {
+  if (status.ok()) return ReportOk();
+  return ReportFailure(std::string_view(status.message().data(), status.message().size()));
+}
+
+void NotReadyReasons::Add(std::string_view why) {
+  if (why.empty()) return;
+  if (!text_.empty()) text_ += "; ";
+  text_ += why;
+}
+
+void ProbeUntilStopped(std::stop_token stop, std::chrono::milliseconds every,
+                       const std::function<void()>& probe) {
+  constexpr std::chrono::milliseconds kSlice(50);
+  while (!stop.stop_requested()) {
+    probe();
+    for (auto waited = std::chrono::milliseconds(0); waited < every && !stop.stop_requested();
+         waited += kSlice) {
+      std::this_thread::sleep_for(kSlice);
+    }
+  }
 }
 
 }  // namespace sfbridge::core

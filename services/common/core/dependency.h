@@ -10,11 +10,14 @@
 // It starts up: a service checks its dependencies at start-up and fails there. Thread-safe.
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "common/core/clock.h"
 #include "common/core/metrics.h"
 
@@ -32,6 +35,8 @@ class DependencyState {
 
   Logged ReportOk();
   Logged ReportFailure(std::string_view error);
+  // ReportOk or ReportFailure(its message), as `status` says.
+  Logged Report(const absl::Status& status);
 
   bool up() const;
   // While down: "<name> unreachable for <n> s: <last error>"; empty while up.
@@ -55,5 +60,22 @@ class DependencyState {
 // `dependency` ("postgres", "kafka") drives.
 Gauge& DependencyUpGauge(MetricsRegistry& registry, std::string_view service,
                          const std::string& org, const std::string& dependency);
+
+// Why a service is not ready, as one line: the reasons added, "; "-separated; empty ones are
+// skipped, so an empty result means ready.
+class NotReadyReasons {
+ public:
+  void Add(std::string_view why);
+  std::string str() && { return std::move(text_); }
+
+ private:
+  std::string text_;
+};
+
+// Calls `probe` now and then every `every` until `stop`, on the calling thread. It paces network
+// probes in real time, in 50 ms slices so that a stop is seen soon (a simulated clock would spin
+// them).
+void ProbeUntilStopped(std::stop_token stop, std::chrono::milliseconds every,
+                       const std::function<void()>& probe);
 
 }  // namespace sfbridge::core

@@ -111,4 +111,22 @@ void AdminServer::Stop() {
   }
 }
 
+uint16_t AdminServer::port() const {
+  return impl_ && impl_->server ? static_cast<uint16_t>(impl_->server->port()) : 0;
+}
+
+absl::StatusOr<std::unique_ptr<AdminServer>> StartAdminServer(
+    core::MetricsRegistry& metrics, std::function<std::string()> not_ready_reason,
+    const std::string& host, int port) {
+  if (port < 0) return nullptr;
+  auto admin = std::make_unique<AdminServer>(
+      metrics, [reason = std::move(not_ready_reason)]() -> absl::Status {
+        std::string why = reason();
+        return why.empty() ? absl::OkStatus() : absl::UnavailableError(why);
+      });
+  absl::StatusOr<uint16_t> bound = admin->Start(host, static_cast<uint16_t>(port));
+  if (!bound.ok()) return bound.status();
+  return admin;
+}
+
 }  // namespace sfbridge::http

@@ -31,10 +31,18 @@ class AdminServer {
   // Returns the bound port. Errors: kUnavailable when the address cannot be bound.
   absl::StatusOr<uint16_t> Start(const std::string& host, uint16_t port);
   void Stop();
+  // The bound port while it serves, else 0.
+  uint16_t port() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The admin server of a service whose readiness is a reason (empty: ready, else what /readyz
+// shows), started on host:port; null when `port` < 0 (the endpoints are off). Errors: as Start.
+absl::StatusOr<std::unique_ptr<AdminServer>> StartAdminServer(
+    core::MetricsRegistry& metrics, std::function<std::string()> not_ready_reason,
+    const std::string& host, int port);
 
 }  // namespace sfbridge::http

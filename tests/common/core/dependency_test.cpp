@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <stop_token>
+#include <thread>
+
 #include "tests/fakes/fake_clock.h"
 
 namespace sfbridge::core {
@@ -68,6 +71,46 @@ TEST(DependencyStateTest, NoReminderBeforeThePeriodAndANewLossStartsItsOwnPeriod
   clock.Advance(seconds(1));
   EXPECT_EQ(dep.ReportFailure("c"), Logged::kReminder);
   EXPECT_THAT(dep.reason(), HasSubstr("kafka unreachable for 30 s: c"));
+}
+
+TEST(DependencyStateTest, ReportTakesAStatus) {
+  testing::FakeClock clock;
+  DependencyState dep("test", "kafka", clock);
+  EXPECT_EQ(dep.Report(absl::UnavailableError("broker down")), Logged::kLost);
+  EXPECT_THAT(dep.reason(), HasSubstr("kafka unreachable for 0 s: broker down"));
+  EXPECT_EQ(dep.Report(absl::OkStatus()), Logged::kBack);
+  EXPECT_TRUE(dep.up());
+}
+
+TEST(NotReadyReasonsTest, JoinsTheNonEmptyReasons) {
+  NotReadyReasons none;
+  none.Add("");
+  EXPECT_EQ(std::move(none).str(), "");
+
+  NotReadyReasons some;
+  some.Add("starting");
+  some.Add("");
+  some.Add("postgres unreachable for 3 s: refused");
+  EXPECT_EQ(std::move(some).str(), "starting; postgres unreachable for 3 s: refused");
+}
+
+TEST(ProbeUntilStoppedTest, ProbesAtOnceAndStopsWhenAsked) {
+  std::stop_source stop;
+  int probes = 0;
+  // A long interval: the first probe comes at once, and the stop ends the wait after it.
+  std::thread prober([&] {
+    ProbeUntilStopped(stop.get_token(), std::chrono::hours(1), [&] {
+      ++probes;
+      stop.request_stop();
+    });
+  });
+  prober.join();
+  EXPECT_EQ(probes, 1);
+
+  std::stop_source stopped;
+  stopped.request_stop();
+  ProbeUntilStopped(stopped.get_token(), std::chrono::hours(1), [&] { ++probes; });
+  EXPECT_EQ(probes, 1);  // stopped before it began: no probe
 }
 
 }  // namespace

@@ -78,5 +78,38 @@ TEST(AdminServerTest, PortInUseIsAClearError) {
               HasSubstr("cannot serve metrics on 127.0.0.1:" + std::to_string(*port)));
 }
 
+TEST(AdminServerTest, StartedFromAReasonIsReadyWhenTheReasonIsEmpty) {
+  core::MetricsRegistry registry;
+  std::string reason = "starting";
+  absl::StatusOr<std::unique_ptr<AdminServer>> server = StartAdminServer(
+      registry, [&] { return reason; }, "127.0.0.1", 0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_NE(*server, nullptr);
+  const uint16_t port = (*server)->port();
+  ASSERT_GT(port, 0);
+  Reply not_ready = Get(port, "/readyz");
+  EXPECT_EQ(not_ready.status, 503);
+  EXPECT_THAT(not_ready.body, HasSubstr("not ready: starting"));
+  reason.clear();
+  EXPECT_EQ(Get(port, "/readyz").status, 200);
+  (*server)->Stop();
+  EXPECT_EQ((*server)->port(), 0);
+}
+
+TEST(AdminServerTest, ANegativePortMeansNoServerAndATakenPortIsAnError) {
+  core::MetricsRegistry registry;
+  absl::StatusOr<std::unique_ptr<AdminServer>> off = StartAdminServer(
+      registry, [] { return std::string(); }, "127.0.0.1", -1);
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(*off, nullptr);
+
+  absl::StatusOr<std::unique_ptr<AdminServer>> first = StartAdminServer(
+      registry, [] { return std::string(); }, "127.0.0.1", 0);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<std::unique_ptr<AdminServer>> second = StartAdminServer(
+      registry, [] { return std::string(); }, "127.0.0.1", (*first)->port());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+}
+
 }  // namespace
 }  // namespace sfbridge::http
