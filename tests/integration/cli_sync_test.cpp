@@ -61,19 +61,9 @@ std::string LineStartingWith(const std::string& text, const std::string& prefix)
 using RunningWriter = testing::RunningService<writer::WriterService>;
 using RunningFetcher = testing::RunningService<fetcher::FetcherService>;
 
-class CliSyncTest : public ::testing::Test {
+class CliSyncTest : public testing::OrgTest {
  protected:
-  void SetUp() override {
-    org_id_ = testing::UniqueName("cliit");
-    conn_ = testing::ConnectWithUnlimitedOrg(db_.url(), org_id_);
-    ASSERT_NE(conn_, nullptr);
-    ASSERT_TRUE(writer::EnsureWriterTables(*conn_).ok());
-  }
-
-  std::map<std::string, int64_t> Stored(const std::string& object) {
-    auto stored = testing::StoredModstamps(*conn_, org_id_, object);
-    return stored.ok() ? *std::move(stored) : std::map<std::string, int64_t>{};
-  }
+  void SetUp() override { ConnectOrg("cliit", db_.url()); }
 
   std::string Table(const std::string& object) {
     auto t = testing::SyncedTableName(*conn_, org_id_, object);
@@ -82,8 +72,6 @@ class CliSyncTest : public ::testing::Test {
   }
 
   testing::TempDatabase db_;
-  std::unique_ptr<postgres::Connection> conn_;
-  std::string org_id_;
 };
 
 sfsim::SimulatorOptions OrgOptions() {
@@ -113,7 +101,7 @@ TEST_F(CliSyncTest, VerifyAndStatusOnSyncedThenBrokenTables) {
   };
   auto converged = [&]() {
     for (const std::string& object : objects) {
-      if ((*sim)->org().Digest(object, false) != Stored(object)) return false;
+      if ((*sim)->org().Digest(object, false) != StoredSoFar(object)) return false;
     }
     return true;
   };

@@ -54,19 +54,10 @@ double SecondsSince(Steady::time_point t) {
 
 enum class Outage { kPostgres, kKafka };
 
-class OutageTest : public ::testing::Test {
+class OutageTest : public testing::OrgTest {
  protected:
-  void SetUp() override {
-    org_id_ = testing::UniqueName("outage");
-    conn_ = testing::ConnectWithUnlimitedOrg(pg_.address(), org_id_);
-    ASSERT_NE(conn_, nullptr);
-    ASSERT_TRUE(writer::EnsureWriterTables(*conn_).ok());
-  }
+  void SetUp() override { ConnectOrg("outage", pg_.address()); }
 
-  std::map<std::string, int64_t> Stored(const std::string& object) {
-    auto stored = testing::StoredModstamps(*conn_, org_id_, object);
-    return stored.ok() ? *std::move(stored) : std::map<std::string, int64_t>{};
-  }
   std::optional<int64_t> Cursor(const std::string& object) {
     auto r = conn_->Exec(
         "SELECT cursor_modstamp_ms FROM sfbridge.objects WHERE org_id = $1 AND object_name = $2",
@@ -81,8 +72,6 @@ class OutageTest : public ::testing::Test {
 
   testing::OwnServer pg_{testing::OwnServer::Kind::kPostgres};
   // Reconnects by itself after a restart, as the services' connections do.
-  std::unique_ptr<postgres::Connection> conn_;
-  std::string org_id_;
 };
 
 // Updates `n` Accounts of `sim` (a new Name each); returns the last one's id.
@@ -130,7 +119,7 @@ void OutageTest::Run(Outage which, const std::string& brokers, testing::OwnServe
   };
   auto converged = [&]() {
     for (const std::string& object : objects) {
-      if ((*sim)->org().Digest(object, false) != Stored(object)) return false;
+      if ((*sim)->org().Digest(object, false) != StoredSoFar(object)) return false;
     }
     return true;
   };
@@ -187,7 +176,7 @@ void OutageTest::Run(Outage which, const std::string& brokers, testing::OwnServe
       if (cursor && *cursor >= marker_stamp) fetcher_s = SecondsSince(back);
     }
     if (!writer_s) {
-      auto stored = Stored("Account");
+      auto stored = StoredSoFar("Account");
       auto it = stored.find(marker);
       if (it != stored.end() && it->second == marker_stamp) writer_s = SecondsSince(back);
     }

@@ -4,6 +4,8 @@
 // limit the test, an sfsim org and the options of the services that sync it, services run in
 // threads, the synced tables read back, and waiting for a condition.
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -23,6 +25,7 @@
 #include "fetcher/fetcher_service.h"
 #include "sfsim/simulator.h"
 #include "tests/harness/test_env.h"
+#include "writer/table_schema.h"
 #include "writer/writer_service.h"
 
 namespace sfbridge::testing {
@@ -137,6 +140,38 @@ inline absl::StatusOr<std::map<std::string, int64_t>> StoredModstamps(postgres::
   for (const auto& r : rows->rows) out[*r[0]] = std::stoll(*r[1]);
   return out;
 }
+
+// A test with an org of its own on a control-plane connection (ConnectOrg in SetUp), and what
+// it syncs read back.
+class OrgTest : public ::testing::Test {
+ protected:
+  // Names the org "<prefix>-..." (UniqueName), connects to `url`, registers the org with
+  // ConnectWithUnlimitedOrg and creates the writer's tables; fails the test on an error.
+  void ConnectOrg(std::string_view prefix, const std::string& url) {
+    org_id_ = UniqueName(std::string(prefix));
+    conn_ = ConnectWithUnlimitedOrg(url, org_id_);
+    ASSERT_NE(conn_, nullptr);
+    ASSERT_TRUE(writer::EnsureWriterTables(*conn_).ok());
+  }
+
+  // id -> _modstamp_ms of the object's synced table; empty when it has none yet. An error fails
+  // the test.
+  std::map<std::string, int64_t> Stored(const std::string& object) {
+    absl::StatusOr<std::map<std::string, int64_t>> stored =
+        StoredModstamps(*conn_, org_id_, object);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    return stored.ok() ? *std::move(stored) : std::map<std::string, int64_t>{};
+  }
+  // The same while waiting for a sync, when PostgreSQL may be away: empty on an error.
+  std::map<std::string, int64_t> StoredSoFar(const std::string& object) {
+    absl::StatusOr<std::map<std::string, int64_t>> stored =
+        StoredModstamps(*conn_, org_id_, object);
+    return stored.ok() ? *std::move(stored) : std::map<std::string, int64_t>{};
+  }
+
+  std::unique_ptr<postgres::Connection> conn_;
+  std::string org_id_;
+};
 
 // Runs a service (anything with `absl::Status Run(std::stop_token)`) in a thread from
 // construction until Stop() or destruction.

@@ -252,6 +252,33 @@ absl::StatusOr<std::vector<salesforce::Record>> E2eStack::Soql(std::string_view 
   return records;
 }
 
+std::vector<salesforce::Record> E2eStack::Records(std::string_view soql) {
+  absl::StatusOr<std::vector<salesforce::Record>> records = Soql(soql);
+  EXPECT_TRUE(records.ok()) << soql << ": " << records.status();
+  return records.ok() ? *std::move(records) : std::vector<salesforce::Record>{};
+}
+
+salesforce::Record E2eStack::SfsimRecord(std::string_view object, std::string_view id,
+                                         std::string_view fields) {
+  std::vector<salesforce::Record> r =
+      Records(StrCat("SELECT ", fields, " FROM ", object, " WHERE Id = '", id, "'"));
+  EXPECT_EQ(r.size(), 1u) << object << " " << id << " not in sfsim";
+  return r.size() == 1 ? r[0] : salesforce::Record{};
+}
+
+void E2eStack::ExpectSameVersion(std::string_view object, std::string_view table,
+                                 std::string_view id) {
+  absl::StatusOr<std::string> digest = AdminGet(StrCat("digest/", object));
+  ASSERT_TRUE(digest.ok()) << digest.status();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(*digest, m, std::regex(StrCat("\"", id, "\":([0-9]+)"))))
+      << id << " not in sfsim's digest";
+  EXPECT_EQ(OwnerScalar(StrCat("SELECT _modstamp_ms FROM salesforce.", table, " WHERE id = $1"),
+                        {std::string(id)}),
+            m[1].str())
+      << object << " " << id;
+}
+
 absl::StatusOr<std::string> E2eStack::AdminGet(std::string_view path) {
   absl::StatusOr<salesforce::HttpResponse> r =
       transport_->Send({.method = "GET", .url = StrCat(sim_url_, "/__sfsim/", path)});

@@ -59,6 +59,15 @@ class E2eStack {
 
   // Every record a SOQL query matches, through sfsim's REST API (query, then queryMore).
   absl::StatusOr<std::vector<salesforce::Record>> Soql(std::string_view soql);
+  // The same, failing the test (and empty) on an error.
+  std::vector<salesforce::Record> Records(std::string_view soql);
+  // The one record of `object` with `id` (fields `fields`); an empty record, and a test
+  // failure, when there is not exactly one.
+  salesforce::Record SfsimRecord(std::string_view object, std::string_view id,
+                                 std::string_view fields);
+  // Fails the test unless the row of `id` in salesforce.<table> has the version (SystemModstamp)
+  // sfsim's digest of `object` gives the record.
+  void ExpectSameVersion(std::string_view object, std::string_view table, std::string_view id);
   // The body of GET <sfsim>/__sfsim/<path> (the admin API); an error unless it answers 200.
   absl::StatusOr<std::string> AdminGet(std::string_view path);
   // sfsim's record count of `object` (admin digest), -1 on failure.

@@ -71,33 +71,6 @@ class ProxyE2eTest : public ::testing::Test {
     return RunCommand(argv, {}, seconds(120));
   }
 
-  // The records a SOQL query matches in sfsim; fails the test on an error.
-  static std::vector<salesforce::Record> Soql(const std::string& soql) {
-    auto records = stack_->Soql(soql);
-    EXPECT_TRUE(records.ok()) << soql << ": " << records.status();
-    return records.ok() ? *std::move(records) : std::vector<salesforce::Record>{};
-  }
-  // The one record with `id` (fields `fields`); an empty record when there is none.
-  static salesforce::Record SfsimRecord(const std::string& object, const std::string& id,
-                                        const std::string& fields) {
-    std::vector<salesforce::Record> r =
-        Soql(StrCat("SELECT ", fields, " FROM ", object, " WHERE Id = '", id, "'"));
-    EXPECT_EQ(r.size(), 1u) << object << " " << id << " not in sfsim";
-    return r.empty() ? salesforce::Record{} : r[0];
-  }
-  // The row's version in PostgreSQL equals the record's SystemModstamp in sfsim.
-  static void ExpectSameVersion(const std::string& object, const std::string& table,
-                                const std::string& id) {
-    auto digest = stack_->AdminGet(StrCat("digest/", object));
-    ASSERT_TRUE(digest.ok()) << digest.status();
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(*digest, m, std::regex(StrCat("\"", id, "\":([0-9]+)"))))
-        << id << " not in sfsim's digest";
-    EXPECT_EQ(stack_->OwnerScalar(
-                  StrCat("SELECT _modstamp_ms FROM salesforce.", table, " WHERE id = $1"), {id}),
-              m[1].str())
-        << object << " " << id;
-  }
   static std::string Owner(const std::string& sql, const postgres::Params& params = {}) {
     return stack_->OwnerScalar(sql, params);
   }
@@ -116,11 +89,12 @@ TEST_F(ProxyE2eTest, PsqlInsertUpdateDeleteMultiStatementAndARejection) {
   const std::string id = out[0];
   ASSERT_EQ(id.size(), 18u) << r.output;
   EXPECT_EQ(id.substr(0, 3), "001");
-  EXPECT_EQ(FieldText(SfsimRecord("Account", id, "Name, AccountNumber"), "Name"), tag + " one");
+  EXPECT_EQ(FieldText(stack_->SfsimRecord("Account", id, "Name, AccountNumber"), "Name"),
+            tag + " one");
   EXPECT_EQ(
       Owner("SELECT name || '|' || account_number FROM salesforce.account WHERE id = $1", {id}),
       StrCat(tag, " one|", tag, "-1"));
-  ExpectSameVersion("Account", "account", id);
+  stack_->ExpectSameVersion("Account", "account", id);
 
   r =
       Psql({StrCat("UPDATE salesforce.account SET number_of_employees = 42, rating = 'Hot' "
@@ -128,14 +102,14 @@ TEST_F(ProxyE2eTest, PsqlInsertUpdateDeleteMultiStatementAndARejection) {
                    id, "'")});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "UPDATE 1\n");
-  salesforce::Record updated = SfsimRecord("Account", id, "NumberOfEmployees, Rating");
+  salesforce::Record updated = stack_->SfsimRecord("Account", id, "NumberOfEmployees, Rating");
   EXPECT_EQ(FieldText(updated, "NumberOfEmployees"), "42");
   EXPECT_EQ(FieldText(updated, "Rating"), "Hot");
   EXPECT_EQ(
       Owner("SELECT number_of_employees || '|' || rating FROM salesforce.account WHERE id = $1",
             {id}),
       "42|Hot");
-  ExpectSameVersion("Account", "account", id);
+  stack_->ExpectSameVersion("Account", "account", id);
 
   // Several rows in one INSERT.
   r = Psql(
@@ -144,7 +118,8 @@ TEST_F(ProxyE2eTest, PsqlInsertUpdateDeleteMultiStatementAndARejection) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, StrCat(tag, "-2\n", tag, "-3\nINSERT 0 2\n"));
   const std::string like = StrCat("'", tag, "-%'");
-  EXPECT_EQ(Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE ", like)).size(), 3u);
+  EXPECT_EQ(
+      stack_->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE ", like)).size(), 3u);
   EXPECT_EQ(
       Owner(StrCat("SELECT count(*) FROM salesforce.account WHERE account_number LIKE ", like)),
       "3");
@@ -159,7 +134,7 @@ TEST_F(ProxyE2eTest, PsqlInsertUpdateDeleteMultiStatementAndARejection) {
                    like)});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "3\nUPDATE 3\n3\n");
-  for (const auto& rec : Soql(StrCat(
+  for (const auto& rec : stack_->Records(StrCat(
            "SELECT AccountNumber, Description FROM Account WHERE AccountNumber LIKE ", like))) {
     EXPECT_EQ(FieldText(rec, "Description"), "multi " + FieldText(rec, "AccountNumber"));
   }
@@ -167,7 +142,8 @@ TEST_F(ProxyE2eTest, PsqlInsertUpdateDeleteMultiStatementAndARejection) {
   r = Psql({StrCat("DELETE FROM salesforce.account WHERE account_number = '", tag, "-3'")});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "DELETE 1\n");
-  EXPECT_EQ(Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE ", like)).size(), 2u);
+  EXPECT_EQ(
+      stack_->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE ", like)).size(), 2u);
   EXPECT_EQ(
       Owner(StrCat("SELECT count(*) FROM salesforce.account WHERE account_number LIKE ", like)),
       "2");
@@ -187,7 +163,8 @@ TEST_F(ProxyE2eTest, PsqlInsertUpdateDeleteMultiStatementAndARejection) {
   EXPECT_THAT(r.output, HasSubstr("sqlstate=23502\nstill usable\nAfter " + tag + "\n")) << r.output;
   EXPECT_EQ(stack_->SfsimCount("Contact"), contacts + 1);
   EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.contact"), std::to_string(std::stoll(rows) + 1));
-  EXPECT_EQ(Soql(StrCat("SELECT Id FROM Contact WHERE FirstName = '", tag, "'")).size(), 0u);
+  EXPECT_EQ(stack_->Records(StrCat("SELECT Id FROM Contact WHERE FirstName = '", tag, "'")).size(),
+            0u);
   EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.contact WHERE first_name = $1", {tag}), "0");
 
   // In an explicit transaction: the write is in Salesforce at once (psql shows the NOTICE), a
@@ -200,9 +177,9 @@ TEST_F(ProxyE2eTest, PsqlInsertUpdateDeleteMultiStatementAndARejection) {
   EXPECT_THAT(r.output, HasSubstr("NOTICE:  the change is committed in Salesforce")) << r.output;
   EXPECT_THAT(r.output, HasSubstr("current transaction is aborted")) << r.output;
   EXPECT_THAT(r.output, HasSubstr("ROLLBACK\nWarm\n")) << r.output;
-  EXPECT_EQ(FieldText(SfsimRecord("Account", id, "Rating"), "Rating"), "Warm");
+  EXPECT_EQ(FieldText(stack_->SfsimRecord("Account", id, "Rating"), "Rating"), "Warm");
   EXPECT_EQ(Owner("SELECT rating FROM salesforce.account WHERE id = $1", {id}), "Warm");
-  ExpectSameVersion("Account", "account", id);
+  stack_->ExpectSameVersion("Account", "account", id);
 
   // With ON_ERROR_STOP psql stops at the rejection and fails.
   r = Psql({StrCat("INSERT INTO salesforce.contact (first_name) VALUES ('", tag, "')"),
@@ -249,7 +226,7 @@ TEST_F(ProxyE2eTest, PgbenchUpdatesInEveryProtocolAgreeWithSalesforce) {
     EXPECT_LE(used, 20) << mode;
     const std::string described = StrCat("'pgbench ", mode, "'");
     const size_t in_sfsim =
-        Soql(StrCat("SELECT Id FROM Account WHERE BillingCity = ", described)).size();
+        stack_->Records(StrCat("SELECT Id FROM Account WHERE BillingCity = ", described)).size();
     EXPECT_GT(in_sfsim, 0u) << mode;
     EXPECT_EQ(
         Owner(StrCat("SELECT count(*) FROM salesforce.account WHERE billing_city = ", described)),
@@ -258,10 +235,10 @@ TEST_F(ProxyE2eTest, PgbenchUpdatesInEveryProtocolAgreeWithSalesforce) {
   }
 
   // Every updated row holds what sfsim holds, value and version.
-  std::vector<salesforce::Record> records =
-      Soql(StrCat("SELECT Id, NumberOfEmployees, BillingCity FROM Account WHERE AccountNumber "
-                  "LIKE '",
-                  tag, "-%'"));
+  std::vector<salesforce::Record> records = stack_->Records(
+      StrCat("SELECT Id, NumberOfEmployees, BillingCity FROM Account WHERE AccountNumber "
+             "LIKE '",
+             tag, "-%'"));
   ASSERT_EQ(records.size(), static_cast<size_t>(kRows));
   for (const auto& rec : records) {
     EXPECT_EQ(Owner("SELECT coalesce(number_of_employees::text, '<null>') || '|' || "
@@ -270,7 +247,7 @@ TEST_F(ProxyE2eTest, PgbenchUpdatesInEveryProtocolAgreeWithSalesforce) {
                     {rec.id}),
               StrCat(FieldText(rec, "NumberOfEmployees"), "|", FieldText(rec, "BillingCity")))
         << rec.id;
-    ExpectSameVersion("Account", "account", rec.id);
+    stack_->ExpectSameVersion("Account", "account", rec.id);
   }
   // And so does every synced table, as `sfbridge verify` sees it.
   CommandResult verify = stack_->Verify();
@@ -314,9 +291,9 @@ TEST_F(ProxyE2eTest, LibpqTypedParameters) {
   EXPECT_STREQ(PQgetvalue(inserted.get(), 0, 3), "2024-07-15");
   EXPECT_STREQ(PQgetvalue(inserted.get(), 0, 4), "3");
   salesforce::Record rec =
-      SfsimRecord("Invoice__c", invoice,
-                  "Name, Account__c, Amount__c, Status__c, Due_Date__c, Line_Count__c, "
-                  "Notes__c");
+      stack_->SfsimRecord("Invoice__c", invoice,
+                          "Name, Account__c, Amount__c, Status__c, Due_Date__c, Line_Count__c, "
+                          "Notes__c");
   EXPECT_EQ(FieldText(rec, "Account__c"), account);
   EXPECT_EQ(std::stod(FieldText(rec, "Amount__c")), 1234.56);
   EXPECT_EQ(FieldText(rec, "Status__c"), "Sent");
@@ -327,7 +304,7 @@ TEST_F(ProxyE2eTest, LibpqTypedParameters) {
                   "line_count__c, notes__c) FROM salesforce.invoice__c WHERE id = $1",
                   {invoice}),
             StrCat(FieldText(rec, "Name"), "|", account, "|1234.56|Sent|2024-07-15|3|", notes));
-  ExpectSameVersion("Invoice__c", "invoice__c", invoice);
+  stack_->ExpectSameVersion("Invoice__c", "invoice__c", invoice);
 
   // A Shipment: boolean (binary), timestamptz with an offset, time, double, multipicklist.
   const char yes[1] = {1};
@@ -345,9 +322,9 @@ TEST_F(ProxyE2eTest, LibpqTypedParameters) {
       7, stypes, svalues, slengths, sformats, 0));
   ASSERT_EQ(PQresultStatus(shipped.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(shipped.get());
   const std::string shipment = PQgetvalue(shipped.get(), 0, 0);
-  rec = SfsimRecord("Shipment__c", shipment,
-                    "Invoice__c, Weight_Kg__c, Insured__c, Shipped_At__c, Pickup_Time__c, "
-                    "Services__c");
+  rec = stack_->SfsimRecord("Shipment__c", shipment,
+                            "Invoice__c, Weight_Kg__c, Insured__c, Shipped_At__c, Pickup_Time__c, "
+                            "Services__c");
   EXPECT_EQ(FieldText(rec, "Invoice__c"), invoice);
   EXPECT_EQ(std::stod(FieldText(rec, "Weight_Kg__c")), 12.345);
   EXPECT_EQ(FieldText(rec, "Insured__c"), "true");
@@ -375,14 +352,14 @@ TEST_F(ProxyE2eTest, LibpqTypedParameters) {
         << PQresultErrorMessage(updated.get());
     EXPECT_STREQ(PQcmdStatus(updated.get()), "UPDATE 1");
   }
-  rec = SfsimRecord("Shipment__c", shipment, "Weight_Kg__c, Insured__c");
+  rec = stack_->SfsimRecord("Shipment__c", shipment, "Weight_Kg__c, Insured__c");
   EXPECT_EQ(std::stod(FieldText(rec, "Weight_Kg__c")), 14);
   EXPECT_EQ(FieldText(rec, "Insured__c"), "false");
   EXPECT_EQ(Owner("SELECT weight_kg__c || '|' || insured__c FROM salesforce.shipment__c "
                   "WHERE id = $1",
                   {shipment}),
             "14.000|false");
-  ExpectSameVersion("Shipment__c", "shipment__c", shipment);
+  stack_->ExpectSameVersion("Shipment__c", "shipment__c", shipment);
 
   // Salesforce's validation rule refuses Paid At on an invoice that is not paid: 23514 with the
   // column, nothing changes, and the connection goes on.
@@ -396,7 +373,8 @@ TEST_F(ProxyE2eTest, LibpqTypedParameters) {
   const char* column = PQresultErrorField(refused.get(), PG_DIAG_COLUMN_NAME);
   EXPECT_STREQ(column != nullptr ? column : "", "paid_at__c");
   EXPECT_THAT(PQresultErrorMessage(refused.get()), HasSubstr("Paid At can only be set"));
-  EXPECT_EQ(FieldText(SfsimRecord("Invoice__c", invoice, "Paid_At__c"), "Paid_At__c"), "<null>");
+  EXPECT_EQ(FieldText(stack_->SfsimRecord("Invoice__c", invoice, "Paid_At__c"), "Paid_At__c"),
+            "<null>");
   EXPECT_EQ(Owner("SELECT coalesce(paid_at__c::text, '<null>') FROM salesforce.invoice__c "
                   "WHERE id = $1",
                   {invoice}),
@@ -432,8 +410,8 @@ TEST_F(ProxyE2eTest, Psycopg3WritesPipelineAndErrors) {
   // pipeline.
   EXPECT_THAT(json, HasSubstr("\"pipeline_error_department\": null"));
 
-  salesforce::Record rec =
-      SfsimRecord("Contact", inserted, "Name, Email, Title, DoNotCall, Birthdate, Description");
+  salesforce::Record rec = stack_->SfsimRecord(
+      "Contact", inserted, "Name, Email, Title, DoNotCall, Birthdate, Description");
   EXPECT_EQ(FieldText(rec, "Description"), "it's inlined \\ as is");
   EXPECT_EQ(Owner("SELECT description FROM salesforce.contact WHERE id = $1", {inserted}),
             "it's inlined \\ as is");
@@ -446,11 +424,11 @@ TEST_F(ProxyE2eTest, Psycopg3WritesPipelineAndErrors) {
                   "FROM salesforce.contact WHERE id = $1",
                   {inserted}),
             StrCat("Ada ", tag, "|", tag, "@example.com|After rollback|f|1991-04-05"));
-  ExpectSameVersion("Contact", "contact", inserted);
+  stack_->ExpectSameVersion("Contact", "contact", inserted);
 
   // Every Contact of the tag, in sfsim and in the table alike.
-  std::vector<salesforce::Record> records =
-      Soql(StrCat("SELECT Id, FirstName, Department FROM Contact WHERE LastName = '", tag, "'"));
+  std::vector<salesforce::Record> records = stack_->Records(
+      StrCat("SELECT Id, FirstName, Department FROM Contact WHERE LastName = '", tag, "'"));
   std::vector<std::string> in_sfsim, in_table;
   for (const auto& c : records) {
     in_sfsim.push_back(StrCat(FieldText(c, "FirstName"), ":", FieldText(c, "Department")));
@@ -462,11 +440,12 @@ TEST_F(ProxyE2eTest, Psycopg3WritesPipelineAndErrors) {
                   "ORDER BY first_name) FROM salesforce.contact WHERE last_name = $1",
                   {tag}),
             core::StrJoin(in_sfsim, ","));
-  for (const auto& c : records) ExpectSameVersion("Contact", "contact", c.id);
-  EXPECT_TRUE(Soql(StrCat("SELECT Id FROM Contact WHERE Id = '", deleted, "'")).empty());
+  for (const auto& c : records) stack_->ExpectSameVersion("Contact", "contact", c.id);
+  EXPECT_TRUE(stack_->Records(StrCat("SELECT Id FROM Contact WHERE Id = '", deleted, "'")).empty());
   EXPECT_EQ(Owner("SELECT count(*) FROM salesforce._tombstones WHERE id = $1", {deleted}), "1");
   EXPECT_TRUE(
-      Soql(StrCat("SELECT Id FROM Contact WHERE FirstName = '", tag, "-rejected'")).empty());
+      stack_->Records(StrCat("SELECT Id FROM Contact WHERE FirstName = '", tag, "-rejected'"))
+          .empty());
 }
 
 // pgjdbc: PreparedStatement counts, batches, generated keys, RETURNING, a delete, and the
@@ -489,15 +468,17 @@ TEST_F(ProxyE2eTest, PgjdbcPreparedStatementsBatchesAndKeys) {
   EXPECT_THAT(r.output, HasSubstr("rejected=23502\n"));
   EXPECT_THAT(r.output, HasSubstr("jdbc ok\n"));
   EXPECT_THAT(r.output, HasSubstr("warning=")) << r.output;
-  EXPECT_EQ(Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag, "-rewritten-%'"))
+  EXPECT_EQ(stack_
+                ->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag,
+                                 "-rewritten-%'"))
                 .size(),
             4u);
   EXPECT_EQ(Owner(StrCat("SELECT count(*) FROM salesforce.account WHERE account_number LIKE '", tag,
                          "-rewritten-%'")),
             "4");
   const std::string website = StrCat("https://", tag, ".example.com");
-  std::vector<salesforce::Record> updatable =
-      Soql(StrCat("SELECT Website FROM Account WHERE AccountNumber = '", tag, "-batch-2'"));
+  std::vector<salesforce::Record> updatable = stack_->Records(
+      StrCat("SELECT Website FROM Account WHERE AccountNumber = '", tag, "-batch-2'"));
   ASSERT_EQ(updatable.size(), 1u);
   EXPECT_EQ(FieldText(updatable[0], "Website"), website);
   EXPECT_EQ(
@@ -507,7 +488,7 @@ TEST_F(ProxyE2eTest, PgjdbcPreparedStatementsBatchesAndKeys) {
   ASSERT_TRUE(std::regex_search(r.output, m, std::regex("key=([0-9A-Za-z]{18})"))) << r.output;
   const std::string key = m[1];
 
-  salesforce::Record rec = SfsimRecord(
+  salesforce::Record rec = stack_->SfsimRecord(
       "Account", key, "Name, AccountNumber, AnnualRevenue, NumberOfEmployees, Description");
   EXPECT_EQ(FieldText(rec, "Name"), tag + " jdbc");
   EXPECT_EQ(std::stod(FieldText(rec, "AnnualRevenue")), 2500000);
@@ -517,13 +498,13 @@ TEST_F(ProxyE2eTest, PgjdbcPreparedStatementsBatchesAndKeys) {
                   "FROM salesforce.account WHERE id = $1",
                   {key}),
             StrCat(tag, " jdbc|2500000|103|after rollback"));
-  ExpectSameVersion("Account", "account", key);
+  stack_->ExpectSameVersion("Account", "account", key);
 
   std::vector<std::string> in_sfsim;
-  for (const auto& a :
-       Soql(StrCat("SELECT AccountNumber, Rating, Description FROM Account WHERE AccountNumber "
-                   "LIKE '",
-                   tag, "-batch-%'"))) {
+  for (const auto& a : stack_->Records(
+           StrCat("SELECT AccountNumber, Rating, Description FROM Account WHERE AccountNumber "
+                  "LIKE '",
+                  tag, "-batch-%'"))) {
     in_sfsim.push_back(StrCat(FieldText(a, "AccountNumber").substr(tag.size() + 1), ":",
                               FieldText(a, "Rating"), ":", FieldText(a, "Description")));
   }
@@ -537,7 +518,8 @@ TEST_F(ProxyE2eTest, PgjdbcPreparedStatementsBatchesAndKeys) {
                   {tag + "-batch-%", std::to_string(tag.size() + 2)}),
             core::StrJoin(in_sfsim, ","));
   EXPECT_TRUE(
-      Soql(StrCat("SELECT Id FROM Contact WHERE FirstName = '", tag, "-rejected'")).empty());
+      stack_->Records(StrCat("SELECT Id FROM Contact WHERE FirstName = '", tag, "-rejected'"))
+          .empty());
 }
 
 // The org's API budget in the control plane bounds the proxy too: with no token to be had, a
@@ -569,7 +551,7 @@ TEST_F(ProxyE2eTest, WritesWaitForTheOrgsBudget) {
   r = Psql({StrCat("INSERT INTO salesforce.account (name) VALUES ('", tag, "') RETURNING id")});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string id = Lines(r.output).at(0);
-  EXPECT_EQ(FieldText(SfsimRecord("Account", id, "Name"), "Name"), tag);
+  EXPECT_EQ(FieldText(stack_->SfsimRecord("Account", id, "Name"), "Name"), tag);
   EXPECT_EQ(Owner("SELECT name FROM salesforce.account WHERE id = $1", {id}), tag);
 }
 

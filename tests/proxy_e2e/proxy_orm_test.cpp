@@ -129,12 +129,14 @@ class ProxyOrmTest : public ::testing::Test {
   // failure tells which of its writes were made before the error.
   static std::string WhatTheTagLeft(const std::string& tag) {
     std::string out = "left by " + tag + ": in sfsim";
-    for (const auto& a : Soql(StrCat("SELECT Id, AccountNumber FROM Account WHERE AccountNumber "
-                                     "LIKE '",
-                                     tag, "-%'"))) {
+    for (const auto& a :
+         stack_->Records(StrCat("SELECT Id, AccountNumber FROM Account WHERE AccountNumber "
+                                "LIKE '",
+                                tag, "-%'"))) {
       out += StrCat(" Account ", a.id, " (", FieldText(a, "AccountNumber"), ")");
     }
-    for (const auto& c : Soql(StrCat("SELECT Id FROM Contact WHERE LastName = '", tag, "'"))) {
+    for (const auto& c :
+         stack_->Records(StrCat("SELECT Id FROM Contact WHERE LastName = '", tag, "'"))) {
       out += StrCat(" Contact ", c.id);
     }
     return StrCat(
@@ -144,30 +146,6 @@ class ProxyOrmTest : public ::testing::Test {
         " contacts");
   }
 
-  static std::vector<salesforce::Record> Soql(const std::string& soql) {
-    auto records = stack_->Soql(soql);
-    EXPECT_TRUE(records.ok()) << soql << ": " << records.status();
-    return records.ok() ? *std::move(records) : std::vector<salesforce::Record>{};
-  }
-  static salesforce::Record SfsimRecord(const std::string& object, const std::string& id,
-                                        const std::string& fields) {
-    std::vector<salesforce::Record> r =
-        Soql(StrCat("SELECT ", fields, " FROM ", object, " WHERE Id = '", id, "'"));
-    EXPECT_EQ(r.size(), 1u) << object << " " << id << " not in sfsim";
-    return r.empty() ? salesforce::Record{} : r[0];
-  }
-  // The row's version in PostgreSQL equals the record's SystemModstamp in sfsim.
-  static void ExpectSameVersion(const std::string& object, const std::string& table,
-                                const std::string& id) {
-    auto digest = stack_->AdminGet(StrCat("digest/", object));
-    ASSERT_TRUE(digest.ok()) << digest.status();
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(*digest, m, std::regex(StrCat("\"", id, "\":([0-9]+)"))))
-        << id << " not in sfsim's digest";
-    EXPECT_EQ(Owner(StrCat("SELECT _modstamp_ms FROM salesforce.", table, " WHERE id = $1"), {id}),
-              m[1].str())
-        << object << " " << id;
-  }
   static std::string Owner(const std::string& sql, const postgres::Params& params = {}) {
     return stack_->OwnerScalar(sql, params);
   }
@@ -175,12 +153,13 @@ class ProxyOrmTest : public ::testing::Test {
   // sfsim and in the table alike (sorted); fails the test when they differ.
   static std::string TaggedAccounts(const std::string& tag) {
     std::vector<std::string> in_sfsim;
-    for (const auto& a : Soql(StrCat("SELECT Id, AccountNumber, Name, Rating FROM Account WHERE "
-                                     "AccountNumber LIKE '",
-                                     tag, "-%'"))) {
+    for (const auto& a :
+         stack_->Records(StrCat("SELECT Id, AccountNumber, Name, Rating FROM Account WHERE "
+                                "AccountNumber LIKE '",
+                                tag, "-%'"))) {
       in_sfsim.push_back(StrCat(FieldText(a, "AccountNumber"), ":", FieldText(a, "Name"), ":",
                                 FieldText(a, "Rating")));
-      ExpectSameVersion("Account", "account", a.id);
+      stack_->ExpectSameVersion("Account", "account", a.id);
     }
     std::sort(in_sfsim.begin(), in_sfsim.end());
     const std::string sfsim = core::StrJoin(in_sfsim, ",");
@@ -200,7 +179,8 @@ class ProxyOrmTest : public ::testing::Test {
     const std::string json = Run(framework, "update", tag);
     const std::string id = JsonString(json, "account");
     ASSERT_EQ(id.size(), 18u) << json;
-    salesforce::Record rec = SfsimRecord("Account", id, "Rating, NumberOfEmployees, BillingCity");
+    salesforce::Record rec =
+        stack_->SfsimRecord("Account", id, "Rating, NumberOfEmployees, BillingCity");
     EXPECT_EQ(FieldText(rec, "Rating"), "Hot");
     EXPECT_EQ(FieldText(rec, "NumberOfEmployees"), "42");
     EXPECT_EQ(FieldText(rec, "BillingCity"), "Lyon");
@@ -208,7 +188,7 @@ class ProxyOrmTest : public ::testing::Test {
                     "FROM salesforce.account WHERE id = $1",
                     {id}),
               "Hot|42|Lyon");
-    ExpectSameVersion("Account", "account", id);
+    stack_->ExpectSameVersion("Account", "account", id);
   }
 
   // A flow whose only write is an Account without Name: Salesforce refuses it (23502), the
@@ -223,7 +203,8 @@ class ProxyOrmTest : public ::testing::Test {
     EXPECT_EQ(stack_->SfsimCount("Account"), accounts);
     EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.account"), rows);
     EXPECT_TRUE(
-        Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-refused'")).empty());
+        stack_->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-refused'"))
+            .empty());
     EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.account WHERE account_number = $1",
                     {tag + "-refused"}),
               "0");
@@ -295,7 +276,8 @@ class ProxyOrmTest : public ::testing::Test {
     EXPECT_EQ(refused.error, "23502") << flow;
     EXPECT_EQ(refused.rows, "0") << flow;
     EXPECT_TRUE(
-        Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", bad_tag, "-%'")).empty())
+        stack_->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", bad_tag, "-%'"))
+            .empty())
         << flow << ": nothing of the refused batch may be in Salesforce";
     EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.account WHERE account_number LIKE $1",
                     {bad_tag + "-%"}),
@@ -309,14 +291,14 @@ class ProxyOrmTest : public ::testing::Test {
     EXPECT_EQ(applied.rows, "5") << flow;
     EXPECT_EQ(stack_->SfsimCalls("composite"), calls + 1) << flow << ": one API call per batch";
     std::vector<salesforce::Record> in_sfsim =
-        Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag, "-%'"));
+        stack_->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag, "-%'"));
     EXPECT_EQ(in_sfsim.size(), 5u) << flow;
     EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.account WHERE account_number LIKE $1 AND "
                     "length(id) = 18 AND id NOT LIKE '000p%' AND _modstamp_ms > 0",
                     {tag + "-%"}),
               "5")
         << flow;
-    if (!in_sfsim.empty()) ExpectSameVersion("Account", "account", in_sfsim[0].id);
+    if (!in_sfsim.empty()) stack_->ExpectSameVersion("Account", "account", in_sfsim[0].id);
   }
 
   static E2eStack* stack_;
@@ -421,7 +403,7 @@ TEST_F(ProxyOrmTest, SqlAlchemyAddCommitThenAttributesReadBackTheRow) {
   ASSERT_EQ(account.size(), 18u) << json;
   ASSERT_EQ(contact.size(), 18u) << json;
   salesforce::Record rec =
-      SfsimRecord("Account", account, "Name, AccountNumber, NumberOfEmployees");
+      stack_->SfsimRecord("Account", account, "Name, AccountNumber, NumberOfEmployees");
   EXPECT_EQ(FieldText(rec, "Name"), tag + " one");
   EXPECT_EQ(FieldText(rec, "AccountNumber"), tag + "-1");
   EXPECT_EQ(FieldText(rec, "NumberOfEmployees"), "7");
@@ -429,14 +411,14 @@ TEST_F(ProxyOrmTest, SqlAlchemyAddCommitThenAttributesReadBackTheRow) {
                   "FROM salesforce.account WHERE id = $1",
                   {account}),
             StrCat(tag, " one|", tag, "-1|7"));
-  ExpectSameVersion("Account", "account", account);
-  rec = SfsimRecord("Contact", contact, "Name, FirstName, LastName, AccountId");
+  stack_->ExpectSameVersion("Account", "account", account);
+  rec = stack_->SfsimRecord("Contact", contact, "Name, FirstName, LastName, AccountId");
   EXPECT_EQ(FieldText(rec, "Name"), "Grace " + tag);
   EXPECT_EQ(FieldText(rec, "AccountId"), account);
   EXPECT_EQ(Owner("SELECT concat_ws('|', name, account_id) FROM salesforce.contact WHERE id = $1",
                   {contact}),
             StrCat("Grace ", tag, "|", account));
-  ExpectSameVersion("Contact", "contact", contact);
+  stack_->ExpectSameVersion("Contact", "contact", contact);
 }
 
 TEST_F(ProxyOrmTest, SqlAlchemyAddAll) {
@@ -459,7 +441,7 @@ TEST_F(ProxyOrmTest, SqlAlchemyDelete) {
   const std::string json = Run("sqlalchemy", "delete", tag);
   const std::string id = JsonString(json, "account");
   ASSERT_EQ(id.size(), 18u) << json;
-  EXPECT_TRUE(Soql(StrCat("SELECT Id FROM Account WHERE Id = '", id, "'")).empty());
+  EXPECT_TRUE(stack_->Records(StrCat("SELECT Id FROM Account WHERE Id = '", id, "'")).empty());
   EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.account WHERE id = $1", {id}), "0");
   EXPECT_EQ(Owner("SELECT count(*) FROM salesforce._tombstones WHERE id = $1", {id}), "1");
 }
@@ -472,7 +454,7 @@ TEST_F(ProxyOrmTest, SqlAlchemyOrmInsertUpdateDeleteStatements) {
   std::vector<std::string> ids = JsonStrings(json, "accounts");
   ASSERT_EQ(ids.size(), 3u) << json;
   EXPECT_EQ(TaggedAccounts(tag), StrCat(tag, "-1:", tag, " 1:Cold,", tag, "-2:", tag, " 2:Cold"));
-  EXPECT_TRUE(Soql(StrCat("SELECT Id FROM Account WHERE Id = '", ids[2], "'")).empty());
+  EXPECT_TRUE(stack_->Records(StrCat("SELECT Id FROM Account WHERE Id = '", ids[2], "'")).empty());
   EXPECT_EQ(Owner("SELECT count(*) FROM salesforce._tombstones WHERE id = $1", {ids[2]}), "1");
 }
 
@@ -491,13 +473,13 @@ TEST_F(ProxyOrmTest, DjangoCreateReturnsSalesforceValues) {
   EXPECT_EQ(TaggedAccounts(tag), StrCat(tag, "-1:", tag, " one:<null>"));
   EXPECT_EQ(Owner("SELECT account_number FROM salesforce.account WHERE id = $1", {account}),
             tag + "-1");
-  salesforce::Record rec = SfsimRecord("Contact", contact, "Name, AccountId");
+  salesforce::Record rec = stack_->SfsimRecord("Contact", contact, "Name, AccountId");
   EXPECT_EQ(FieldText(rec, "Name"), "Grace " + tag);
   EXPECT_EQ(FieldText(rec, "AccountId"), account);
   EXPECT_EQ(Owner("SELECT concat_ws('|', name, account_id) FROM salesforce.contact WHERE id = $1",
                   {contact}),
             StrCat("Grace ", tag, "|", account));
-  ExpectSameVersion("Contact", "contact", contact);
+  stack_->ExpectSameVersion("Contact", "contact", contact);
 }
 
 TEST_F(ProxyOrmTest, DjangoSave) {
@@ -506,7 +488,7 @@ TEST_F(ProxyOrmTest, DjangoSave) {
   const std::string id = JsonString(json, "account");
   ASSERT_EQ(id.size(), 18u) << json;
   salesforce::Record rec =
-      SfsimRecord("Account", id, "Name, Rating, NumberOfEmployees, Description");
+      stack_->SfsimRecord("Account", id, "Name, Rating, NumberOfEmployees, Description");
   EXPECT_EQ(FieldText(rec, "Name"), tag + " save");
   EXPECT_EQ(FieldText(rec, "Rating"), "Hot");
   EXPECT_EQ(FieldText(rec, "NumberOfEmployees"), "42");
@@ -515,7 +497,7 @@ TEST_F(ProxyOrmTest, DjangoSave) {
                   "FROM salesforce.account WHERE id = $1",
                   {id}),
             StrCat(tag, " save|Hot|42|saved with update_fields"));
-  ExpectSameVersion("Account", "account", id);
+  stack_->ExpectSameVersion("Account", "account", id);
 }
 
 TEST_F(ProxyOrmTest, DjangoBulkCreate) {
@@ -532,11 +514,13 @@ TEST_F(ProxyOrmTest, DjangoQuerySetUpdate) {
   ASSERT_EQ(JsonStrings(json, "accounts").size(), 3u) << json;
   EXPECT_EQ(TaggedAccounts(tag), StrCat(tag, "-1:", tag, " 1:Cold,", tag, "-2:", tag, " 2:Cold,",
                                         tag, "-3:", tag, " 3:<null>"));
-  EXPECT_EQ(Soql(StrCat("SELECT Id FROM Account WHERE NumberOfEmployees = 5 AND AccountNumber "
-                        "LIKE '",
-                        tag, "-%'"))
-                .size(),
-            2u);
+  EXPECT_EQ(
+      stack_
+          ->Records(StrCat("SELECT Id FROM Account WHERE NumberOfEmployees = 5 AND AccountNumber "
+                           "LIKE '",
+                           tag, "-%'"))
+          .size(),
+      2u);
   EXPECT_EQ(Owner("SELECT count(*) FROM salesforce.account WHERE number_of_employees = 5 "
                   "AND account_number LIKE $1",
                   {tag + "-%"}),
@@ -574,7 +558,8 @@ TEST_F(ProxyOrmTest, KnexInsertReturning) {
   ASSERT_EQ(JsonStrings(json, "accounts").size(), 2u) << json;
   EXPECT_EQ(TaggedAccounts(tag), StrCat(tag, "-1:", tag, " one:<null>,", tag, "-2:", tag,
                                         " 2:<null>,", tag, "-3:", tag, " 3:<null>"));
-  EXPECT_EQ(FieldText(SfsimRecord("Account", id, "NumberOfEmployees"), "NumberOfEmployees"), "7");
+  EXPECT_EQ(FieldText(stack_->SfsimRecord("Account", id, "NumberOfEmployees"), "NumberOfEmployees"),
+            "7");
   EXPECT_EQ(Owner("SELECT number_of_employees FROM salesforce.account WHERE id = $1", {id}), "7");
 }
 
@@ -598,7 +583,7 @@ TEST_F(ProxyOrmTest, KnexTransaction) {
   ASSERT_EQ(id.size(), 18u) << json;
   EXPECT_EQ(TaggedAccounts(tag), StrCat(tag, "-t:", tag, " trx:<null>"));
   std::vector<salesforce::Record> contacts =
-      Soql(StrCat("SELECT Id, AccountId FROM Contact WHERE LastName = '", tag, "'"));
+      stack_->Records(StrCat("SELECT Id, AccountId FROM Contact WHERE LastName = '", tag, "'"));
   ASSERT_EQ(contacts.size(), 1u);
   EXPECT_EQ(FieldText(contacts[0], "AccountId"), id);
   EXPECT_EQ(Owner("SELECT account_id FROM salesforce.contact WHERE last_name = $1", {tag}), id);
@@ -625,14 +610,17 @@ TEST_F(ProxyOrmTest, DeferredRollbackSendsNothing) {
   const std::string tag = UniqueName("def_rb");
   const std::string existing = Owner("SELECT min(id) FROM salesforce.account");
   const std::string description =
-      FieldText(SfsimRecord("Account", existing, "Description"), "Description");
+      FieldText(stack_->SfsimRecord("Account", existing, "Description"), "Description");
   const int64_t calls = stack_->SfsimCalls("composite");
   const std::string json = RunDeferred("rollback", tag, existing);
   EXPECT_THAT(JsonString(json, "provisional"), ::testing::StartsWith("000p")) << json;
   EXPECT_EQ(stack_->SfsimCalls("composite"), calls);
-  EXPECT_TRUE(Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-p'")).empty());
-  EXPECT_TRUE(Soql(StrCat("SELECT Id FROM Contact WHERE LastName = '", tag, "'")).empty());
-  EXPECT_EQ(FieldText(SfsimRecord("Account", existing, "Description"), "Description"), description);
+  EXPECT_TRUE(stack_->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-p'"))
+                  .empty());
+  EXPECT_TRUE(
+      stack_->Records(StrCat("SELECT Id FROM Contact WHERE LastName = '", tag, "'")).empty());
+  EXPECT_EQ(FieldText(stack_->SfsimRecord("Account", existing, "Description"), "Description"),
+            description);
   EXPECT_EQ(
       Owner("SELECT count(*) FROM salesforce.account WHERE account_number = $1", {tag + "-p"}),
       "0");
@@ -649,15 +637,15 @@ TEST_F(ProxyOrmTest, DeferredCommitIsOneCallAndTheReturnedIdsStillFindTheRows) {
   EXPECT_THAT(account, ::testing::Not(::testing::StartsWith("000p")));
   EXPECT_EQ(JsonString(json, "contact_account"), account);
   std::vector<salesforce::Record> contacts =
-      Soql(StrCat("SELECT Id, AccountId FROM Contact WHERE LastName = '", tag, "'"));
+      stack_->Records(StrCat("SELECT Id, AccountId FROM Contact WHERE LastName = '", tag, "'"));
   ASSERT_EQ(contacts.size(), 1u);
   EXPECT_EQ(FieldText(contacts[0], "AccountId"), account);
-  EXPECT_EQ(FieldText(SfsimRecord("Account", existing, "Description"), "Description"), tag);
+  EXPECT_EQ(FieldText(stack_->SfsimRecord("Account", existing, "Description"), "Description"), tag);
   EXPECT_EQ(Owner("SELECT description FROM salesforce.account WHERE id = $1", {existing}), tag);
   EXPECT_EQ(Owner("SELECT account_id FROM salesforce.contact WHERE id = $1", {contacts[0].id}),
             account);
-  ExpectSameVersion("Account", "account", account);
-  ExpectSameVersion("Contact", "contact", contacts[0].id);
+  stack_->ExpectSameVersion("Account", "account", account);
+  stack_->ExpectSameVersion("Contact", "contact", contacts[0].id);
 }
 
 TEST_F(ProxyOrmTest, DeferredCommitThatSalesforceRefusesLeavesNothing) {
@@ -666,7 +654,8 @@ TEST_F(ProxyOrmTest, DeferredCommitThatSalesforceRefusesLeavesNothing) {
   EXPECT_EQ(JsonString(json, "error"), "23502") << json;
   EXPECT_THAT(json, HasSubstr("\"rows\": 0"));
   EXPECT_TRUE(
-      Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag, "-%'")).empty());
+      stack_->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag, "-%'"))
+          .empty());
   EXPECT_EQ(
       Owner("SELECT count(*) FROM salesforce.account WHERE account_number LIKE $1", {tag + "-%"}),
       "0");
@@ -678,7 +667,7 @@ TEST_F(ProxyOrmTest, DeferredSqlAlchemySessionAddsParentAndChildThenUsesThem) {
   const std::string account = JsonString(json, "account");
   ASSERT_EQ(account.size(), 18u) << json;
   std::vector<salesforce::Record> contacts =
-      Soql(StrCat("SELECT Id, AccountId FROM Contact WHERE LastName = '", tag, "'"));
+      stack_->Records(StrCat("SELECT Id, AccountId FROM Contact WHERE LastName = '", tag, "'"));
   ASSERT_EQ(contacts.size(), 1u);
   EXPECT_EQ(FieldText(contacts[0], "AccountId"), account);
 }
@@ -702,7 +691,7 @@ TEST_F(ProxyOrmTest, DeferredCommitWithTheProxyKilledConvergesThroughTheSync) {
   EXPECT_THAT(json, HasSubstr("connection lost")) << json;
   // Salesforce has both records; the tables get them through the sync.
   std::vector<salesforce::Record> in_sfsim =
-      Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-k'"));
+      stack_->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-k'"));
   ASSERT_EQ(in_sfsim.size(), 1u);
   EXPECT_TRUE(sfbridge::testing::WaitUntil(
       [&] {
@@ -734,7 +723,8 @@ TEST_F(ProxyOrmTest, DeferredModeFromSetAndAlterRoleAndAnInvalidValueRefused) {
   EXPECT_EQ(JsonString(json, "invalid"), "22023") << json;
   EXPECT_EQ(stack_->SfsimCalls("composite"), calls) << "every transaction was rolled back";
   EXPECT_TRUE(
-      Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag, "-%'")).empty());
+      stack_->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber LIKE '", tag, "-%'"))
+          .empty());
 }
 
 // PostgreSQL refuses a COMMIT after Salesforce accepted the transaction's writes: the client
@@ -745,7 +735,7 @@ TEST_F(ProxyOrmTest, DeferredCommitRefusedByPostgresqlAfterSalesforceSaysApplied
   EXPECT_EQ(JsonString(json, "error"), "58000") << json;
   EXPECT_THAT(JsonString(json, "message"), HasSubstr("ARE applied in Salesforce")) << json;
   std::vector<salesforce::Record> in_sfsim =
-      Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-a'"));
+      stack_->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-a'"));
   ASSERT_EQ(in_sfsim.size(), 1u);
   EXPECT_TRUE(sfbridge::testing::WaitUntil(
       [&] {
@@ -762,14 +752,15 @@ TEST_F(ProxyOrmTest, DeferredRollbackToSavepointAfterAWriteIsRefused) {
   EXPECT_EQ(JsonString(json, "error"), "0A000") << json;
   EXPECT_THAT(json, HasSubstr("\"rows\": 0"));
   EXPECT_EQ(stack_->SfsimCalls("composite"), calls);
-  EXPECT_TRUE(Soql(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-sp'")).empty());
+  EXPECT_TRUE(stack_->Records(StrCat("SELECT Id FROM Account WHERE AccountNumber = '", tag, "-sp'"))
+                  .empty());
 }
 
 TEST_F(ProxyOrmTest, DeferredWritersOfOneRowTakeTurns) {
   const std::string existing = Owner("SELECT max(id) FROM salesforce.account");
   const std::string json = RunDeferred("wait", UniqueName("def_wait"), existing);
   EXPECT_EQ(JsonString(json, "description"), "first then second") << json;
-  EXPECT_EQ(FieldText(SfsimRecord("Account", existing, "Description"), "Description"),
+  EXPECT_EQ(FieldText(stack_->SfsimRecord("Account", existing, "Description"), "Description"),
             "first then second");
 }
 

@@ -70,14 +70,9 @@ using testing_support::EndOffsets;
 using testing_support::ProduceAll;
 using RunningFetcher = testing::RunningService<fetcher::FetcherService>;
 
-class WriterServiceTest : public ::testing::Test {
+class WriterServiceTest : public testing::OrgTest {
  protected:
-  void SetUp() override {
-    org_id_ = testing::UniqueName("writerit");
-    conn_ = testing::ConnectWithUnlimitedOrg(db_.url(), org_id_);
-    ASSERT_NE(conn_, nullptr);
-    ASSERT_TRUE(EnsureWriterTables(*conn_).ok());
-  }
+  void SetUp() override { ConnectOrg("writerit", db_.url()); }
 
   void CreateTopics() { ASSERT_TRUE(CreateOrgTopics(org_id_, kPartitions).ok()); }
 
@@ -85,13 +80,6 @@ class WriterServiceTest : public ::testing::Test {
     WriterOptions o = testing::WriterOptionsFor(db_.url(), org_id_);
     o.batch_size = batch_size;
     return o;
-  }
-
-  // id -> _modstamp_ms of the object's synced table; empty when it has none yet.
-  std::map<std::string, int64_t> Stored(const std::string& object) {
-    auto stored = testing::StoredModstamps(*conn_, org_id_, object);
-    EXPECT_TRUE(stored.ok()) << stored.status();
-    return stored.ok() ? *std::move(stored) : std::map<std::string, int64_t>{};
   }
 
   // partition -> next offset stored by the writer's group for the records topic.
@@ -142,8 +130,6 @@ class WriterServiceTest : public ::testing::Test {
   }
 
   testing::TempDatabase db_;
-  std::unique_ptr<postgres::Connection> conn_;
-  std::string org_id_;
 };
 
 sfsim::SimulatorOptions OrgOptions() {
