@@ -51,6 +51,23 @@ inline constexpr char kReadyForQuery = 'Z';
 inline constexpr char kRowDescription = 'T';
 }  // namespace backend
 
+// The fields of an ErrorResponse or NoticeResponse, by their code byte.
+namespace field {
+inline constexpr char kSeverity = 'S';  // localized
+inline constexpr char kSeverityNonLocalized = 'V';
+inline constexpr char kSqlState = 'C';
+inline constexpr char kMessage = 'M';
+inline constexpr char kDetail = 'D';
+inline constexpr char kHint = 'H';
+inline constexpr char kWhere = 'W';  // the context: a call stack
+inline constexpr char kSchema = 's';
+inline constexpr char kTable = 't';
+inline constexpr char kColumn = 'c';
+inline constexpr char kFile = 'F';  // of the server's source code
+inline constexpr char kLine = 'L';
+inline constexpr char kRoutine = 'R';
+}  // namespace field
+
 // What a Describe or Close names.
 inline constexpr char kStatement = 'S';
 inline constexpr char kPortal = 'P';

@@ -4,7 +4,7 @@
 // typed reads and writes of the messages the proxy looks into or composes. Pure functions over
 // buffers, no I/O; every read is bounds-checked and no length read from the wire decides an
 // allocation (a frame is returned only once all its bytes are in the buffer). The message type
-// bytes have names in pg_message_types.h.
+// bytes have names in pg_message_types.h. Reads are in pg_wire.cpp, writes in pg_wire_writer.cpp.
 
 #include <cstddef>
 #include <cstdint>

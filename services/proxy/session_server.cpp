@@ -12,6 +12,7 @@ namespace {
 
 using core::StrCat;
 namespace be = wire::backend;
+namespace field = wire::field;
 
 // Server messages are trusted but still framed; Postgres never sends more than 1 GB in one.
 constexpr size_t kMaxServerMessage = size_t{1} << 31;
@@ -161,16 +162,17 @@ void Session::AppendApplied(std::vector<std::pair<char, std::string>> fields,
                             std::string_view hint) {
   std::string code = "XX000", message;
   for (const auto& [type, value] : fields) {
-    if (type == 'C') code = value;
-    if (type == 'M') message = value;
+    if (type == field::kSqlState) code = value;
+    if (type == field::kMessage) message = value;
   }
   std::erase_if(fields, [](const auto& f) {
-    return f.first == 'C' || f.first == 'M' || f.first == 'D' || f.first == 'H';
+    return f.first == field::kSqlState || f.first == field::kMessage || f.first == field::kDetail ||
+           f.first == field::kHint;
   });
-  fields.emplace_back('C', "58000");
-  fields.emplace_back('M', StrCat(what_failed, message));
-  fields.emplace_back('D', StrCat(detail, " (SQLSTATE ", code, ")."));
-  fields.emplace_back('H', std::string(hint));
+  fields.emplace_back(field::kSqlState, "58000");
+  fields.emplace_back(field::kMessage, StrCat(what_failed, message));
+  fields.emplace_back(field::kDetail, StrCat(detail, " (SQLSTATE ", code, ")."));
+  fields.emplace_back(field::kHint, std::string(hint));
   wire::AppendFields(out_.Compose(), be::kErrorResponse, fields);
 }
 
@@ -199,7 +201,8 @@ void Session::OnServerError(const wire::Frame& frame, std::string_view raw, Rout
   } else if (route == Route::kRaise && fields.ok()) {
     // The error is the proxy's: the DO block's context and source location are noise.
     std::erase_if(*fields, [](const auto& f) {
-      return f.first == 'W' || f.first == 'F' || f.first == 'L' || f.first == 'R';
+      return f.first == field::kWhere || f.first == field::kFile || f.first == field::kLine ||
+             f.first == field::kRoutine;
     });
     wire::AppendFields(out_.Compose(), be::kErrorResponse, *fields);
   } else if ((route == Route::kClient || route == Route::kTranslated) && fields.ok() &&
