@@ -2,7 +2,8 @@
 
 // The type bytes of the PostgreSQL protocol v3 messages, by name. One byte means different
 // messages in the two directions ('D' is Describe from the client and DataRow from the server;
-// 'd' is CopyData both ways), so each direction has a namespace of its own. Constants only.
+// 'd' is CopyData both ways), so each direction has a namespace of its own; so do the fields of
+// an error. Constants only: usable from any thread.
 
 namespace sfbridge::proxy::wire {
 
