@@ -3,7 +3,8 @@
 // The PostgreSQL frontend/backend protocol v3, as bytes: framing, the startup-phase packets, and
 // typed reads and writes of the messages the proxy looks into or composes. Pure functions over
 // buffers, no I/O; every read is bounds-checked and no length read from the wire decides an
-// allocation (a frame is returned only once all its bytes are in the buffer).
+// allocation (a frame is returned only once all its bytes are in the buffer). The message type
+// bytes have names in pg_message_types.h. Reads are in pg_wire.cpp, writes in pg_wire_writer.cpp.
 
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "proxy/pg_message_types.h"
 #include "proxy/write_path.h"
 
 namespace sfbridge::proxy::wire {

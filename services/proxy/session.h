@@ -24,6 +24,15 @@
 // no Sync in between and one at the end, so it keeps the simple Query's single implicit
 // transaction and the client sees what a simple Query would have produced.
 //
+// The session is the protocol's state machine; its parts are units of their own: the sockets and
+// buffers (SessionIo), the replies the server owes (PendingReplies), what the client is to
+// receive and what is held from it (ClientOutput), the prepared statements and portals it
+// recognises (PreparedStatements), and the ids deferred transactions committed (CommittedIds).
+// Its own code is split by side: session.cpp (the client's messages), session_startup.cpp,
+// session_server.cpp (the server's messages), session_intercept.cpp (mutations and refusals),
+// session_held_writes.cpp (a pipeline's held writes), session_deferred.cpp (deferred
+// transactions).
+//
 // Not thread-safe: Run() is called once, on a thread of its own.
 
 #include <openssl/ssl.h>
@@ -31,18 +40,20 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/core/metrics.h"
-#include "proxy/byte_buffer.h"
 #include "proxy/cancel_keys.h"
+#include "proxy/client_output.h"
+#include "proxy/committed_ids.h"
+#include "proxy/pending_replies.h"
 #include "proxy/pg_wire.h"
+#include "proxy/prepared_statements.h"
+#include "proxy/session_io.h"
 #include "proxy/statement_text.h"
 #include "proxy/stream.h"
 #include "proxy/write_path.h"
@@ -67,68 +78,63 @@ struct SessionCounters {
   core::Counter* protocol_errors = nullptr;
 };
 
-class Session {
+class Session : private SessionIo::Handler {
  public:
   // `client` is an accepted connection. `stop_fd` becomes readable when the proxy stops.
   // `write_path`, `cancel_keys` and the counters must outlive the session.
   Session(Fd client, int stop_fd, const SessionOptions& options, WritePath& write_path,
           CancelKeys& cancel_keys, const SessionCounters& counters, uint64_t id);
-  ~Session();
+  ~Session() override;
 
   // Serves the client until either side closes, a protocol error, or the stop signal.
   void Run();
 
  private:
-  // Where a reply to a message the session sent goes.
-  enum class Route : uint8_t {
-    kClient,      // forwarded as it is (the client's own messages)
-    kTranslated,  // a statement of a translated simple Query: results forwarded, the extended
-                  // protocol's acknowledgements (ParseComplete, BindComplete, NoData...) dropped
-    kRaise,       // the DO block that raises an error: the error forwarded without its context
-    kResult,      // RETURNING rows: DataRow forwarded, CommandComplete kept for the session
-    kCapture,     // a ServerQuerier query: everything kept for the session
-  };
-  // A message sent to the server whose reply has not ended yet. `msg` is the message type, 'd'
-  // for Describe of a statement (ParameterDescription, then RowDescription or NoData).
-  struct Expect {
-    char msg;
-    Route route;
-  };
-  struct StatementInfo {
-    StatementPlan plan;
-    std::vector<uint32_t> param_types;
-  };
-  struct PortalInfo {
-    std::shared_ptr<const StatementInfo> statement;
-    BoundParams params;
-    std::vector<int16_t> result_formats;  // as the client's Bind sent them
-  };
+  // What a kCapture query returned (Querier).
   struct Capture {
     std::vector<wire::FieldDescription> fields;
     std::vector<std::vector<std::optional<std::string>>> rows;
     std::string tag;
     std::optional<PgError> error;
   };
-  class Querier;
+  // The write path's ServerQuerier: the session's own statement, routed kCapture.
+  class Querier final : public ServerQuerier {
+   public:
+    explicit Querier(Session& session) : s_(session) {}
+    absl::StatusOr<Rows> Query(std::string_view sql, const BoundParams& params) override;
+    int backend_pid() const override { return s_.server_pid_; }
+    // The last error a query of this querier got from the server.
+    const std::optional<PgError>& last_error() const { return last_error_; }
 
+   private:
+    Session& s_;
+    std::optional<PgError> last_error_;
+  };
+
+  // Startup (session_startup.cpp).
   absl::Status Startup();
   absl::Status ReadStartupPacket(wire::Frame* frame);
   void HandleCancel(const wire::StartupPacket& packet);
-  absl::Status Serve();
+  void OnAuthRequest(const wire::Frame& frame, std::string_view raw);
+  void OnBackendKeyData(const wire::Frame& frame);
 
-  // Client side.
-  absl::Status ProcessClientInput();
+  // SessionIo::Handler.
+  void OnClientInput() override;
+  void OnServerInput() override;
+  void OnClientClosed(bool inside_message) override;
+  bool AwaitingServer() const override { return !replies_.empty(); }
+
+  // Client side (session.cpp).
   void OnClientMessage(const wire::Frame& frame, std::string_view raw);
   void OnQuery(std::string_view sql, std::string_view raw);
-  void OnParse(const wire::Frame& frame);
-  void OnBind(const wire::Frame& frame);
+  void OnParse(const wire::Frame& frame, std::string_view raw);
+  void OnBind(const wire::Frame& frame, std::string_view raw);
   void OnExecute(const wire::Frame& frame, std::string_view raw, bool last_before_sync);
-  void OnClose(const wire::Frame& frame);
   void ProtocolError(std::string_view message);
 
-  // Server side.
-  void ProcessServerInput();
+  // Server side (session_server.cpp).
   void OnServerMessage(const wire::Frame& frame, std::string_view raw);
+  void OnReadyForQuery(const wire::Frame& frame, std::string_view raw);
   // Sends the client a RETURNING query's error `fields` as SQLSTATE 58000: the write it
   // returns for is applied.
   void AppendAppliedButReturningFailed(std::vector<std::pair<char, std::string>> fields);
@@ -137,28 +143,18 @@ class Session {
                      std::string_view detail, std::string_view hint);
   void AppendAppliedButCommitFailed(std::vector<std::pair<char, std::string>> fields);
   void OnServerError(const wire::Frame& frame, std::string_view raw, Route route);
-  void OnAuthRequest(const wire::Frame& frame, std::string_view raw);
-  void OnBackendKeyData(const wire::Frame& frame);
   void Deliver(Route route, const wire::Frame& frame, std::string_view raw);
-  // What the client is to receive: held while writes are held (FinishHeld), else sent.
-  void ToClient(std::string_view raw) {
-    if (holding_) {
-      held_out_.append(raw);
-    } else {
-      client_out_.Append(raw);
-    }
-  }
-  std::string* ClientOut() { return holding_ ? &held_out_ : client_out_.back(); }
 
-  // Sends `msg` (already appended to server_out_) expecting a reply routed to `route`.
-  void Expecting(char msg, Route route);
+  // Sends `request` (already appended to server_out()) expecting a reply routed to `route`.
+  void Expecting(Request request, Route route) { replies_.Sent(request, route); }
   // Reads and handles server messages (writing both ways meanwhile) until every expected reply
   // has ended. False when a connection was lost or the proxy stops.
   bool Drain();
+  std::string* ServerOut() { return io_.server_out().back(); }
 
-  // Interception.
+  // Interception (session_intercept.cpp).
   // `last_before_sync`: the client's next message, already received, is a Sync.
-  void InterceptExecute(const PortalInfo& portal, std::string_view raw_execute,
+  void InterceptExecute(const PreparedPortal& portal, std::string_view raw_execute,
                         bool last_before_sync);
   void RunTranslatedQuery(const std::vector<std::string>& statements,
                           const std::vector<StatementPlan>& plans);
@@ -168,13 +164,24 @@ class Session {
   void RunMutation(const Mutation& mutation, const BoundParams& params,
                    const std::vector<int16_t>& result_formats, bool simple,
                    const std::function<void()>& pass_through);
-  // The same, the write held in held_ (WritePath::Hold) and its answer kept in held_out_.
-  void RunHeldMutation(const Mutation& mutation, const BoundParams& params,
-                       const std::vector<int16_t>& result_formats, bool simple,
-                       const std::function<void()>& pass_through);
   void Answer(const MutationOutcome& outcome, const Querier& querier,
               const std::vector<int16_t>& result_formats, bool simple,
               const std::function<void()>& pass_through);
+  // Answers the client's statement with `error` in place of running it: raised on the server,
+  // or, in a transaction that already failed, sent from here with the rest skipped to the Sync.
+  void RefuseInstead(const PgError& error);
+  void Raise(const PgError& error);
+  // Runs `sql` without parameters as the session's own statement, its replies routed to `route`.
+  void RunOwnStatement(std::string_view sql, Route route);
+  // Closes the session's own statement and portal ahead of their reuse.
+  void CloseReserved(Route route);
+
+  // Units of held writes: a pipeline's up to its Sync (session_held_writes.cpp).
+  // The same as RunMutation, the write held in held_ (WritePath::Hold) and its answer kept
+  // from the client (ClientOutput::Hold).
+  void RunHeldMutation(const Mutation& mutation, const BoundParams& params,
+                       const std::vector<int16_t>& result_formats, bool simple,
+                       const std::function<void()>& pass_through);
   // Whether the write about to run joins a unit of held writes (starting one when the client
   // has more to send before its Sync).
   bool WantsHolding(bool last_before_sync);
@@ -187,6 +194,13 @@ class Session {
   // and the like end the unit first, ROLLBACK discards it. False when the statement must not
   // run (ROLLBACK TO SAVEPOINT: refused with an error raised in its place).
   bool BeforeTransactionControl(std::string_view sql);
+  // Whether a COMMIT, ROLLBACK or ROLLBACK TO must be seen before it runs.
+  bool WatchingTransactionControl() const {
+    return out_.holding() || (unit_deferred_ && held_ != nullptr && !held_->empty());
+  }
+
+  // Deferred transactions: an explicit transaction's writes held until its COMMIT
+  // (session_deferred.cpp).
   // Whether the current explicit transaction holds its writes until COMMIT; an error (22023)
   // when sfbridge.transactions has a value other than immediate or deferred.
   absl::StatusOr<bool> DeferredTransaction();
@@ -197,33 +211,13 @@ class Session {
   // false when Salesforce refused them: the client has the error and the transaction is rolled
   // back (the COMMIT must not run).
   bool CommitDeferred();
-  void RememberCommittedIds(const std::vector<std::pair<std::string, std::string>>& ids);
+  // Before a ROLLBACK, ROLLBACK TO or a COMMIT of a deferred transaction whose writes are held
+  // (BeforeTransactionControl). False when the statement must not run.
+  bool BeforeDeferredTransactionControl(TransactionControl control);
   // Rolls the server's transaction back, its answers kept from the client, whatever state it is
   // in (a Sync of the session's own first when the server skips to one).
   void EndTransactionSilently();
-  // Runs `sql` on the server, its answer kept from the client (errors excepted).
-  void RunSilently(std::string_view sql);
-  // Runs `sql` without parameters as the session's own statement, its replies routed to `route`.
-  void RunOwnStatement(std::string_view sql, Route route);
-  // `sql` with the provisional ids of committed_ids_ replaced (nullopt: none in it).
-  std::optional<std::string> WithCommittedIds(std::string_view sql) const;
-  // A Bind whose text parameters name provisional ids of committed_ids_, rebuilt with
-  // Salesforce's ids (nullopt: none).
-  std::optional<std::string> BindWithCommittedIds(std::string_view body) const;
-  // Whether a COMMIT, ROLLBACK or ROLLBACK TO must be seen before it runs.
-  bool WatchingTransactionControl() const {
-    return holding_ || (unit_deferred_ && held_ != nullptr && !held_->empty());
-  }
-  // Answers the client's statement with `error` in place of running it: raised on the server,
-  // or, in a transaction that already failed, sent from here with the rest skipped to the Sync.
-  void RefuseInstead(const PgError& error);
-  void Raise(const PgError& error);
-  // Closes the session's own statement and portal ahead of their reuse.
-  void CloseReserved(Route route);
-  TxStatus CurrentTxStatus() const;
 
-  Fd client_fd_;
-  int stop_fd_;
   const SessionOptions& options_;
   WritePath& write_path_;
   CancelKeys& cancel_keys_;
@@ -231,35 +225,21 @@ class Session {
   uint64_t id_;
   std::shared_ptr<spdlog::logger> log_;
 
-  std::unique_ptr<Stream> client_;
-  std::unique_ptr<Stream> server_;
-  InputBuffer client_in_, server_in_;
-  ByteBuffer client_out_, server_out_;
+  SessionIo io_;
+  PendingReplies replies_;
+  ClientOutput out_{io_.client_out()};
+  PreparedStatements prepared_;
 
-  bool closing_ = false;  // the client sent Terminate or a fatal error was sent
-  bool lost_ = false;     // a connection failed
   std::optional<wire::BackendKey> proxy_key_;
   int server_pid_ = 0;  // the server backend's process id (BackendKeyData)
 
-  std::deque<Expect> expects_;
-  bool server_discarding_ = false;  // the server skips messages until Sync after an error
-  bool copy_in_ = false;            // the server is in COPY-in mode (ignores Sync and Flush)
-  bool translating_ = false;        // a translated simple Query is running
-  char tx_status_ = 'I';
-  std::unordered_map<std::string, std::shared_ptr<const StatementInfo>> statements_;
-  std::unordered_map<std::string, PortalInfo> portals_;
-  // Statements and portals that end a transaction or roll back to a savepoint, by name: their
-  // text (BeforeTransactionControl).
-  std::unordered_map<std::string, std::string> tx_statements_;
-  std::unordered_map<std::string, std::string> tx_portals_;
+  bool translating_ = false;  // a translated simple Query is running
+  // As the last ReadyForQuery reported it, followed through BEGIN/COMMIT/ROLLBACK tags and
+  // errors since.
+  TxStatus tx_status_ = TxStatus::kIdle;
   Capture capture_;
 
-  // Held writes (WritePath::Hold): the unit, and while it lasts the client's output.
-  struct HeldAnswer {
-    size_t begin = 0, end = 0;  // the statement's answer in held_out_
-    std::vector<int16_t> result_formats;
-    bool simple = false;
-  };
+  // Held writes (WritePath::Hold): the unit, pipelined or deferred.
   std::unique_ptr<HeldWrites> held_;
   // held_ holds the writes of an explicit transaction in deferred mode (sfbridge.transactions),
   // until its COMMIT; their answers are not held.
@@ -273,13 +253,8 @@ class Session {
   // ends a pipeline, the COMMIT of a deferred transaction): an error of the server until the
   // transaction ends is answered 58000, "applied in Salesforce".
   bool applied_in_salesforce_ = false;
-  // Ids of records inserted in deferred transactions: provisional -> Salesforce's. A client that
-  // names a provisional id after the COMMIT (an ORM re-reading the row it inserted) gets the row.
-  std::unordered_map<std::string, std::string> committed_ids_;
-  bool holding_ = false;
+  CommittedIds committed_ids_;
   bool provisional_answer_ = false;  // answering a held statement (nothing applied yet)
-  std::string held_out_;
-  std::vector<HeldAnswer> held_answers_;
 };
 
 }  // namespace sfbridge::proxy
