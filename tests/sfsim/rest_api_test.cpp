@@ -37,7 +37,8 @@ class RestApiTest : public ::testing::Test {
     config.org_id = org_->org_id();
     config.user_id = "005000000000001AAA";
     auth_ = std::make_unique<oauth::AuthServer>(config, clock_);
-    api_ = std::make_unique<RestApi>(*org_, *auth_, limits_, faults_, cursors_, clock_);
+    bulk_ = std::make_unique<BulkQueryJobs>(*org_, clock_);
+    api_ = std::make_unique<RestApi>(*org_, *auth_, limits_, faults_, cursors_, *bulk_, clock_);
     Response token = api_->Handle(Form("/services/oauth2/token",
                                        "grant_type=password&client_id=cid&client_secret=csecret"
                                        "&username=u%40x&password=pw"));
@@ -82,6 +83,7 @@ class RestApiTest : public ::testing::Test {
   ApiLimits limits_{1'000'000, 2};
   Faults faults_{1};
   QueryCursors cursors_{clock_, std::chrono::minutes(15), 100};
+  std::unique_ptr<BulkQueryJobs> bulk_;
   std::unique_ptr<RestApi> api_;
   std::string token_;
 };
