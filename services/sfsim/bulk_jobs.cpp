@@ -278,16 +278,22 @@ std::vector<JobInfo> BulkQueryJobs::List() {
 }
 
 org::Result<JobInfo> BulkQueryJobs::Abort(std::string_view id) {
+  return End(id, JobState::kAborted, "");
+}
+
+org::Result<JobInfo> BulkQueryJobs::End(std::string_view id, JobState state,
+                                        std::string_view message) {
   std::lock_guard lock(mu_);
   const int64_t now = NowMs();
   Job* job = FindLocked(id, now);
   if (!job) return NotFound();
   if (IsTerminal(job->info.state)) {
-    return Error(
-        400, "INVALIDJOB",
-        StrCat("Invalid state transition from ", JobStateName(job->info.state), " to Aborted"));
+    return Error(400, "INVALIDJOB",
+                 StrCat("Invalid state transition from ", JobStateName(job->info.state), " to ",
+                        JobStateName(state)));
   }
-  job->info.state = JobState::kAborted;
+  job->info.state = state;
+  job->info.error_message = std::string(message);
   job->info.system_modstamp_ms = now;
   job->ended_ms = now;
   return job->info;
@@ -404,20 +410,7 @@ void BulkQueryJobs::set_faults(BulkFaults faults) {
 }
 
 org::Result<JobInfo> BulkQueryJobs::Fail(std::string_view id, std::string_view message) {
-  std::lock_guard lock(mu_);
-  const int64_t now = NowMs();
-  Job* job = FindLocked(id, now);
-  if (!job) return NotFound();
-  if (IsTerminal(job->info.state)) {
-    return Error(
-        400, "INVALIDJOB",
-        StrCat("Invalid state transition from ", JobStateName(job->info.state), " to Failed"));
-  }
-  job->info.state = JobState::kFailed;
-  job->info.error_message = std::string(message);
-  job->info.system_modstamp_ms = now;
-  job->ended_ms = now;
-  return job->info;
+  return End(id, JobState::kFailed, message);
 }
 
 std::string EncodeLocator(int64_t offset) {

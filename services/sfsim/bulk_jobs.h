@@ -15,6 +15,13 @@
 // still in between, the same moment). Terminal jobs are dropped 7 days after they end.
 //
 // Errors are Salesforce's, as org::ApiError (http status, errorCode, message). Thread-safe.
+//
+// Where Salesforce's documentation is silent, sfsim decides (README, "Bulk API 2.0 query jobs in
+// sfsim", lists them all): every page repeats the header row; a locator is the unpadded base64
+// of the record offset; results through another API version are 409 INVALIDJOB (job info is
+// readable through any); without maxRecords a page is bounded by max_page_bytes; the codes and
+// messages of the refusals other than compound fields, subqueries and the daily allocation are
+// sfsim's wording.
 
 #include <cstdint>
 #include <deque>
@@ -125,6 +132,8 @@ class BulkQueryJobs {
 
  private:
   struct Job;
+  // Aborted or Failed now, from UploadComplete or InProgress.
+  org::Result<JobInfo> End(std::string_view id, JobState state, std::string_view message);
   void AdvanceLocked(Job& job, int64_t now_ms);
   void ExpireLocked(int64_t now_ms);
   Job* FindLocked(std::string_view id, int64_t now_ms);

@@ -9,6 +9,7 @@
 #include "sfsim/gzip.h"
 #include "sfsim/rest_api.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/sfsim/rest_test_support.h"
 
 namespace sfbridge::sfsim {
 namespace {
@@ -29,16 +30,7 @@ class RestBulkTest : public ::testing::Test {
     auto o = org::Org::Create(org_options, clock_);
     ASSERT_TRUE(o.ok()) << o.status();
     org_ = std::move(*o);
-    oauth::OAuthConfig config;
-    config.client_id = "cid";
-    config.client_secret = "csecret";
-    config.username = "u@x";
-    config.password = "pw";
-    config.instance_url = "http://sim";
-    config.login_url = "http://sim";
-    config.org_id = org_->org_id();
-    config.user_id = "005000000000001AAA";
-    auth_ = std::make_unique<oauth::AuthServer>(config, clock_);
+    auth_ = std::make_unique<oauth::AuthServer>(rest_test::TestOAuthConfig(*org_), clock_);
     BulkSettings settings;
     settings.records_per_second = 1000;
     bulk_ = std::make_unique<BulkQueryJobs>(*org_, clock_, settings);
@@ -46,28 +38,14 @@ class RestBulkTest : public ::testing::Test {
                                      std::move(options));
     churn_ = std::make_unique<Churn>(*org_, 1);
     admin_ = std::make_unique<AdminApi>(*org_, *auth_, limits_, faults_, cursors_, *churn_, *bulk_);
-    Request token;
-    token.method = "POST";
-    token.path = "/services/oauth2/token";
-    token.body =
-        "grant_type=password&client_id=cid&client_secret=csecret&username=u%40x&password=pw";
-    Response reply = api_->Handle(token);
-    ASSERT_EQ(reply.status, 200) << reply.body;
-    token_ = JsonMemberText(reply.body, "access_token");
+    token_ = rest_test::PasswordToken(*api_);
+    ASSERT_FALSE(token_.empty());
   }
 
   Response Call(std::string method, std::string path_and_query, std::string body = "",
                 std::map<std::string, std::string> headers = {}) {
-    Request r;
-    r.method = std::move(method);
-    size_t q = path_and_query.find('?');
-    r.path = path_and_query.substr(0, q);
-    if (q != std::string::npos) r.query = ParseFormEncoded(path_and_query.substr(q + 1));
-    r.headers = std::move(headers);
-    r.headers["authorization"] = "Bearer " + token_;
-    r.headers["content-type"] = "application/json";
-    r.body = std::move(body);
-    return api_->Handle(r);
+    return api_->Handle(rest_test::ApiRequest(std::move(method), path_and_query, token_,
+                                              std::move(body), std::move(headers)));
   }
 
   Response Admin(std::string method, std::string path, std::string body = "") {
@@ -87,10 +65,7 @@ class RestBulkTest : public ::testing::Test {
   }
 
   static std::string Header(const Response& r, const std::string& name) {
-    for (const auto& [k, v] : r.headers) {
-      if (k == name) return v;
-    }
-    return "";
+    return rest_test::ResponseHeader(r, name);
   }
 
   void Advance(int64_t ms) { clock_.Advance(std::chrono::milliseconds(ms)); }
