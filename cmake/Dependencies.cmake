@@ -9,6 +9,7 @@ find_package(spdlog CONFIG REQUIRED)
 find_package(Poco REQUIRED COMPONENTS Foundation Net NetSSL Util JSON Crypto)
 find_package(simdjson CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
+find_package(ZLIB REQUIRED)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)
 

@@ -14,6 +14,7 @@ packages=(
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libabsl-dev
   librdkafka-dev libpqxx-dev libpq-dev libpoco-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libpg-query-dev libsimdjson-dev libcli11-dev
+  zlib1g-dev
   postgresql-15 postgresql-client-15 postgresql-contrib socat
   openjdk-17-jre-headless maven
   prometheus jq curl

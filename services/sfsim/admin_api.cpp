@@ -73,6 +73,62 @@ std::variant<org::FieldDef, Response> FieldFromJson(const std::string& body) {
   return org::Custom(std::move(field));
 }
 
+std::string BulkJson(const BulkSettings& s, const BulkFaults& f, int64_t remaining) {
+  core::JsonWriter w;
+  w.BeginObject()
+      .Key("recordsPerSecond")
+      .Raw(StrCat(s.records_per_second))
+      .Member("dailyMax", s.daily_max)
+      .Member("dailyRemaining", remaining)
+      .Member("failNext", f.fail_next)
+      .StringArray("failingObjects", f.failing_objects)
+      .Member("errorMessage", f.error_message)
+      .EndObject();
+  return w.Take();
+}
+
+// Applies {"recordsPerSecond","dailyMax","dailyUsed","failNext","failingObjects",
+// "errorMessage"} to the Bulk query jobs; nullopt when done, else the 400 to answer.
+std::optional<Response> ApplyBulk(BulkQueryJobs& bulk, const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+    return ErrorResponse(400, "JSON_PARSER_ERROR", "expected a JSON object");
+  }
+  std::optional<double> rate;
+  if (doc["recordsPerSecond"].error() != simdjson::NO_SUCH_FIELD) {
+    double v = 0;
+    if (doc["recordsPerSecond"].get_double().get(v) != simdjson::SUCCESS || !(v > 0)) {
+      return ErrorResponse(400, "INVALID_FIELD", "recordsPerSecond must be a number above 0");
+    }
+    rate = v;
+  }
+  BulkFaults faults = bulk.faults();
+  if (auto e = doc["failingObjects"]; e.error() != simdjson::NO_SUCH_FIELD) {
+    simdjson::dom::array names;
+    if (e.get_array().get(names) != simdjson::SUCCESS) {
+      return ErrorResponse(400, "INVALID_FIELD", "failingObjects must be an array of names");
+    }
+    faults.failing_objects.clear();
+    for (simdjson::dom::element name : names) {
+      std::string_view text;
+      if (name.get_string().get(text) != simdjson::SUCCESS) {
+        return ErrorResponse(400, "INVALID_FIELD", "failingObjects must be an array of names");
+      }
+      faults.failing_objects.emplace_back(text);
+    }
+  }
+  std::string_view message;
+  if (doc["errorMessage"].get_string().get(message) == simdjson::SUCCESS) {
+    faults.error_message = std::string(message);
+  }
+  if (auto n = IntMember(doc, "failNext")) faults.fail_next = static_cast<int>(*n);
+  if (rate) bulk.set_records_per_second(*rate);
+  bulk.set_faults(std::move(faults));
+  bulk.SetDaily(IntMember(doc, "dailyMax"), IntMember(doc, "dailyUsed"));
+  return std::nullopt;
+}
+
 }  // namespace
 
 Response AdminApi::Handle(const Request& request) {
@@ -160,6 +216,26 @@ Response AdminApi::Handle(const Request& request) {
       faults_.Set(*s);
       return Json(FaultSettingsJson(*s));
     }
+  }
+  if (path == "bulk" && (method == "GET" || method == "POST")) {
+    if (method == "POST") {
+      if (auto error = ApplyBulk(bulk_, request.body)) return *error;
+    }
+    return Json(BulkJson(bulk_.settings(), bulk_.faults(), bulk_.DailyRemaining()));
+  }
+  if (path.starts_with("bulk/fail/") && method == "POST") {
+    std::string message = JsonMemberText(request.body, "errorMessage");
+    if (message.empty()) message = bulk_.faults().error_message;
+    org::Result<JobInfo> job = bulk_.Fail(path.substr(10), message);
+    if (auto* e = std::get_if<org::ApiError>(&job)) {
+      return ErrorResponse(e->http_status, e->code, e->message);
+    }
+    return Json(core::JsonWriter()
+                    .BeginObject()
+                    .Member("id", std::get<JobInfo>(job).id)
+                    .Member("state", JobStateName(std::get<JobInfo>(job).state))
+                    .EndObject()
+                    .Take());
   }
   if (path == "revoke-tokens" && method == "POST") {
     auth_.RevokeAll();

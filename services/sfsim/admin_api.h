@@ -21,8 +21,14 @@
 //   POST   /__sfsim/limits                    {"max":N,"used":N}
 //   POST   /__sfsim/churn                     {"changes":N,"burst":B}: one churn step now;
 //                                             {"perSecond":R,"burst":B}: change the live rate
+//   GET    /__sfsim/bulk, POST /__sfsim/bulk  Bulk API 2.0 query jobs: {"recordsPerSecond":R,
+//                                             "dailyMax":N,"dailyUsed":N,"failNext":N,
+//                                             "failingObjects":[...],"errorMessage":"..."};
+//                                             members left out keep their value
+//   POST   /__sfsim/bulk/fail/{jobId}         fail a job now (body: {"errorMessage":"..."})
 
 #include "sfsim/api_limits.h"
+#include "sfsim/bulk_jobs.h"
 #include "sfsim/churn.h"
 #include "sfsim/faults.h"
 #include "sfsim/http/http_types.h"
@@ -37,13 +43,14 @@ inline constexpr std::string_view kAdminPrefix = "/__sfsim/";
 class AdminApi {
  public:
   AdminApi(org::Org& org, oauth::AuthServer& auth, ApiLimits& limits, Faults& faults,
-           QueryCursors& cursors, Churn& churn)
+           QueryCursors& cursors, Churn& churn, BulkQueryJobs& bulk)
       : org_(org),
         auth_(auth),
         limits_(limits),
         faults_(faults),
         cursors_(cursors),
-        churn_(churn) {}
+        churn_(churn),
+        bulk_(bulk) {}
 
   // For a path under kAdminPrefix. Thread-safe.
   Response Handle(const Request& request);
@@ -55,6 +62,7 @@ class AdminApi {
   Faults& faults_;
   QueryCursors& cursors_;
   Churn& churn_;
+  BulkQueryJobs& bulk_;
 };
 
 }  // namespace sfbridge::sfsim

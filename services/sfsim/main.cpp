@@ -109,6 +109,14 @@ ConfigSchema Schema() {
             .default_value = "2000",
             .min = 200,
             .max = 2000})
+      .Add({.name = "bulk.records-per-second",
+            .help = "How fast a Bulk API 2.0 query job processes records (simulated time).",
+            .default_value = "100000"})
+      .Add({.name = "bulk.daily-max",
+            .type = ConfigType::kInt,
+            .help = "DailyBulkV2QueryJobs Max: query jobs per rolling 24 hours.",
+            .default_value = "10000",
+            .min = 0})
       .Add({.name = "admin.enabled",
             .type = ConfigType::kBool,
             .help = "Serve the test-only admin API under /__sfsim/.",
@@ -199,6 +207,13 @@ absl::Status Run(const Config& c) {
   o.churn_burst = static_cast<int>(c.GetInt("churn.burst"));
   o.query_batch_size = static_cast<int>(c.GetInt("query.batch-size"));
   o.admin_enabled = c.GetBool("admin.enabled");
+  auto bulk_rate = Rate(c, "bulk.records-per-second");
+  if (!bulk_rate.ok()) return bulk_rate.status();
+  if (*bulk_rate <= 0) {
+    return absl::InvalidArgumentError("bulk.records-per-second: expected a number above 0");
+  }
+  o.bulk.records_per_second = *bulk_rate;
+  o.bulk.daily_max = c.GetInt("bulk.daily-max");
 
   auto started = std::chrono::steady_clock::now();
   auto sim = sfbridge::sfsim::Simulator::Start(o, sfbridge::core::SystemClock::Instance());
@@ -222,6 +237,7 @@ absl::Status Run(const Config& c) {
 
 int main(int argc, char** argv) {
   return sfbridge::core::ServiceMain(
-      "sfsim", "a Salesforce org simulator (REST API, OAuth, limits, faults, churn)", Schema(),
-      argc, argv, Run);
+      "sfsim",
+      "a Salesforce org simulator (REST and Bulk 2.0 query APIs, OAuth, limits, faults, churn)",
+      Schema(), argc, argv, Run);
 }

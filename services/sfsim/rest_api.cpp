@@ -15,12 +15,14 @@ namespace sfbridge::sfsim {
 using core::StrCat;
 
 RestApi::RestApi(org::Org& org, oauth::AuthServer& auth, ApiLimits& limits, Faults& faults,
-                 QueryCursors& cursors, core::Clock& clock, RestApiOptions options)
+                 QueryCursors& cursors, BulkQueryJobs& bulk, core::Clock& clock,
+                 RestApiOptions options)
     : org_(org),
       auth_(auth),
       limits_(limits),
       faults_(faults),
       cursors_(cursors),
+      bulk_(bulk),
       clock_(clock),
       options_(std::move(options)) {}
 
@@ -97,8 +99,12 @@ std::string RestApi::ObjectOfCall(const Call& call) {
     rest.remove_prefix(9);
     return std::string(rest.substr(0, rest.find('/')));
   }
-  if (rest.starts_with("query") && rest.find('/') == std::string_view::npos) {
-    const std::string soql = call.request.Param("q");
+  const bool query = rest.starts_with("query") && rest.find('/') == std::string_view::npos;
+  const bool bulk_create =
+      call.request.method == "POST" && (rest == "jobs/query" || rest == "jobs/query/");
+  if (query || bulk_create) {
+    const std::string soql =
+        query ? call.request.Param("q") : JsonMemberText(call.request.body, "query");
     std::string upper = soql;
     for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     size_t from = upper.find(" FROM ");
@@ -141,6 +147,9 @@ Response RestApi::Route(Call& call) {
   if (rest.starts_with("query/") || rest.starts_with("queryAll/")) {
     if (auto r = only("GET")) return *r;
     return QueryMore(call, rest.substr(rest.find('/') + 1));
+  }
+  if (rest == "jobs/query" || rest.starts_with("jobs/query/")) {
+    return BulkQuery(call, rest.substr(10));
   }
   if (rest == "limits" || rest == "limits/") {
     if (auto r = only("GET")) return *r;
@@ -240,8 +249,8 @@ Response RestApi::Limits(Call& call) {
       .EndObject()
       .Key("DailyBulkV2QueryJobs")
       .BeginObject()
-      .Member("Max", 10000)
-      .Member("Remaining", 10000)
+      .Member("Max", bulk_.DailyMax())
+      .Member("Remaining", bulk_.DailyRemaining())
       .EndObject()
       .Key("DailyBulkV2QueryFileStorageMB")
       .BeginObject()

@@ -3,6 +3,8 @@
 // sfsim's REST API: every route of Salesforce's REST API that sfbridge uses, answered the way
 // Salesforce answers (paths, status codes, JSON shapes, error codes, Sforce-Limit-Info).
 //
+// Bulk API 2.0 query jobs (jobs/query) are answered here too; see bulk_jobs.h.
+//
 // Every call under /services/data/vXX.X/ is authenticated (401 INVALID_SESSION_ID), counted
 // against DailyApiRequests (403 REQUEST_LIMIT_EXCEEDED when spent), and subject to the
 // configured faults. Handle() is thread-safe and may block for modelled latency.
@@ -13,6 +15,7 @@
 
 #include "common/core/clock.h"
 #include "sfsim/api_limits.h"
+#include "sfsim/bulk_jobs.h"
 #include "sfsim/faults.h"
 #include "sfsim/http/http_types.h"
 #include "sfsim/oauth/auth_server.h"
@@ -30,7 +33,8 @@ class RestApi {
  public:
   // Every reference must outlive the RestApi.
   RestApi(org::Org& org, oauth::AuthServer& auth, ApiLimits& limits, Faults& faults,
-          QueryCursors& cursors, core::Clock& clock, RestApiOptions options = {});
+          QueryCursors& cursors, BulkQueryJobs& bulk, core::Clock& clock,
+          RestApiOptions options = {});
 
   Response Handle(const Request& request);
 
@@ -51,12 +55,17 @@ class RestApi {
   Response Composite(Call& call);
   Response Limits(Call& call);
   Response Replication(Call& call, const org::ObjectDef& object, bool deleted);
+  // Bulk API 2.0 query jobs (rest_bulk.cpp); `rest` is what follows "jobs/query".
+  Response BulkQuery(Call& call, std::string_view rest);
+  Response BulkList(Call& call);
+  Response BulkResults(Call& call, std::string_view id);
 
   org::Org& org_;
   oauth::AuthServer& auth_;
   ApiLimits& limits_;
   Faults& faults_;
   QueryCursors& cursors_;
+  BulkQueryJobs& bulk_;
   core::Clock& clock_;
   RestApiOptions options_;
 };

@@ -12,6 +12,15 @@ std::string ClassifyCall(std::string_view method, std::string_view rest) {
   if (rest.starts_with("query/")) return "query_more";
   if (rest.starts_with("query")) return "query";
   if (rest.starts_with("limits")) return "limits";
+  if (rest == "jobs/query" || rest.starts_with("jobs/query/")) {
+    std::string_view tail = rest.substr(10);
+    while (tail.ends_with('/')) tail.remove_suffix(1);
+    if (tail.empty()) return method == "POST" ? "bulk_query_create" : "bulk_query_list";
+    if (tail.ends_with("/results")) return "bulk_query_results";
+    if (method == "PATCH") return "bulk_query_abort";
+    if (method == "DELETE") return "bulk_query_delete";
+    return "bulk_query_info";
+  }
   if (rest.starts_with("composite/sobjects")) {
     if (method == "POST") return "collections_create";
     if (method == "PATCH") {

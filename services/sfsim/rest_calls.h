@@ -29,7 +29,8 @@ struct RestApi::Call {
 
 // The kind of call a method and path are: versions, query, query_more, query_all, describe,
 // describe_global, sobject_create/read/update/delete/upsert, collections_create/update/
-// upsert/delete/retrieve, composite, limits, get_updated, get_deleted, other.
+// upsert/delete/retrieve, composite, limits, get_updated, get_deleted, bulk_query_create/list/
+// info/abort/delete/results, other.
 std::string ClassifyCall(std::string_view method, std::string_view rest);
 bool IsWriteCall(std::string_view kind);
 

@@ -14,6 +14,7 @@ struct Simulator::Parts {
   std::unique_ptr<ApiLimits> limits;
   std::unique_ptr<Faults> faults;
   std::unique_ptr<QueryCursors> cursors;
+  std::unique_ptr<BulkQueryJobs> bulk;
   std::unique_ptr<RestApi> rest;
   std::unique_ptr<Churn> churn;
   std::unique_ptr<AdminApi> admin;
@@ -64,11 +65,13 @@ absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Start(SimulatorOptions opt
   p.auth = std::make_unique<oauth::AuthServer>(options.oauth, clock);
   RestApiOptions rest_options;
   rest_options.default_batch_size = options.query_batch_size;
-  p.rest = std::make_unique<RestApi>(*p.org, *p.auth, *p.limits, *p.faults, *p.cursors, clock,
-                                     rest_options);
+  options.bulk.created_by_id = options.oauth.user_id;
+  p.bulk = std::make_unique<BulkQueryJobs>(*p.org, clock, options.bulk);
+  p.rest = std::make_unique<RestApi>(*p.org, *p.auth, *p.limits, *p.faults, *p.cursors, *p.bulk,
+                                     clock, rest_options);
   if (options.admin_enabled) {
-    p.admin =
-        std::make_unique<AdminApi>(*p.org, *p.auth, *p.limits, *p.faults, *p.cursors, *p.churn);
+    p.admin = std::make_unique<AdminApi>(*p.org, *p.auth, *p.limits, *p.faults, *p.cursors,
+                                         *p.churn, *p.bulk);
   }
   absl::StatusOr<uint16_t> port = server_ptr->Start();
   if (!port.ok()) return port.status();
@@ -84,5 +87,6 @@ org::Org& Simulator::org() { return *parts_->org; }
 oauth::AuthServer& Simulator::auth() { return *parts_->auth; }
 ApiLimits& Simulator::limits() { return *parts_->limits; }
 Faults& Simulator::faults() { return *parts_->faults; }
+BulkQueryJobs& Simulator::bulk() { return *parts_->bulk; }
 
 }  // namespace sfbridge::sfsim

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "common/core/clock.h"
 #include "sfsim/api_limits.h"
+#include "sfsim/bulk_jobs.h"
 #include "sfsim/faults.h"
 #include "sfsim/http/server.h"
 #include "sfsim/oauth/auth_server.h"
@@ -29,6 +30,7 @@ struct SimulatorOptions {
   bool admin_enabled = false;
   int query_batch_size = 2000;
   std::chrono::milliseconds query_locator_idle{15 * 60 * 1000};
+  BulkSettings bulk;  // created_by_id is filled in with the integration user
 };
 
 class Simulator {
@@ -44,6 +46,7 @@ class Simulator {
   oauth::AuthServer& auth();
   ApiLimits& limits();
   Faults& faults();
+  BulkQueryJobs& bulk();
 
  private:
   Simulator();

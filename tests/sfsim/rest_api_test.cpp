@@ -11,6 +11,7 @@
 #include "sfsim/body_json.h"
 #include "sfsim/rest_calls.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/sfsim/rest_test_support.h"
 
 namespace sfbridge::sfsim {
 namespace {
@@ -27,53 +28,25 @@ class RestApiTest : public ::testing::Test {
     auto o = org::Org::Create(options, clock_);
     ASSERT_TRUE(o.ok()) << o.status();
     org_ = std::move(*o);
-    oauth::OAuthConfig config;
-    config.client_id = "cid";
-    config.client_secret = "csecret";
-    config.username = "u@x";
-    config.password = "pw";
-    config.instance_url = "http://sim";
-    config.login_url = "http://sim";
-    config.org_id = org_->org_id();
-    config.user_id = "005000000000001AAA";
-    auth_ = std::make_unique<oauth::AuthServer>(config, clock_);
-    api_ = std::make_unique<RestApi>(*org_, *auth_, limits_, faults_, cursors_, clock_);
-    Response token = api_->Handle(Form("/services/oauth2/token",
-                                       "grant_type=password&client_id=cid&client_secret=csecret"
-                                       "&username=u%40x&password=pw"));
-    ASSERT_EQ(token.status, 200) << token.body;
-    token_ = JsonMemberText(token.body, "access_token");
+    auth_ = std::make_unique<oauth::AuthServer>(rest_test::TestOAuthConfig(*org_), clock_);
+    bulk_ = std::make_unique<BulkQueryJobs>(*org_, clock_);
+    api_ = std::make_unique<RestApi>(*org_, *auth_, limits_, faults_, cursors_, *bulk_, clock_);
+    token_ = rest_test::PasswordToken(*api_);
     ASSERT_FALSE(token_.empty());
   }
 
   static Request Form(std::string path, std::string body) {
-    Request r;
-    r.method = "POST";
-    r.path = std::move(path);
-    r.headers["content-type"] = "application/x-www-form-urlencoded";
-    r.body = std::move(body);
-    return r;
+    return rest_test::FormRequest(std::move(path), std::move(body));
   }
 
   Response Call(std::string method, std::string path_and_query, std::string body = "",
                 std::map<std::string, std::string> headers = {}) {
-    Request r;
-    r.method = std::move(method);
-    size_t q = path_and_query.find('?');
-    r.path = path_and_query.substr(0, q);
-    if (q != std::string::npos) r.query = ParseFormEncoded(path_and_query.substr(q + 1));
-    r.headers = std::move(headers);
-    r.headers["authorization"] = "Bearer " + token_;
-    r.headers["content-type"] = "application/json";
-    r.body = std::move(body);
-    return api_->Handle(r);
+    return api_->Handle(rest_test::ApiRequest(std::move(method), path_and_query, token_,
+                                              std::move(body), std::move(headers)));
   }
 
   static std::string Header(const Response& r, const std::string& name) {
-    for (const auto& [k, v] : r.headers) {
-      if (k == name) return v;
-    }
-    return "";
+    return rest_test::ResponseHeader(r, name);
   }
 
   testing::FakeClock clock_;
@@ -82,6 +55,7 @@ class RestApiTest : public ::testing::Test {
   ApiLimits limits_{1'000'000, 2};
   Faults faults_{1};
   QueryCursors cursors_{clock_, std::chrono::minutes(15), 100};
+  std::unique_ptr<BulkQueryJobs> bulk_;
   std::unique_ptr<RestApi> api_;
   std::string token_;
 };
