@@ -26,7 +26,6 @@
 #include "proxy/writes/salesforce_calls.h"
 #include "proxy/writes/sql_tree.h"
 #include "proxy/writes/statement_analysis.h"
-#include "proxy/writes/token_ahead_gate.h"
 #include "proxy/writes/write_checks.h"
 #include "proxy/writes/write_reply.h"
 #include "proxy/writes/writer_client.h"
@@ -124,11 +123,10 @@ class SalesforceWritePath final : public WritePath {
         owned_transport_(std::move(owned_transport)),
         catalog_(options_.control_url, options_.org_id, clock_, options_.catalog_refresh),
         gate_(options_.control_url, options_.org_id, clock_, options_.budget_wait),
-        token_ahead_(gate_),
         client_(ClientOptionsFrom(options_),
                 options_.transport != nullptr ? *options_.transport : *owned_transport_, clock_,
-                &token_ahead_),
-        batcher_(client_, clock_, options_.coalesce_window, &token_ahead_),
+                &gate_),
+        batcher_(client_, clock_, options_.coalesce_window),
         calls_(batcher_, clock_, options_.org_id, options_.salesforce_attempts,
                options_.salesforce_backoff),
         writer_(options_.writer_address, options_.writer_timeout) {}
@@ -684,11 +682,11 @@ class SalesforceWritePath final : public WritePath {
                                      *statements.front().table);
       return out;
     }
-    writes::PriorityBudgetGate::ResetWaited();
+    salesforce::Reservation reservation;
     const auto start = clock_.Monotonic();
-    absl::StatusOr<std::vector<salesforce::CompositeSubresponse>> replies =
-        client_.Composite(request->subrequests, /*all_or_none=*/true, salesforce::Priority::kHigh);
-    run.salesforce += clock_.Monotonic() - start - writes::PriorityBudgetGate::WaitedThisThread();
+    absl::StatusOr<std::vector<salesforce::CompositeSubresponse>> replies = client_.Composite(
+        request->subrequests, /*all_or_none=*/true, salesforce::Priority::kHigh, &reservation);
+    run.salesforce += clock_.Monotonic() - start - reservation.waited;
     writes::UnitOutcome unit;
     if (!replies.ok()) {
       unit.failure = replies.status();
@@ -795,7 +793,6 @@ class SalesforceWritePath final : public WritePath {
   std::unique_ptr<salesforce::PocoTransport> owned_transport_;
   writes::Catalog catalog_;
   writes::PriorityBudgetGate gate_;
-  writes::TokenAheadGate token_ahead_;
   salesforce::Client client_;
   writes::CompositeBatcher batcher_;
   writes::SalesforceCalls calls_;
