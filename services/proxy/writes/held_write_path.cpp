@@ -4,9 +4,9 @@
 #include <utility>
 #include <variant>
 
+#include "common/core/json_writer.h"
 #include "common/core/logging.h"
 #include "common/core/strings.h"
-#include "common/salesforce/json_records.h"
 #include "proxy/writes/derived_query.h"
 #include "proxy/writes/error_mapping.h"
 #include "proxy/writes/write_reply.h"
@@ -20,43 +20,36 @@ using core::StrCat;
 // its provisional id, an update's id and new values, a delete's id.
 std::string PendingRowsJson(const HeldStatement& st, const ServerQuerier::Rows& rows) {
   const size_t offset = st.write.operation == Operation::kInsert ? 0 : 1;
-  std::string json = "[";
+  core::JsonWriter json;
+  json.BeginArray();
   for (size_t r = 0; r < rows.rows.size(); ++r) {
-    if (r > 0) json.push_back(',');
-    json.append("{\"id\":");
-    salesforce::AppendJsonString(&json, st.ids[r]);
-    if (st.write.operation == Operation::kInsert) json.append(",\"_modstamp_ms\":0");
+    json.BeginObject().Member("id", st.ids[r]);
+    if (st.write.operation == Operation::kInsert) json.Member("_modstamp_ms", 0);
     if (st.write.operation != Operation::kDelete) {
       for (size_t c = 0; c < st.write.columns.size(); ++c) {
-        json.push_back(',');
-        salesforce::AppendJsonString(&json, st.write.columns[c]);
-        json.push_back(':');
-        const std::optional<std::string>& v = rows.rows[r][offset + c];
-        if (v) {
-          salesforce::AppendJsonString(&json, *v);
+        json.Key(st.write.columns[c]);
+        if (const std::optional<std::string>& v = rows.rows[r][offset + c]) {
+          json.String(*v);
         } else {
-          json.append("null");
+          json.Null();
         }
       }
     }
-    json.push_back('}');
+    json.EndObject();
   }
-  json.push_back(']');
-  return json;
+  return json.EndArray().Take();
 }
 
-// The rows of `by_id` in the order of `ids`, as a JSON array (ids without a row left out).
+// The rows of `by_id` (each row's JSON text) in the order of `ids`, as a JSON array (ids
+// without a row left out).
 std::string OrderedRows(const std::map<std::string, std::string>& by_id,
                         const std::vector<std::string>& ids) {
-  std::string json = "[";
+  core::JsonWriter json;
+  json.BeginArray();
   for (const std::string& id : ids) {
-    auto it = by_id.find(id);
-    if (it == by_id.end()) continue;
-    if (json.size() > 1) json.push_back(',');
-    json.append(it->second);
+    if (auto it = by_id.find(id); it != by_id.end()) json.Raw(it->second);
   }
-  json.push_back(']');
-  return json;
+  return json.EndArray().Take();
 }
 
 // The statement's answer with RETURNING over `rows_json`.
@@ -190,21 +183,20 @@ HeldCommit HeldWritePath::Commit(const std::vector<HeldStatement>& statements,
       break;
     }
     if (unit.parts[p].changes->empty()) continue;
-    std::string json = "[";
+    core::JsonWriter json;
+    json.BeginArray();
     for (const v1::RecordChange& change : *unit.parts[p].changes) {
-      if (json.size() > 1) json.push_back(',');
-      AppendConfirmedRowJson(json, *part.table, change);
+      json.BeginObject();
+      WriteConfirmedRowMembers(json, *part.table, change);
       if (auto it = replaced.find(change.record_id()); it != replaced.end()) {
-        json.pop_back();
-        json.append(",\"_replaces\":");
-        salesforce::AppendJsonString(&json, it->second);
-        json.push_back('}');
+        json.Member("_replaces", it->second);
       }
+      json.EndObject();
     }
-    json.push_back(']');
+    json.EndArray();
     const bool deleted = part.operation == Operation::kDelete;
     absl::StatusOr<std::string> rows =
-        pending_.Call(server, *part.table, deleted ? "tombstone" : "confirm", std::move(json));
+        pending_.Call(server, *part.table, deleted ? "tombstone" : "confirm", json.Take());
     absl::StatusOr<std::map<std::string, std::string>> by_id =
         rows.ok() ? RowsById(*rows) : rows.status();
     if (!by_id.ok()) {

@@ -6,9 +6,9 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "common/core/json_writer.h"
 #include "common/core/strings.h"
 #include "common/postgres/connection.h"
-#include "common/salesforce/json_records.h"
 #include "proxy/writes/derived_query.h"
 #include "proxy/writes/error_mapping.h"
 #include "proxy/writes/sql_tree.h"
@@ -75,15 +75,12 @@ absl::StatusOr<std::string> PendingWriteClient::Call(ServerQuerier& server,
 }
 
 std::string PendingWriteClient::IdRowsJson(const ServerQuerier::Rows& rows) {
-  std::string json = "[";
+  core::JsonWriter json;
+  json.BeginArray();
   for (const auto& row : rows.rows) {
-    if (json.size() > 1) json.push_back(',');
-    json.append("{\"id\":");
-    salesforce::AppendJsonString(&json, row.empty() ? "" : row[0].value_or(""));
-    json.push_back('}');
+    json.BeginObject().Member("id", row.empty() ? "" : row[0].value_or("")).EndObject();
   }
-  json.push_back(']');
-  return json;
+  return json.EndArray().Take();
 }
 
 }  // namespace sfbridge::proxy::writes
