@@ -8,6 +8,7 @@
 // Thread-safe; everything given to the constructor must outlive it.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
