@@ -11,7 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "proxy/writes/catalog.h"
-#include "tests/proxy/writes/write_path_fixture.h"
+#include "tests/integration/proxy/writes/write_path_fixture.h"
 
 namespace sfbridge::proxy::testing {
 namespace {
