@@ -13,6 +13,8 @@
 //
 // The stack starts once for the whole binary; every test works on records of its own, named
 // with a unique tag.
+// Over 500 lines on purpose: the stack starts once for the binary (its backfill takes most of a
+// minute), so every client's flows live here rather than in binaries that would each start one.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
