@@ -97,6 +97,8 @@ ObjectSync::ObjectSync(std::string org_id, mapping::FieldPlan plan,
       options_(options),
       status_(std::move(status)) {}
 
+ObjectSync::~ObjectSync() { DropInFlight(); }
+
 absl::StatusOr<StepResult> ObjectSync::Step() {
   if (unsaved_) {
     // The page is in Kafka already: store how far it got before reading anything more.
@@ -169,13 +171,23 @@ KeysetQuery ObjectSync::PageQuery(size_t list) const {
   KeysetQuery query;
   query.object_name = plan_.object_name;
   query.fields = field_lists_[list];
-  if (backfilling()) {
-    query.after = status_.backfill_cursor;
-    query.modstamp_at_most_ms = status_.backfill_started_at_ms;
-  } else {
-    query.after = status_.cursor;
-  }
+  query.after = ReadCursor();
+  if (backfilling()) query.modstamp_at_most_ms = status_.backfill_started_at_ms;
   return query;
+}
+
+std::optional<Cursor> ObjectSync::ReadCursor() const {
+  for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) {
+    if (it->progress.end) return it->progress.end;
+  }
+  if (unsaved_ && unsaved_->end) return unsaved_->end;
+  return backfilling() ? status_.backfill_cursor : status_.cursor;
+}
+
+int64_t ObjectSync::ReadRecordsDone() const {
+  if (!in_flight_.empty()) return in_flight_.back().progress.records_done;
+  if (unsaved_) return unsaved_->records_done;
+  return status_.records_done;
 }
 
 absl::StatusOr<StepResult> ObjectSync::ReadStep() {
@@ -186,7 +198,7 @@ absl::StatusOr<StepResult> ObjectSync::ReadStep() {
   auto page = reader_.QueryAll(BuildKeysetQuery(query), options_.page_size, phase());
   if (!page.ok()) return Fail(core::Annotate(page.status(), "query"));
   if (counting_page) {
-    backfill_end_at_ = status_.records_done + page->total_size;
+    backfill_end_at_ = ReadRecordsDone() + page->total_size;
     status_.records_estimate = *backfill_end_at_;
   }
   // Salesforce may cut a page short of the LIMIT (batchSize is a hint: long text fields cap it
@@ -281,28 +293,68 @@ v1::ChangeSource ObjectSync::source() const {
 absl::StatusOr<StepResult> ObjectSync::Deliver(const std::vector<salesforce::Record>& records,
                                                std::optional<Cursor> end, bool full) {
   const int64_t now_ms = core::ToUnixMillis(clock_.Now());
-  mapping::ChangeBatch changes;
-  if (absl::Status s = mapping::ConvertPage(org_id_, plan_, records, source(), now_ms, changes);
+  encoded_.Clear();
+  if (absl::Status s = mapping::EncodePage(org_id_, plan_, records, source(), now_ms, encoded_);
       !s.ok()) {
     return Fail(s);
   }
-  if (!changes.empty()) {
-    if (absl::Status s = sink_.Publish(changes.changes()); !s.ok()) {
-      return core::Annotate(s, core::StrCat(plan_.object_name, ": publishing a page"));
-    }
-  }
   Progress page;
-  page.published = static_cast<int64_t>(changes.size());
+  page.published = static_cast<int64_t>(encoded_.size());
   page.end = end;
   page.full = full;
   page.now_ms = now_ms;
   if (backfilling()) {
-    page.records_done = status_.records_done + page.published;
-    page.end = end ? end : status_.backfill_cursor;
+    page.records_done = ReadRecordsDone() + page.published;
+    page.end = end ? end : ReadCursor();
   }
-  absl::StatusOr<StepResult> r = Record(page, /*api_calls=*/1);
-  if (!r.ok()) unsaved_ = page;
-  return r;
+  // The page that ends the backfill or the poll is stored last, after every page before it.
+  const bool last =
+      !full || (backfilling() && backfill_end_at_ && page.records_done >= *backfill_end_at_);
+  InFlight sent{std::nullopt, page};
+  if (!encoded_.empty()) sent.ticket = sink_.Send(plan_.object_name, encoded_);
+  in_flight_.push_back(std::move(sent));
+  return Settle(last ? 0 : options_.pages_in_flight, /*api_calls=*/1);
+}
+
+absl::StatusOr<StepResult> ObjectSync::Settle(size_t keep, int api_calls) {
+  int64_t published = 0;
+  std::optional<StepResult> stored;
+  while (!in_flight_.empty()) {
+    InFlight& head = in_flight_.front();
+    if (head.ticket) {
+      std::optional<absl::Status> outcome =
+          sink_.Outcome(*head.ticket, /*wait=*/in_flight_.size() > keep);
+      if (!outcome) break;
+      head.ticket.reset();  // its outcome was given: the sink forgot it
+      if (!outcome->ok()) {
+        // The pages after it may be in Kafka, but their cursors cannot be stored before this
+        // page's: read them all again from the stored cursor.
+        DropInFlight();
+        return core::Annotate(*outcome, core::StrCat(plan_.object_name, ": publishing a page"));
+      }
+    }
+    const Progress page = head.progress;
+    in_flight_.pop_front();
+    absl::StatusOr<StepResult> r = Record(page, api_calls);
+    if (!r.ok()) {
+      unsaved_ = page;
+      return r;
+    }
+    published += page.published;
+    stored = *r;
+  }
+  StepResult result = stored ? *stored : Result(api_calls, 0, true);
+  result.api_calls = api_calls;
+  result.records_published = published;
+  if (!in_flight_.empty()) result.more_pending = true;
+  return result;
+}
+
+void ObjectSync::DropInFlight() {
+  for (const InFlight& page : in_flight_) {
+    if (page.ticket) sink_.Forget(*page.ticket);
+  }
+  in_flight_.clear();
 }
 
 absl::StatusOr<StepResult> ObjectSync::Record(const Progress& page, int api_calls) {
@@ -372,6 +424,11 @@ absl::StatusOr<StepResult> ObjectSync::CompleteBackfill(int64_t published, bool 
 }
 
 absl::StatusOr<StepResult> ObjectSync::Fail(const absl::Status& error) {
+  if (!in_flight_.empty()) {
+    // The pages sent before the failure are good: store their progress first.
+    absl::StatusOr<StepResult> settled = Settle(0, 0);
+    if (!settled.ok()) return settled.status();
+  }
   const absl::Status reason = core::Annotate(error, plan_.object_name);
   const std::string message = core::ToString(reason.message());
   if (absl::Status s = store_.SetState(plan_.object_name, ObjectState::kError, message); !s.ok()) {

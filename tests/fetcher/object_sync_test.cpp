@@ -90,6 +90,33 @@ class ObjectSyncTest : public ::testing::Test {
     return steps;
   }
 
+  // Fails the test when a cursor is stored before Kafka acknowledged every record up to it.
+  void CheckCursorsFollowKafka() {
+    store_.on_cursor = [this](std::string_view object, const control::Cursor& cursor) {
+      const std::map<std::string, int> acknowledged = sink_.Counts();
+      for (const FakeRow& row : reader_.objects[std::string(object)]) {
+        if (control::Cursor{row.modstamp_ms, row.id} <= cursor) {
+          EXPECT_TRUE(acknowledged.contains(row.id))
+              << row.id << " not in Kafka when the cursor moved to " << cursor.id;
+        }
+      }
+    };
+  }
+
+  // 11 contacts, pages of 3 held by Kafka: returns the sync once contacts 0-2 and 3-5 are in
+  // flight.
+  std::unique_ptr<ObjectSync> TwoPagesInFlight() {
+    AddContacts(11);
+    CheckCursorsFollowKafka();
+    auto sync = Make();
+    sink_.hold = true;
+    StepOk(*sync);  // COUNT
+    StepOk(*sync);  // contacts 0-2
+    StepOk(*sync);  // contacts 3-5
+    EXPECT_EQ(sink_.InFlight().size(), 2u);
+    return sync;
+  }
+
   int Duplicates() const {
     int twice = 0;
     for (const auto& [id, n] : sink_.Counts()) twice += n - 1;
@@ -397,6 +424,100 @@ TEST_F(ObjectSyncTest, ASinkFailureKeepsTheCursorAndTheSamePageIsReadAgain) {
   EXPECT_EQ(sink_.Counts().size(), 10u);
   EXPECT_EQ(Duplicates(), 1);
   EXPECT_EQ(store_.rows["Contact"].records_done, 10);
+}
+
+TEST_F(ObjectSyncTest, PagesInFlightAreStoredInOrderOnlyOnceKafkaAcknowledgedThem) {
+  AddContacts(11);
+  CheckCursorsFollowKafka();
+  auto sync = Make();  // pages of 3, two may stay in flight
+  sink_.hold = true;
+  StepOk(*sync);  // COUNT
+  StepResult first = StepOk(*sync);
+  EXPECT_EQ(first.records_published, 0);
+  EXPECT_TRUE(first.more_pending);
+  StepOk(*sync);
+  EXPECT_EQ(sink_.InFlight().size(), 2u);  // contacts 0-2 and 3-5
+  EXPECT_EQ(store_.rows["Contact"].backfill_cursor, std::nullopt);
+  EXPECT_EQ(store_.rows["Contact"].records_done, 0);
+
+  // Kafka acknowledges the second page first: its cursor still waits for the first page's.
+  sink_.Resolve(sink_.InFlight()[1], absl::OkStatus());
+  StepOk(*sync);
+  // The page read meanwhile went on after the last page sent, not after the stored cursor.
+  EXPECT_THAT(reader_.calls.back(), HasSubstr("Id > '003D00000000005AAA'"));
+  // A third page in flight: the step waited for the first, then stored both acknowledged ones.
+  EXPECT_EQ(store_.rows["Contact"].backfill_cursor, (control::Cursor{kOld + 1000, ContactId(5)}));
+  EXPECT_EQ(store_.rows["Contact"].records_done, 6);
+  EXPECT_EQ(sink_.InFlight().size(), 1u);  // contacts 6-8
+
+  // The short page ends the backfill only after every page before it was acknowledged.
+  StepResult last = StepOk(*sync);
+  EXPECT_EQ(last.state, ObjectState::kLive);
+  EXPECT_EQ(last.records_published, 5);
+  EXPECT_TRUE(sink_.InFlight().empty());
+  EXPECT_EQ(store_.rows["Contact"].records_done, 11);
+  EXPECT_EQ(sink_.Counts().size(), 11u);
+  EXPECT_EQ(Duplicates(), 0);
+}
+
+TEST_F(ObjectSyncTest, AKafkaFailureMidPipelineReadsEveryUnstoredPageAgainAndLosesNothing) {
+  auto sync = TwoPagesInFlight();
+  // The first page fails after one of its records got through; the second gets through whole.
+  const std::vector<RecordSink::Ticket> in_flight = sink_.InFlight();
+  sink_.Resolve(in_flight[0], absl::UnavailableError("Local: Message timed out"), 1);
+  sink_.Resolve(in_flight[1], absl::OkStatus());
+  auto failed = sync->Step();  // reads contacts 6-8, then finds the failure
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("Contact: publishing a page"));
+  EXPECT_TRUE(sink_.InFlight().empty());  // the pages after the failed one are dropped too
+  EXPECT_EQ(store_.rows["Contact"].backfill_cursor, std::nullopt);
+  EXPECT_EQ(store_.rows["Contact"].records_done, 0);
+  EXPECT_EQ(sync->state(), ObjectState::kBackfilling);
+
+  const size_t calls_before = reader_.calls.size();
+  sink_.hold = false;
+  RunUntilLive(*sync);
+  EXPECT_THAT(reader_.calls[calls_before], Not(HasSubstr("Id >")));  // from the stored cursor
+  EXPECT_EQ(sink_.Counts().size(), 11u);
+  EXPECT_EQ(store_.rows["Contact"].records_done, 11);
+  EXPECT_EQ(store_.rows["Contact"].state, ObjectState::kLive);
+}
+
+TEST_F(ObjectSyncTest, ACrashWithPagesInFlightResumesAfterTheLastAcknowledgedPage) {
+  auto sync = TwoPagesInFlight();
+  sink_.Resolve(sink_.InFlight()[0], absl::OkStatus());
+  StepOk(*sync);  // contacts 6-8; the first page is stored, two stay in flight
+  EXPECT_EQ(store_.rows["Contact"].backfill_cursor, (control::Cursor{kOld, ContactId(2)}));
+  sync.reset();  // crash: the pages in flight never reach Kafka
+  EXPECT_TRUE(sink_.InFlight().empty());
+
+  sink_.hold = false;
+  auto resumed = Make();
+  const size_t calls_before = reader_.calls.size();
+  RunUntilLive(*resumed);
+  EXPECT_THAT(reader_.calls[calls_before], HasSubstr("Id > '003D00000000002AAA'"));
+  EXPECT_EQ(sink_.Counts().size(), 11u);
+  EXPECT_EQ(Duplicates(), 0);
+  EXPECT_EQ(store_.rows["Contact"].records_done, 11);
+}
+
+TEST_F(ObjectSyncTest, WithNoPageInFlightEveryStepWaitsForItsOwnPage) {
+  AddContacts(7);
+  CheckCursorsFollowKafka();
+  ObjectSyncOptions options;
+  options.page_size = 3;
+  options.estimate_count = true;
+  options.pages_in_flight = 0;
+  auto sync = Make(options, ContactPlan());
+  sink_.hold = true;  // acknowledged only when waited for
+  StepOk(*sync);      // COUNT
+  StepResult page = StepOk(*sync);
+  EXPECT_EQ(page.records_published, 3);
+  EXPECT_TRUE(sink_.InFlight().empty());
+  EXPECT_EQ(store_.rows["Contact"].backfill_cursor, (control::Cursor{kOld, ContactId(2)}));
+  RunUntilLive(*sync);
+  EXPECT_EQ(sink_.Counts().size(), 7u);
 }
 
 TEST_F(ObjectSyncTest, AReaderFailureMarksTheObjectInErrorWithTheReason) {
