@@ -192,6 +192,7 @@ int64_t ObjectSync::ReadRecordsDone() const {
 
 absl::StatusOr<StepResult> ObjectSync::ReadStep() {
   if (partial_) return ContinuePartial();
+  if (!next_records_url_.empty()) return ReadNextRecords();
   KeysetQuery query = PageQuery(0);
   const bool counting_page = backfilling() && !backfill_end_at_ && !options_.estimate_count;
   query.limit = counting_page ? 0 : options_.page_size;
@@ -202,8 +203,10 @@ absl::StatusOr<StepResult> ObjectSync::ReadStep() {
     status_.records_estimate = *backfill_end_at_;
   }
   // Salesforce may cut a page short of the LIMIT (batchSize is a hint: long text fields cap it
-  // at 200) and say so with done=false; the next page is a new keyset query from the cursor.
+  // at 200) and say so with done=false, as it does for every page but the last of the unlimited
+  // first page of a backfill: the next page reads on through the nextRecordsUrl.
   const bool full = !page->done || page->records.size() >= static_cast<size_t>(options_.page_size);
+  if (field_lists_.size() == 1 && !page->done) next_records_url_ = page->next_records_url;
   std::optional<Cursor> end;
   if (!page->records.empty()) {
     end = KeyOf(page->records.back());
@@ -232,6 +235,34 @@ absl::StatusOr<StepResult> ObjectSync::ReadStep() {
   partial.lists_seen.assign(partial.rows.size(), 0);
   partial_ = std::move(partial);
   return Result(1, 0, true);
+}
+
+absl::StatusOr<StepResult> ObjectSync::ReadNextRecords() {
+  const std::string url = std::exchange(next_records_url_, {});
+  auto page = reader_.QueryMore(url, phase());
+  // An expired or refused locator, or a page that does not go on from the last page sent in
+  // keyset order, costs this call only: the next Step queries from the cursor again.
+  if (!page.ok() || !ContinuesKeyset(page->records)) return Result(1, 0, true);
+  if (!page->done) next_records_url_ = page->next_records_url;
+  std::optional<Cursor> end;
+  if (!page->records.empty()) end = KeyOf(page->records.back());
+  // The result's last page (done) is still taken as full: whether records became visible under
+  // the bound since the result was made is for a keyset page from the cursor to say, unless the
+  // estimate's records are all read.
+  return Deliver(page->records, end, /*full=*/true);
+}
+
+bool ObjectSync::ContinuesKeyset(const std::vector<salesforce::Record>& records) const {
+  std::optional<Cursor> last = ReadCursor();
+  for (const salesforce::Record& record : records) {
+    std::optional<Cursor> key = KeyOf(record);
+    if (!key || (last && !(*last < *key))) return false;
+    if (backfilling() && key->modstamp_ms > status_.backfill_started_at_ms.value_or(0)) {
+      return false;
+    }
+    last = std::move(key);
+  }
+  return true;
 }
 
 absl::StatusOr<StepResult> ObjectSync::ContinuePartial() {
@@ -351,6 +382,7 @@ absl::StatusOr<StepResult> ObjectSync::Settle(size_t keep, int api_calls) {
 }
 
 void ObjectSync::DropInFlight() {
+  next_records_url_.clear();  // reading goes back to the stored cursor
   for (const InFlight& page : in_flight_) {
     if (page.ticket) sink_.Forget(*page.ticket);
   }
@@ -394,6 +426,7 @@ absl::StatusOr<StepResult> ObjectSync::CompleteBackfill(int64_t published, bool 
   // stamped exactly then may be read twice). After the count was reached, polling starts right
   // after the last record read instead, so that a version that became visible late with an older
   // stamp (a long transaction) is still read by the first poll; without one that costs nothing.
+  next_records_url_.clear();
   const Cursor poll_from = by_count && status_.backfill_cursor
                                ? *status_.backfill_cursor
                                : Cursor{*status_.backfill_started_at_ms, ""};
@@ -424,6 +457,7 @@ absl::StatusOr<StepResult> ObjectSync::CompleteBackfill(int64_t published, bool 
 }
 
 absl::StatusOr<StepResult> ObjectSync::Fail(const absl::Status& error) {
+  next_records_url_.clear();
   if (!in_flight_.empty()) {
     // The pages sent before the failure are good: store their progress first.
     absl::StatusOr<StepResult> settled = Settle(0, 0);

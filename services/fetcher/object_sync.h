@@ -40,6 +40,14 @@
 // (ObjectSyncOptions::estimate_count spends a separate COUNT() call instead and ends on a short
 // page only.)
 //
+// A result that goes on (done=false: the unlimited first page's, or a page Salesforce cut short)
+// is read on through its nextRecordsUrl, the rest of the same result in the same keyset order,
+// rather than by a keyset query that Salesforce would run again for every page. Such a page must
+// go on from the last page sent in keyset order (under the bound while backfilling), or it is
+// dropped; a locator that expired or failed costs that one call. Either way the next page is
+// then a keyset query from the cursor, as after a restart: the cursor stored is the last key
+// read whichever way a page was read.
+//
 // Wide objects whose select list does not fit one URL are read with several queries per page,
 // one per Step, merged by Id as soql_builder.h describes.
 //
@@ -181,6 +189,11 @@ class ObjectSync final : public SyncTask {
   // Reads one page (or one part of a split page) of the backfill or of polling.
   absl::StatusOr<StepResult> ReadStep();
   absl::StatusOr<StepResult> ContinuePartial();
+  // Reads the page at next_records_url_: the rest of the result of the last query.
+  absl::StatusOr<StepResult> ReadNextRecords();
+  // Whether `records` go on after ReadCursor() in keyset order (and under the bound while
+  // backfilling), as a page read through a nextRecordsUrl should.
+  bool ContinuesKeyset(const std::vector<salesforce::Record>& records) const;
   // What a published page moves forward; stored by Record.
   struct Progress {
     int64_t published = 0;
@@ -237,6 +250,9 @@ class ObjectSync final : public SyncTask {
   std::deque<InFlight> in_flight_;   // sent, progress not stored yet; oldest first
   mapping::EncodedChanges encoded_;  // the page being sent (its buffer is kept between pages)
   std::optional<PartialPage> partial_;
+  // The rest of the last query's result, which goes on after the last page sent; empty when the
+  // next page is a keyset query from the cursor.
+  std::string next_records_url_;
   // records_done at which everything under the current bound has been read (see above); unset
   // until this session's first page.
   std::optional<int64_t> backfill_end_at_;

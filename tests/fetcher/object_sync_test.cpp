@@ -231,18 +231,19 @@ TEST_F(ObjectSyncTest, TheFirstPageCarriesTheEstimateAndTheCountEndsTheBackfill)
             "SystemModstamp <= 2023-11-14T22:13:20.000Z ORDER BY SystemModstamp, Id");
   EXPECT_EQ(store_.rows["Contact"].records_estimate, 10);
 
-  // The second page is full, and with it all ten counted records are read: no closing page.
+  // The second page is the rest of the first page's result, and with it all ten counted
+  // records are read: no closing page.
   StepResult second = StepOk(*sync);
   EXPECT_EQ(second.records_published, 5);
   EXPECT_EQ(second.state, ObjectState::kLive);
-  EXPECT_THAT(reader_.calls[1], HasSubstr("LIMIT 5"));
+  EXPECT_EQ(reader_.calls[1], "/services/data/v59.0/query/01gFAKE-1");
   EXPECT_EQ(reader_.calls.size(), 2u);
   EXPECT_EQ(sink_.Counts().size(), 10u);
   EXPECT_EQ(Duplicates(), 0);
   EXPECT_EQ(store_.rows["Contact"].records_done, 10);
 }
 
-TEST_F(ObjectSyncTest, ARecordMovedPastTheBoundEndsTheBackfillOnAShortPageInstead) {
+TEST_F(ObjectSyncTest, ARecordChangedDuringTheBackfillIsReadAsTheFirstPageFoundItThenPolled) {
   AddContacts(10);
   ObjectSyncOptions options;
   options.page_size = 5;
@@ -252,10 +253,36 @@ TEST_F(ObjectSyncTest, ARecordMovedPastTheBoundEndsTheBackfillOnAShortPageInstea
     if (call == 1) reader_.Find("Contact", ContactId(9))->modstamp_ms = kStart + 2000;
   };
   RunUntilLive(*sync);
-  EXPECT_EQ(reader_.calls.size(), 2u);  // 5, then a short page of 4
+  EXPECT_EQ(reader_.calls.size(), 2u);  // the rest of the result still holds it as it was
+  EXPECT_EQ(sink_.Counts().size(), 10u);
+  StepOk(*sync);  // polling finds its new version
+  EXPECT_EQ(sink_.Counts()[ContactId(9)], 2);
+  EXPECT_EQ(sink_.acknowledged.back().system_modstamp_ms(), kStart + 2000);
+}
+
+TEST_F(ObjectSyncTest, AnExpiredLocatorCostsOneCallThenKeysetPagesGoOnFromTheLastPageSent) {
+  AddContacts(10);
+  ObjectSyncOptions options;
+  options.page_size = 5;
+  auto sync = Make(options, ContactPlan());
+  reader_.failures = {absl::OkStatus(), absl::NotFoundError("INVALID_QUERY_LOCATOR")};
+  // Moved past the bound before the second page: the count cannot be reached.
+  reader_.before_call = [&](size_t call) {
+    if (call == 1) reader_.Find("Contact", ContactId(9))->modstamp_ms = kStart + 2000;
+  };
+  StepOk(*sync);  // 0-4, estimate 10
+  StepResult refused = StepOk(*sync);
+  EXPECT_EQ(refused.api_calls, 1);
+  EXPECT_EQ(refused.state, ObjectState::kBackfilling);
+  EXPECT_TRUE(refused.more_pending);
+  EXPECT_EQ(reader_.calls[1], "/services/data/v59.0/query/01gFAKE-1");
+  RunUntilLive(*sync);
+  ASSERT_EQ(reader_.calls.size(), 3u);  // then a short keyset page of 4 ends the backfill
+  EXPECT_THAT(reader_.calls[2], HasSubstr("Id > '003D00000000004AAA'"));
   EXPECT_EQ(sink_.Counts().size(), 9u);
   StepOk(*sync);  // polling finds it
   EXPECT_EQ(sink_.Counts().size(), 10u);
+  EXPECT_EQ(Duplicates(), 0);
 }
 
 TEST_F(ObjectSyncTest, ARestartCountsAgainFromItsCursor) {
@@ -584,7 +611,7 @@ TEST_F(ObjectSyncTest, ARecordThatDoesNotMatchThePlanStopsTheObjectBeforePublish
   EXPECT_EQ(store_.rows["Contact"].backfill_cursor, std::nullopt);
 }
 
-TEST_F(ObjectSyncTest, PagesCutShortBySalesforceContinueFromTheCursor) {
+TEST_F(ObjectSyncTest, PagesCutShortBySalesforceGoOnThroughTheirNextRecordsUrl) {
   AddContacts(7);
   reader_.max_batch = 2;  // below the LIMIT: done=false with a nextRecordsUrl
   ObjectSyncOptions options;
@@ -592,10 +619,24 @@ TEST_F(ObjectSyncTest, PagesCutShortBySalesforceContinueFromTheCursor) {
   options.estimate_count = false;
   auto sync = Make(options, ContactPlan());
   const int steps = RunUntilLive(*sync);
-  EXPECT_EQ(steps, 4);  // 2, 2, 2, 1: every call a fresh keyset query
-  for (const auto& call : reader_.calls) EXPECT_THAT(call, HasSubstr("SELECT"));
+  EXPECT_EQ(steps, 4);  // 2, 2, 2, 1
+  ASSERT_EQ(reader_.calls.size(), 4u);
+  EXPECT_THAT(reader_.calls[0], HasSubstr("SELECT"));
+  for (size_t i = 1; i < reader_.calls.size(); ++i) {
+    EXPECT_EQ(reader_.calls[i], "/services/data/v59.0/query/01gFAKE-" + std::to_string(i));
+  }
   EXPECT_EQ(sink_.Counts().size(), 7u);
   EXPECT_EQ(Duplicates(), 0);
+
+  // A poll cut short goes on the same way.
+  for (int i = 0; i < 3; ++i) reader_.Find("Contact", ContactId(i))->modstamp_ms = kStart + 1000;
+  StepResult cut = StepOk(*sync);
+  EXPECT_EQ(cut.records_published, 2);
+  EXPECT_TRUE(cut.more_pending);
+  StepOk(*sync);
+  EXPECT_EQ(reader_.calls.back(), "/services/data/v59.0/query/01gFAKE-4");
+  EXPECT_EQ(sink_.Counts()[ContactId(2)], 2);
+  EXPECT_EQ(store_.rows["Contact"].cursor, (control::Cursor{kStart + 1000, ContactId(2)}));
 }
 
 class SplitObjectSyncTest : public ObjectSyncTest {
