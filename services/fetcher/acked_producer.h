@@ -54,6 +54,11 @@ class AckedProducer {
   // Abandons a batch whose outcome is no longer wanted.
   void Forget(Ticket ticket) { batches_.erase(ticket); }
 
+  // kafka::Producer::LoadTopic: so that the first batch to `topic` does not wait for metadata.
+  absl::Status LoadTopic(const std::string& topic, int timeout_ms) {
+    return producer_->LoadTopic(topic, timeout_ms);
+  }
+
   // Start, then Outcome with wait.
   absl::Status SendAll(const std::string& topic, const std::vector<OutgoingMessage>& messages);
 
