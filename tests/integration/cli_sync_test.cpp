@@ -96,15 +96,8 @@ TEST_F(CliSyncTest, VerifyAndStatusOnSyncedThenBrokenTables) {
   f.max_attempts = 3;
   f.initial_backoff = milliseconds(50);
 
-  auto all_live = [&]() {
-    return testing::ObjectsLive(*conn_, org_id_, static_cast<int>(objects.size()));
-  };
-  auto converged = [&]() {
-    for (const std::string& object : objects) {
-      if ((*sim)->org().Digest(object, false) != StoredSoFar(object)) return false;
-    }
-    return true;
-  };
+  auto all_live = [&] { return AllLive(objects); };
+  auto converged = [&] { return Converged(**sim, objects); };
   {
     auto writer = std::make_unique<RunningWriter>(w);
     auto fetch = std::make_unique<RunningFetcher>(f);

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -167,6 +168,18 @@ class OrgTest : public ::testing::Test {
     absl::StatusOr<std::map<std::string, int64_t>> stored =
         StoredModstamps(*conn_, org_id_, object);
     return stored.ok() ? *std::move(stored) : std::map<std::string, int64_t>{};
+  }
+
+  // Whether every one of `objects` is live (ObjectsLive).
+  bool AllLive(const std::vector<std::string>& objects) {
+    return ObjectsLive(*conn_, org_id_, static_cast<int>(objects.size()));
+  }
+  // Whether every one of `objects` holds in its table what `sim` holds (its digest).
+  bool Converged(sfsim::Simulator& sim, const std::vector<std::string>& objects) {
+    for (const std::string& object : objects) {
+      if (sim.org().Digest(object, false) != StoredSoFar(object)) return false;
+    }
+    return true;
   }
 
   std::unique_ptr<postgres::Connection> conn_;

@@ -5,18 +5,13 @@
 #include "absl/strings/cord.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
+#include "common/salesforce/json_fields.h"
 #include "common/salesforce/json_records.h"
 
 namespace sfbridge::salesforce {
 namespace {
 
 constexpr size_t kMaxUnparsedMessage = 500;
-
-std::string StringField(simdjson::dom::object object, std::string_view key) {
-  std::string_view value;
-  if (object[key].get_string().get(value) != simdjson::SUCCESS) return {};
-  return std::string(value);
-}
 
 std::vector<std::string> StringArray(simdjson::dom::element element) {
   std::vector<std::string> out;

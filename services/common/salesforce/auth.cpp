@@ -13,6 +13,7 @@
 #include "common/core/json_writer.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
+#include "common/salesforce/json_fields.h"
 #include "common/salesforce/json_records.h"
 #include "common/salesforce/url_encoding.h"
 
@@ -72,12 +73,6 @@ absl::StatusCode OAuthErrorCode(std::string_view error, int http_status) {
   if (error == "rate_limit_exceeded") return absl::StatusCode::kResourceExhausted;
   absl::StatusCode code = core::HttpStatusToCode(http_status);
   return code == absl::StatusCode::kOk ? absl::StatusCode::kInternal : code;
-}
-
-std::string StringField(simdjson::dom::object object, std::string_view key) {
-  std::string_view value;
-  if (object[key].get_string().get(value) != simdjson::SUCCESS) return {};
-  return std::string(value);
 }
 
 }  // namespace

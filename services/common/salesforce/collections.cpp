@@ -4,15 +4,10 @@
 
 #include "common/core/strings.h"
 #include "common/salesforce/api_error.h"
+#include "common/salesforce/json_fields.h"
 
 namespace sfbridge::salesforce {
 namespace {
-
-std::string String(simdjson::dom::object o, std::string_view key) {
-  std::string_view v;
-  if (o[key].get_string().get(v) != simdjson::SUCCESS) return {};
-  return std::string(v);
-}
 
 std::string_view TrimRight(std::string_view s) {
   while (!s.empty() &&
@@ -94,7 +89,7 @@ absl::StatusOr<std::vector<SaveResult>> ParseSaveResults(std::string_view json) 
       return absl::InternalError("malformed collections reply: a result is not an object");
     }
     SaveResult& r = results.emplace_back();
-    r.id = String(o, "id");
+    r.id = StringField(o, "id");
     if (o["success"].get_bool().get(r.success) != simdjson::SUCCESS) {
       return absl::InternalError("malformed collections reply: a result lacks \"success\"");
     }
@@ -105,9 +100,9 @@ absl::StatusOr<std::vector<SaveResult>> ParseSaveResults(std::string_view json) 
       simdjson::dom::object eo;
       if (ee.get_object().get(eo) != simdjson::SUCCESS) continue;
       SaveError& error = r.errors.emplace_back();
-      error.status_code = String(eo, "statusCode");
-      if (error.status_code.empty()) error.status_code = String(eo, "errorCode");
-      error.message = String(eo, "message");
+      error.status_code = StringField(eo, "statusCode");
+      if (error.status_code.empty()) error.status_code = StringField(eo, "errorCode");
+      error.message = StringField(eo, "message");
       simdjson::dom::array fields;
       if (eo["fields"].get_array().get(fields) == simdjson::SUCCESS) {
         for (simdjson::dom::element f : fields) {

@@ -5,16 +5,9 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/salesforce/json_fields.h"
+
 namespace sfbridge::salesforce {
-namespace {
-
-std::string String(simdjson::dom::object o, std::string_view key) {
-  std::string_view v;
-  if (o[key].get_string().get(v) != simdjson::SUCCESS) return {};
-  return std::string(v);
-}
-
-}  // namespace
 
 absl::StatusOr<DeletedRecords> ParseDeletedRecords(std::string_view json) {
   simdjson::dom::parser parser;
@@ -30,10 +23,10 @@ absl::StatusOr<DeletedRecords> ParseDeletedRecords(std::string_view json) {
     if (e.get_object().get(o) != simdjson::SUCCESS) {
       return absl::InternalError("malformed getDeleted reply: an entry is not an object");
     }
-    out.deleted_records.push_back({String(o, "id"), String(o, "deletedDate")});
+    out.deleted_records.push_back({StringField(o, "id"), StringField(o, "deletedDate")});
   }
-  out.earliest_date_available = String(root, "earliestDateAvailable");
-  out.latest_date_covered = String(root, "latestDateCovered");
+  out.earliest_date_available = StringField(root, "earliestDateAvailable");
+  out.latest_date_covered = StringField(root, "latestDateCovered");
   return out;
 }
 
@@ -53,7 +46,7 @@ absl::StatusOr<UpdatedRecords> ParseUpdatedRecords(std::string_view json) {
     }
     out.ids.emplace_back(id);
   }
-  out.latest_date_covered = String(root, "latestDateCovered");
+  out.latest_date_covered = StringField(root, "latestDateCovered");
   return out;
 }
 
