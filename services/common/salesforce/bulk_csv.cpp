@@ -28,6 +28,16 @@ absl::Status BulkCsvDecoder::Feed(std::string_view chunk) {
   };
   for (char c : chunk) {
     switch (state_) {
+      case State::kQuoteInQuoted:
+        if (c == '"') {  // a doubled quote
+          field_.push_back('"');
+          state_ = State::kQuoted;
+          break;
+        }
+        if (c != delimiter_ && c != '\n' && c != '\r') {
+          return fail(Malformed("text after a closing quote"));
+        }
+        [[fallthrough]];  // the value ended: as after an unquoted one
       case State::kFieldStart:
         if (c == '"') {
           field_quoted_ = true;
@@ -55,21 +65,6 @@ absl::Status BulkCsvDecoder::Feed(std::string_view chunk) {
           state_ = State::kQuoteInQuoted;
         } else {
           field_.push_back(c);
-        }
-        break;
-      case State::kQuoteInQuoted:
-        if (c == '"') {
-          field_.push_back('"');
-          state_ = State::kQuoted;
-        } else if (c == delimiter_) {
-          if (absl::Status s = EndField(); !s.ok()) return fail(s);
-          state_ = State::kFieldStart;
-        } else if (c == '\n') {
-          if (absl::Status s = EndRow(); !s.ok()) return fail(s);
-        } else if (c == '\r') {
-          state_ = State::kAfterCr;
-        } else {
-          return fail(Malformed("text after a closing quote"));
         }
         break;
       case State::kAfterCr:
