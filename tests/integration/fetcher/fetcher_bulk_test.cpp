@@ -21,6 +21,7 @@
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
 #include "common/core/strings.h"
+#include "common/kafka/consumer.h"
 #include "common/postgres/connection.h"
 #include "fetcher/fetcher_service.h"
 #include "sfsim/simulator.h"
@@ -198,6 +199,75 @@ TEST_F(FetcherBulkTest, AFailedJobFallsBackToRestWithItsReason) {
   ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_EQ(*events->rows.at(0).at(0), "1");
   EXPECT_EQ(Objects()["Contact"].records_done, sim_->org().Count("Contact", true));
+}
+
+// Every record of `topic`, its latest version, read until `count` records are there (or a
+// minute passes).
+std::map<std::string, v1::RecordChange> ReadLatest(const std::string& topic, size_t count) {
+  std::map<std::string, v1::RecordChange> latest;
+  auto consumer = kafka::Consumer::Create(
+      {.brokers = testing::KafkaBrokers(), .group_id = testing::UniqueName("bulk_values")});
+  EXPECT_TRUE(consumer.ok()) << consumer.status();
+  if (!consumer.ok()) return latest;
+  EXPECT_TRUE((*consumer)->Subscribe({topic}).ok());
+  const auto give_up = Steady::now() + seconds(60);
+  while (latest.size() < count && Steady::now() < give_up) {
+    auto m = (*consumer)->Poll(200);
+    if (!m.ok() || !m->has_value()) continue;
+    v1::RecordChange change;
+    EXPECT_TRUE(
+        change.ParseFromArray((*m)->value().data(), static_cast<int>((*m)->value().size())));
+    v1::RecordChange& kept = latest[change.record_id()];
+    if (change.system_modstamp_ms() >= kept.system_modstamp_ms()) kept = std::move(change);
+  }
+  return latest;
+}
+
+// Every field of every record, read through Bulk's CSV and through REST's JSON, reaches Kafka
+// with the same value (numbers, booleans, dates, datetimes, times, picklists, nulls).
+TEST_F(FetcherBulkTest, BulkValuesAreTheRestValues) {
+  const std::vector<std::string> objects = {"Invoice__c"};
+  StartOrg({{"User", 5}, {"Account", 100}, {"Invoice__c", 11'000}});
+  const std::string bulk_org = org_id_;
+  auto fetcher = std::make_unique<RunningFetcher>(Options(objects));
+  ASSERT_TRUE(testing::WaitUntil([&] { return AllLive(objects); }, seconds(120)));
+  ASSERT_TRUE(fetcher->Stop().ok());
+  ASSERT_TRUE(Job("Invoice__c") && !Job("Invoice__c")->job_id.empty()) << "not read through Bulk";
+
+  org_id_ = testing::UniqueName("fetchrest");
+  conn_ = testing::ConnectWithUnlimitedOrg(db_.url(), org_id_);
+  ASSERT_NE(conn_, nullptr);
+  FetcherOptions rest = Options(objects);
+  rest.bulk_threshold = 0;
+  fetcher = std::make_unique<RunningFetcher>(rest);
+  ASSERT_TRUE(testing::WaitUntil([&] { return AllLive(objects); }, seconds(120)));
+  ASSERT_TRUE(fetcher->Stop().ok());
+  EXPECT_FALSE(Job("Invoice__c"));
+
+  const size_t count = static_cast<size_t>(sim_->org().Count("Invoice__c", true));
+  auto via_bulk = ReadLatest(control::RecordsTopic(bulk_org), count);
+  auto via_rest = ReadLatest(control::RecordsTopic(org_id_), count);
+  ASSERT_EQ(via_bulk.size(), count);
+  ASSERT_EQ(via_rest.size(), count);
+  int compared = 0, differences = 0;
+  for (const auto& [id, b] : via_bulk) {
+    const v1::RecordChange& r = via_rest[id];
+    ASSERT_EQ(b.system_modstamp_ms(), r.system_modstamp_ms()) << id;
+    EXPECT_EQ(b.deleted(), r.deleted()) << id;
+    EXPECT_EQ(b.fields_size(), r.fields_size()) << id;
+    for (const auto& [name, value] : r.fields()) {
+      auto it = b.fields().find(name);
+      const std::string bulk_text = it == b.fields().end() ? "<absent>" : it->second.DebugString();
+      if (bulk_text != value.DebugString() && ++differences <= 5) {
+        ADD_FAILURE() << id << " " << name << ": bulk " << bulk_text << " rest "
+                      << value.DebugString();
+      }
+      ++compared;
+    }
+  }
+  EXPECT_EQ(differences, 0);
+  std::printf("[ bulk values ] records=%zu fields_compared=%d differences=%d\n", count, compared,
+              differences);
 }
 
 // kill -9 of the binary while it reads the job's pages: the restart resumes the same job from
