@@ -62,8 +62,9 @@ absl::StatusOr<std::unique_ptr<SyncTask>> BulkBackfill::Create(
   const bool has_job = *row && !(*row)->job_id.empty() && !(*row)->deleted;
   const bool fell_back = *row && (*row)->fallback_reason.has_value();
   Phase phase;
-  if (has_job && (live || fell_back)) {
-    phase = Phase::kDelete;  // left behind by a run that ended before deleting it
+  if (has_job && (live || fell_back || options.threshold <= 0)) {
+    // Left behind by a run that ended before deleting it, or Bulk was turned off meanwhile.
+    phase = Phase::kDelete;
   } else if (has_job && options.threshold > 0) {
     phase = (*row)->locator == kAllDelivered ? Phase::kFinish : Phase::kAwait;
   } else if (!has_job && !fell_back && !live && !status.backfill_cursor && options.threshold > 0) {
@@ -396,6 +397,14 @@ absl::StatusOr<StepResult> BulkBackfill::DeleteJob() {
     row_.job_state = "Deleted";
   }
   if (absl::Status save = SaveRow(); !save.ok()) return save;
+  if (status_.state == ObjectState::kBackfilling && status_.records_done > 0) {
+    // Not finished through Bulk: REST reads the object from the start, its count too.
+    if (absl::Status s = store_.SaveBackfillProgress(plan_.object_name, 0, estimate_, std::nullopt);
+        !s.ok()) {
+      return s;
+    }
+    status_.records_done = 0;
+  }
   if (absl::Status rest = SwitchToRest(); !rest.ok()) return rest;
   return Result(1, 0, true);
 }

@@ -366,5 +366,20 @@ TEST_F(BulkBackfillTest, ThresholdZeroNeverUsesBulk) {
   EXPECT_EQ(sink_.Counts().size(), 25u);
 }
 
+TEST_F(BulkBackfillTest, TurningBulkOffMidJobDeletesTheJobAndGoesRest) {
+  AddContacts(25);
+  auto task = Make();
+  for (int i = 0; i < 6; ++i) StepOk(*task);  // a page delivered
+  task.reset();
+  options_.threshold = 0;
+  auto rest = Make();
+  StepOk(*rest);
+  EXPECT_EQ(bulk_.calls.back(), "DELETE");
+  EXPECT_TRUE(bulk_.jobs.empty());
+  RunUntilLive(*rest);
+  EXPECT_EQ(sink_.Counts().size(), 25u);
+  EXPECT_EQ(store_.rows["Contact"].records_done, 25);
+}
+
 }  // namespace
 }  // namespace sfbridge::fetcher
