@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the third-party clients that tests drive sfbridge-proxy with, for the tests only:
 #   a Python virtual environment with SQLAlchemy, Django and psycopg
-#     (tests/proxy_e2e/clients/requirements.txt, every package pinned)
-#   a node_modules folder with Knex and pg (tests/proxy_e2e/clients/package.json and
+#     (tests/integration/proxy_e2e/clients/requirements.txt, every package pinned)
+#   a node_modules folder with Knex and pg (tests/integration/proxy_e2e/clients/package.json and
 #     package-lock.json, installed with `npm ci`)
-#   pgx_client, a Go program using pgx (tests/proxy_e2e/clients/pgx, modules pinned by go.mod and
+#   pgx_client, a Go program using pgx (tests/integration/proxy_e2e/clients/pgx, modules pinned by go.mod and
 #     go.sum), built with the Go toolchain the deployment tools need (scripts/tools/tools.sh);
 #     without Go it is left out and the test that uses it says so
 # They go to a cache outside the source tree, one folder per version of those manifests
@@ -13,7 +13,7 @@
 # use, and the tests look there. Idempotent: when the folder is complete this returns at once.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-clients="$root/tests/proxy_e2e/clients"
+clients="$root/tests/integration/proxy_e2e/clients"
 cache=${SFBRIDGE_TEST_CLIENTS_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sfbridge/test-clients}
 python=/usr/bin/python3  # Debian's, as on every machine install-deps.sh prepares
 

@@ -280,8 +280,10 @@ absl::StatusOr<StepResult> BulkBackfill::ReadPage() {
   const int64_t now_ms = core::ToUnixMillis(clock_.Now());
   int64_t published = 0;
   std::optional<Cursor> max_key = row_.max_key;
-  absl::Status publish_error;
   absl::Status data_error;
+  // Batches go to Kafka as they are decoded, without waiting: the page's progress is stored once
+  // every one of them is acknowledged.
+  std::vector<RecordSink::Ticket> tickets;
   auto on_batch = [&](std::vector<salesforce::Record>& batch) -> absl::Status {
     for (salesforce::Record& record : batch) {
       if (absl::Status s = Retype(record); !s.ok()) return data_error = s;
@@ -292,20 +294,31 @@ absl::StatusOr<StepResult> BulkBackfill::ReadPage() {
       }
       if (!max_key || *max_key < *key) max_key = std::move(key);
     }
-    mapping::ChangeBatch changes;
-    if (absl::Status s = mapping::ConvertPage(org_id_, plan_, batch, v1::CHANGE_SOURCE_BACKFILL,
-                                              now_ms, changes);
+    encoded_.Clear();
+    if (absl::Status s = mapping::EncodePage(org_id_, plan_, batch, v1::CHANGE_SOURCE_BACKFILL,
+                                             now_ms, encoded_);
         !s.ok()) {
       return data_error = s;
     }
-    if (!changes.empty()) {
-      if (absl::Status s = sink_.Publish(changes.changes()); !s.ok()) return publish_error = s;
-    }
-    published += static_cast<int64_t>(changes.size());
+    if (!encoded_.empty()) tickets.push_back(sink_.Send(plan_.object_name, encoded_));
+    published += static_cast<int64_t>(encoded_.size());
     return absl::OkStatus();
   };
   auto page = reader_.Results(row_.job_id, plan_.object_name, row_.locator, options_.page_records,
                               options_.publish_batch, on_batch, columns_);
+  absl::Status publish_error;
+  for (RecordSink::Ticket ticket : tickets) {
+    if (!page.ok() || !publish_error.ok()) {
+      sink_.Forget(ticket);  // the page is read again
+      continue;
+    }
+    std::optional<absl::Status> outcome = sink_.Outcome(ticket, /*wait=*/true);
+    if (!outcome) {
+      publish_error = absl::DeadlineExceededError("Kafka did not acknowledge in time");
+    } else if (!outcome->ok()) {
+      publish_error = *outcome;
+    }
+  }
   if (!publish_error.ok()) {
     // Nothing is stored: the whole page is read and published again at the next Step.
     return core::Annotate(publish_error,
@@ -317,7 +330,7 @@ absl::StatusOr<StepResult> BulkBackfill::ReadPage() {
   if (!page.ok()) {
     if (page.status().code() == absl::StatusCode::kNotFound) {
       StartOver();
-      return Result(1, published, true);
+      return Result(1, 0, true);
     }
     return Failed(page.status(), "reading Bulk results", 1);
   }

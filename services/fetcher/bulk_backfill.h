@@ -8,9 +8,9 @@
 //   await     job info, polled with backoff (poll_initial doubling to poll_max on the injected
 //             clock; StepResult::not_before makes the scheduler wait, spending nothing meanwhile)
 //   pages     one results page per Step (maxRecords = page_records), decoded as it is read and
-//             published in batches of publish_batch; once Kafka acknowledged the whole page, the
-//             job id, the next page's locator and the progress are stored (never ahead of
-//             delivery, invariant 4)
+//             sent in batches of publish_batch without waiting; once Kafka acknowledged every
+//             batch of the page, the job id, the next page's locator and the progress are
+//             stored (never ahead of delivery, invariant 4)
 //   complete  polling cursor, state live, backfill_complete event; then the job is deleted
 //   rest      every later Step is the REST task's (polling)
 //
@@ -47,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "common/control/bulk_jobs.h"
 #include "common/core/clock.h"
+#include "common/mapping/record_mapping.h"
 #include "common/mapping/schema_mapping.h"
 #include "common/salesforce/bulk_query.h"
 #include "fetcher/object_sync.h"
@@ -151,6 +152,7 @@ class BulkBackfill final : public SyncTask {
   std::unique_ptr<SyncTask> rest_;
   std::optional<int64_t> estimate_;
   std::vector<std::string> columns_;  // the results header, from the first page read
+  mapping::EncodedChanges encoded_;   // the batch being sent (its buffer kept between batches)
   std::chrono::milliseconds poll_delay_;
   bool row_unsaved_ = false;
   int delete_attempts_ = 0;

@@ -257,6 +257,10 @@ absl::Status FetcherService::Run(std::stop_token stop) {
   absl::StatusOr<std::unique_ptr<AckedProducer>> producer = AckedProducer::Create(
       {.brokers = options_.kafka_brokers, .client_id = StrCat("sfbridge-fetcher-", org)});
   if (!producer.ok()) return producer.status();
+  if (absl::Status s = (*producer)->LoadTopic(control::RecordsTopic(org), 10'000); !s.ok()) {
+    // Only the first pages wait longer for Kafka.
+    log->warn("org={} records topic not ready: {}", org, core::ToString(s.message()));
+  }
   absl::StatusOr<std::unique_ptr<kafka::BrokerProbe>> probe =
       kafka::BrokerProbe::Create(options_.kafka_brokers, StrCat("sfbridge-fetcher-probe-", org));
   if (!probe.ok()) return probe.status();

@@ -1,11 +1,9 @@
 #include "fetcher/kafka_sink.h"
 
-#include <map>
 #include <utility>
 #include <vector>
 
 #include "common/control/names.h"
-#include "common/core/strings.h"
 
 namespace sfbridge::fetcher {
 
@@ -15,32 +13,35 @@ KafkaSink::KafkaSink(AckedProducer& producer, std::string org_id, FetcherMetrics
       topic_(control::RecordsTopic(org_id_)),
       metrics_(metrics) {}
 
-absl::Status KafkaSink::Publish(std::span<const v1::RecordChange* const> changes) {
-  if (changes.empty()) return absl::OkStatus();
-  std::vector<std::string> values;
-  values.reserve(changes.size());
+KafkaSink::Ticket KafkaSink::Send(std::string_view object_name,
+                                  const mapping::EncodedChanges& changes) {
   std::vector<OutgoingMessage> messages;
   messages.reserve(changes.size());
-  for (const v1::RecordChange* change : changes) {
-    std::string& value = values.emplace_back();
-    if (!change->SerializeToString(&value)) {
-      return absl::InternalError(
-          core::StrCat("cannot serialize the change of record ", change->record_id()));
-    }
-  }
   for (size_t i = 0; i < changes.size(); ++i) {
-    messages.push_back({changes[i]->record_id(), values[i]});
+    messages.push_back({changes.key(i), changes.value(i)});
   }
-  absl::Status sent = producer_.SendAll(topic_, messages);
-  if (!sent.ok()) return sent;
-  if (metrics_ != nullptr) {
-    std::map<std::string, int64_t> per_object;
-    for (const v1::RecordChange* change : changes) ++per_object[change->object_name()];
-    for (const auto& [object, n] : per_object) {
-      metrics_->records_published.WithLabels({org_id_, object}).Increment(static_cast<double>(n));
+  const Ticket ticket = producer_.Start(topic_, messages);
+  pages_[ticket] = Page{std::string(object_name), changes.size()};
+  return ticket;
+}
+
+std::optional<absl::Status> KafkaSink::Outcome(Ticket ticket, bool wait) {
+  std::optional<absl::Status> outcome = producer_.Outcome(ticket, wait);
+  if (!outcome) return outcome;
+  auto page = pages_.find(ticket);
+  if (page != pages_.end()) {
+    if (outcome->ok() && metrics_ != nullptr) {
+      metrics_->records_published.WithLabels({org_id_, page->second.object_name})
+          .Increment(static_cast<double>(page->second.size));
     }
+    pages_.erase(page);
   }
-  return absl::OkStatus();
+  return outcome;
+}
+
+void KafkaSink::Forget(Ticket ticket) {
+  producer_.Forget(ticket);
+  pages_.erase(ticket);
 }
 
 }  // namespace sfbridge::fetcher

@@ -97,6 +97,8 @@ ObjectSync::ObjectSync(std::string org_id, mapping::FieldPlan plan,
       options_(options),
       status_(std::move(status)) {}
 
+ObjectSync::~ObjectSync() { DropInFlight(); }
+
 absl::StatusOr<StepResult> ObjectSync::Step() {
   if (unsaved_) {
     // The page is in Kafka already: store how far it got before reading anything more.
@@ -169,29 +171,42 @@ KeysetQuery ObjectSync::PageQuery(size_t list) const {
   KeysetQuery query;
   query.object_name = plan_.object_name;
   query.fields = field_lists_[list];
-  if (backfilling()) {
-    query.after = status_.backfill_cursor;
-    query.modstamp_at_most_ms = status_.backfill_started_at_ms;
-  } else {
-    query.after = status_.cursor;
-  }
+  query.after = ReadCursor();
+  if (backfilling()) query.modstamp_at_most_ms = status_.backfill_started_at_ms;
   return query;
+}
+
+std::optional<Cursor> ObjectSync::ReadCursor() const {
+  for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) {
+    if (it->progress.end) return it->progress.end;
+  }
+  if (unsaved_ && unsaved_->end) return unsaved_->end;
+  return backfilling() ? status_.backfill_cursor : status_.cursor;
+}
+
+int64_t ObjectSync::ReadRecordsDone() const {
+  if (!in_flight_.empty()) return in_flight_.back().progress.records_done;
+  if (unsaved_) return unsaved_->records_done;
+  return status_.records_done;
 }
 
 absl::StatusOr<StepResult> ObjectSync::ReadStep() {
   if (partial_) return ContinuePartial();
+  if (!next_records_url_.empty()) return ReadNextRecords();
   KeysetQuery query = PageQuery(0);
   const bool counting_page = backfilling() && !backfill_end_at_ && !options_.estimate_count;
   query.limit = counting_page ? 0 : options_.page_size;
   auto page = reader_.QueryAll(BuildKeysetQuery(query), options_.page_size, phase());
   if (!page.ok()) return Fail(core::Annotate(page.status(), "query"));
   if (counting_page) {
-    backfill_end_at_ = status_.records_done + page->total_size;
+    backfill_end_at_ = ReadRecordsDone() + page->total_size;
     status_.records_estimate = *backfill_end_at_;
   }
   // Salesforce may cut a page short of the LIMIT (batchSize is a hint: long text fields cap it
-  // at 200) and say so with done=false; the next page is a new keyset query from the cursor.
+  // at 200) and say so with done=false, as it does for every page but the last of the unlimited
+  // first page of a backfill: the next page reads on through the nextRecordsUrl.
   const bool full = !page->done || page->records.size() >= static_cast<size_t>(options_.page_size);
+  if (field_lists_.size() == 1 && !page->done) next_records_url_ = page->next_records_url;
   std::optional<Cursor> end;
   if (!page->records.empty()) {
     end = KeyOf(page->records.back());
@@ -220,6 +235,34 @@ absl::StatusOr<StepResult> ObjectSync::ReadStep() {
   partial.lists_seen.assign(partial.rows.size(), 0);
   partial_ = std::move(partial);
   return Result(1, 0, true);
+}
+
+absl::StatusOr<StepResult> ObjectSync::ReadNextRecords() {
+  const std::string url = std::exchange(next_records_url_, {});
+  auto page = reader_.QueryMore(url, phase());
+  // An expired or refused locator, or a page that does not go on from the last page sent in
+  // keyset order, costs this call only: the next Step queries from the cursor again.
+  if (!page.ok() || !ContinuesKeyset(page->records)) return Result(1, 0, true);
+  if (!page->done) next_records_url_ = page->next_records_url;
+  std::optional<Cursor> end;
+  if (!page->records.empty()) end = KeyOf(page->records.back());
+  // The result's last page (done) is still taken as full: whether records became visible under
+  // the bound since the result was made is for a keyset page from the cursor to say, unless the
+  // estimate's records are all read.
+  return Deliver(page->records, end, /*full=*/true);
+}
+
+bool ObjectSync::ContinuesKeyset(const std::vector<salesforce::Record>& records) const {
+  std::optional<Cursor> last = ReadCursor();
+  for (const salesforce::Record& record : records) {
+    std::optional<Cursor> key = KeyOf(record);
+    if (!key || (last && !(*last < *key))) return false;
+    if (backfilling() && key->modstamp_ms > status_.backfill_started_at_ms.value_or(0)) {
+      return false;
+    }
+    last = std::move(key);
+  }
+  return true;
 }
 
 absl::StatusOr<StepResult> ObjectSync::ContinuePartial() {
@@ -281,28 +324,69 @@ v1::ChangeSource ObjectSync::source() const {
 absl::StatusOr<StepResult> ObjectSync::Deliver(const std::vector<salesforce::Record>& records,
                                                std::optional<Cursor> end, bool full) {
   const int64_t now_ms = core::ToUnixMillis(clock_.Now());
-  mapping::ChangeBatch changes;
-  if (absl::Status s = mapping::ConvertPage(org_id_, plan_, records, source(), now_ms, changes);
+  encoded_.Clear();
+  if (absl::Status s = mapping::EncodePage(org_id_, plan_, records, source(), now_ms, encoded_);
       !s.ok()) {
     return Fail(s);
   }
-  if (!changes.empty()) {
-    if (absl::Status s = sink_.Publish(changes.changes()); !s.ok()) {
-      return core::Annotate(s, core::StrCat(plan_.object_name, ": publishing a page"));
-    }
-  }
   Progress page;
-  page.published = static_cast<int64_t>(changes.size());
+  page.published = static_cast<int64_t>(encoded_.size());
   page.end = end;
   page.full = full;
   page.now_ms = now_ms;
   if (backfilling()) {
-    page.records_done = status_.records_done + page.published;
-    page.end = end ? end : status_.backfill_cursor;
+    page.records_done = ReadRecordsDone() + page.published;
+    page.end = end ? end : ReadCursor();
   }
-  absl::StatusOr<StepResult> r = Record(page, /*api_calls=*/1);
-  if (!r.ok()) unsaved_ = page;
-  return r;
+  // The page that ends the backfill or the poll is stored last, after every page before it.
+  const bool last =
+      !full || (backfilling() && backfill_end_at_ && page.records_done >= *backfill_end_at_);
+  InFlight sent{std::nullopt, page};
+  if (!encoded_.empty()) sent.ticket = sink_.Send(plan_.object_name, encoded_);
+  in_flight_.push_back(std::move(sent));
+  return Settle(last ? 0 : options_.pages_in_flight, /*api_calls=*/1);
+}
+
+absl::StatusOr<StepResult> ObjectSync::Settle(size_t keep, int api_calls) {
+  int64_t published = 0;
+  std::optional<StepResult> stored;
+  while (!in_flight_.empty()) {
+    InFlight& head = in_flight_.front();
+    if (head.ticket) {
+      std::optional<absl::Status> outcome =
+          sink_.Outcome(*head.ticket, /*wait=*/in_flight_.size() > keep);
+      if (!outcome) break;
+      head.ticket.reset();  // its outcome was given: the sink forgot it
+      if (!outcome->ok()) {
+        // The pages after it may be in Kafka, but their cursors cannot be stored before this
+        // page's: read them all again from the stored cursor.
+        DropInFlight();
+        return core::Annotate(*outcome, core::StrCat(plan_.object_name, ": publishing a page"));
+      }
+    }
+    const Progress page = head.progress;
+    in_flight_.pop_front();
+    absl::StatusOr<StepResult> r = Record(page, api_calls);
+    if (!r.ok()) {
+      unsaved_ = page;
+      return r;
+    }
+    published += page.published;
+    stored = *r;
+  }
+  StepResult result = stored ? *stored : Result(api_calls, 0, true);
+  result.api_calls = api_calls;
+  result.records_published = published;
+  if (!in_flight_.empty()) result.more_pending = true;
+  return result;
+}
+
+void ObjectSync::DropInFlight() {
+  next_records_url_.clear();  // reading goes back to the stored cursor
+  for (const InFlight& page : in_flight_) {
+    if (page.ticket) sink_.Forget(*page.ticket);
+  }
+  in_flight_.clear();
 }
 
 absl::StatusOr<StepResult> ObjectSync::Record(const Progress& page, int api_calls) {
@@ -342,6 +426,7 @@ absl::StatusOr<StepResult> ObjectSync::CompleteBackfill(int64_t published, bool 
   // stamped exactly then may be read twice). After the count was reached, polling starts right
   // after the last record read instead, so that a version that became visible late with an older
   // stamp (a long transaction) is still read by the first poll; without one that costs nothing.
+  next_records_url_.clear();
   const Cursor poll_from = by_count && status_.backfill_cursor
                                ? *status_.backfill_cursor
                                : Cursor{*status_.backfill_started_at_ms, ""};
@@ -372,6 +457,12 @@ absl::StatusOr<StepResult> ObjectSync::CompleteBackfill(int64_t published, bool 
 }
 
 absl::StatusOr<StepResult> ObjectSync::Fail(const absl::Status& error) {
+  next_records_url_.clear();
+  if (!in_flight_.empty()) {
+    // The pages sent before the failure are good: store their progress first.
+    absl::StatusOr<StepResult> settled = Settle(0, 0);
+    if (!settled.ok()) return settled.status();
+  }
   const absl::Status reason = core::Annotate(error, plan_.object_name);
   const std::string message = core::ToString(reason.message());
   if (absl::Status s = store_.SetState(plan_.object_name, ObjectState::kError, message); !s.ok()) {

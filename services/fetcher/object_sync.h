@@ -10,13 +10,20 @@
 //   error --(Retry(), or a restart)--> the state it failed in
 //
 // Nothing is lost (invariant 4): a page is published to the RecordSink and only once the sink
-// returned (Kafka acknowledged every record) does the cursor move to the page's last key, in the
-// StateStore. A crash at any moment resumes from the last stored cursor: at most the page in
-// flight is read and published again, which the writer absorbs (invariant 3). A backfill never
-// restarts from the beginning once it stored a cursor. When the store fails after the page was
-// published, Step returns the failure and every later Step tries to store that page's progress
-// again, reading nothing, until it succeeds: a control plane that cannot record progress stops
-// the object instead of making it read and publish the same page over and over.
+// reported it acknowledged (Kafka acknowledged every record), and every page before it too, does
+// the cursor move to the page's last key, in the StateStore. Publishing is pipelined: a Step
+// sends its page to the sink and returns while Kafka acknowledges it, up to
+// ObjectSyncOptions::pages_in_flight pages, so the next Step reads the next page (from the last
+// page sent) meanwhile; each Step first stores the progress of the pages acknowledged since, in
+// order. A page that ends the backfill or a poll (nothing more to read now) waits for every page
+// before it. When a page fails in Kafka, every page after it is dropped unstored too and reading
+// goes back to the stored cursor: those pages are read and published again. A crash at any
+// moment resumes from the last stored cursor: at most the pages in flight are read and
+// published again, which the writer absorbs (invariant 3). A backfill never restarts from the
+// beginning once it stored a cursor. When the store fails after a page was acknowledged, Step
+// returns the failure and every later Step tries to store that page's progress again, reading
+// nothing, until it succeeds: a control plane that cannot record progress stops the object
+// instead of making it read and publish the same page over and over.
 //
 // Records sharing a SystemModstamp across page boundaries are read exactly once: the cursor is
 // the (SystemModstamp, Id) keyset of soql_builder.h. Polling starts at backfill_started_at, so
@@ -33,6 +40,14 @@
 // (ObjectSyncOptions::estimate_count spends a separate COUNT() call instead and ends on a short
 // page only.)
 //
+// A result that goes on (done=false: the unlimited first page's, or a page Salesforce cut short)
+// is read on through its nextRecordsUrl, the rest of the same result in the same keyset order,
+// rather than by a keyset query that Salesforce would run again for every page. Such a page must
+// go on from the last page sent in keyset order (under the bound while backfilling), or it is
+// dropped; a locator that expired or failed costs that one call. Either way the next page is
+// then a keyset query from the cursor, as after a restart: the cursor stored is the last key
+// read whichever way a page was read.
+//
 // Wide objects whose select list does not fit one URL are read with several queries per page,
 // one per Step, merged by Id as soql_builder.h describes.
 //
@@ -40,6 +55,7 @@
 // not owned and must outlive the ObjectSync.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -52,6 +68,7 @@
 #include "absl/status/statusor.h"
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
+#include "common/mapping/record_mapping.h"
 #include "common/mapping/schema_mapping.h"
 #include "common/salesforce/json_records.h"
 #include "fetcher/soql_builder.h"
@@ -81,11 +98,20 @@ class SalesforceReader {
 // Kafka, topic sfbridge.<org>.records, keyed by record_id.
 class RecordSink {
  public:
+  using Ticket = uint64_t;
   virtual ~RecordSink() = default;
-  // Returns OK only once Kafka acknowledged every one of `changes` (invariant 4). An error means
-  // any subset may have been published; the caller reads them again. The changes live only for
-  // the call (they sit on the page's arena, record_mapping.h).
-  virtual absl::Status Publish(std::span<const v1::RecordChange* const> changes) = 0;
+  // Starts publishing a page of `object_name`'s changes (copied before it returns) and returns
+  // without waiting for Kafka. Changes of pages sent one after another stay in that order for
+  // each record (its partition).
+  virtual Ticket Send(std::string_view object_name, const mapping::EncodedChanges& changes) = 0;
+  // The page's outcome: OK once Kafka acknowledged every one of its changes (invariant 4); an
+  // error means any subset may have been published, and the caller reads them again. nullopt
+  // while acknowledgements are still to come and `wait` is false; with `wait` it waits for them
+  // (up to the sink's own timeout, then an error). A ticket whose outcome was returned is
+  // forgotten.
+  virtual std::optional<absl::Status> Outcome(Ticket ticket, bool wait) = 0;
+  // Stops tracking a page whose outcome is no longer wanted.
+  virtual void Forget(Ticket ticket) = 0;
 };
 
 // The object's row in the control plane (control/org_settings.h, events.h) for one org.
@@ -110,7 +136,10 @@ class StateStore {
 };
 
 struct ObjectSyncOptions {
-  int page_size = 2000;         // LIMIT and batchSize of every page
+  int page_size = 2000;  // LIMIT and batchSize of every page
+  // Pages sent to the sink that a Step may leave unacknowledged when it returns (0: each Step
+  // waits for its own page).
+  size_t pages_in_flight = 2;
   bool estimate_count = false;  // spend the first call on COUNT() (see above)
   size_t max_encoded_soql_chars = kMaxEncodedSoqlChars;
 };
@@ -124,6 +153,8 @@ class ObjectSync final : public SyncTask {
   static absl::StatusOr<std::unique_ptr<ObjectSync>> Create(
       std::string org_id, mapping::FieldPlan plan, SalesforceReader& reader, RecordSink& sink,
       StateStore& store, core::Clock& clock, ObjectSyncOptions options = {});
+  // Abandons the pages still in flight: their progress is not stored.
+  ~ObjectSync() override;
 
   const std::string& object_name() const override { return plan_.object_name; }
   control::ObjectState state() const override { return status_.state; }
@@ -158,6 +189,11 @@ class ObjectSync final : public SyncTask {
   // Reads one page (or one part of a split page) of the backfill or of polling.
   absl::StatusOr<StepResult> ReadStep();
   absl::StatusOr<StepResult> ContinuePartial();
+  // Reads the page at next_records_url_: the rest of the result of the last query.
+  absl::StatusOr<StepResult> ReadNextRecords();
+  // Whether `records` go on after ReadCursor() in keyset order (and under the bound while
+  // backfilling), as a page read through a nextRecordsUrl should.
+  bool ContinuesKeyset(const std::vector<salesforce::Record>& records) const;
   // What a published page moves forward; stored by Record.
   struct Progress {
     int64_t published = 0;
@@ -166,9 +202,18 @@ class ObjectSync final : public SyncTask {
     int64_t now_ms = 0;
     int64_t records_done = 0;  // while backfilling: the new total
   };
-  // Publishes a complete page and moves the cursor to `end` (nullopt: the page was empty).
+  // Sends a complete page to the sink, to move the cursor to `end` (nullopt: the page was
+  // empty) once acknowledged, then settles.
   absl::StatusOr<StepResult> Deliver(const std::vector<salesforce::Record>& records,
                                      std::optional<control::Cursor> end, bool full);
+  // Stores the progress of the pages in flight that Kafka acknowledged, oldest first, waiting
+  // for them while more than `keep` are in flight. A page that failed drops every page in
+  // flight (reading goes back to the stored cursor) and returns the failure.
+  absl::StatusOr<StepResult> Settle(size_t keep, int api_calls);
+  void DropInFlight();
+  // Where the next page starts: after the last page sent, else the stored cursor.
+  std::optional<control::Cursor> ReadCursor() const;
+  int64_t ReadRecordsDone() const;
   // Stores `page`'s progress (and completes the backfill when it ended it). Safe to repeat.
   absl::StatusOr<StepResult> Record(const Progress& page, int api_calls);
   // `by_count`: ended because the estimate's records were all read, not on a short page.
@@ -198,7 +243,16 @@ class ObjectSync final : public SyncTask {
   absl::Status error_;                                                  // while kError
   bool resume_unsaved_ = false;
   std::optional<Progress> unsaved_;  // a published page whose progress is not stored yet
+  struct InFlight {
+    std::optional<RecordSink::Ticket> ticket;  // none for an empty page
+    Progress progress;
+  };
+  std::deque<InFlight> in_flight_;   // sent, progress not stored yet; oldest first
+  mapping::EncodedChanges encoded_;  // the page being sent (its buffer is kept between pages)
   std::optional<PartialPage> partial_;
+  // The rest of the last query's result, which goes on after the last page sent; empty when the
+  // next page is a keyset query from the cursor.
+  std::string next_records_url_;
   // records_done at which everything under the current bound has been read (see above); unset
   // until this session's first page.
   std::optional<int64_t> backfill_end_at_;

@@ -3,6 +3,8 @@
 // Test doubles for the fetcher's interfaces: an org that answers the fetcher's own keyset SOQL
 // (parsed back from the text it sends), a Kafka sink, a control-plane store and a budget.
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <deque>
 #include <functional>
@@ -196,26 +198,63 @@ class FakeReader : public SalesforceReader {
   std::map<std::string, Rest> more_;
 };
 
-// Kafka: keeps every acknowledged change.
+// Kafka: keeps every acknowledged change. A page is acknowledged as it is sent, unless `hold`
+// keeps it in flight: then it is acknowledged when waited for, or when the test resolves it.
 class FakeSink : public RecordSink {
  public:
   std::vector<v1::RecordChange> acknowledged;
   int publish_calls = 0;
-  // The next Publish calls fail; each first acknowledges `partial` of its changes.
+  // The next pages sent fail; each first acknowledges `partial` of its changes.
   int fail_next = 0;
   size_t partial = 0;
+  bool hold = false;
 
-  absl::Status Publish(std::span<const v1::RecordChange* const> changes) override {
+  Ticket Send(std::string_view, const mapping::EncodedChanges& changes) override {
     ++publish_calls;
+    const Ticket ticket = next_ticket_++;
+    Page& page = pages_[ticket];
+    for (size_t i = 0; i < changes.size(); ++i) {
+      v1::RecordChange& change = page.changes.emplace_back();
+      EXPECT_TRUE(change.ParseFromString(std::string(changes.value(i))));
+      EXPECT_EQ(changes.key(i), change.record_id());
+    }
     if (fail_next > 0) {
       --fail_next;
-      for (size_t i = 0; i < std::min(partial, changes.size()); ++i) {
-        acknowledged.push_back(*changes[i]);
-      }
-      return absl::UnavailableError("Local: Message timed out");
+      Resolve(ticket, absl::UnavailableError("Local: Message timed out"), partial);
+    } else if (!hold) {
+      Resolve(ticket, absl::OkStatus());
     }
-    for (const v1::RecordChange* change : changes) acknowledged.push_back(*change);
-    return absl::OkStatus();
+    return ticket;
+  }
+  std::optional<absl::Status> Outcome(Ticket ticket, bool wait) override {
+    auto it = pages_.find(ticket);
+    if (it == pages_.end()) return absl::NotFoundError("no such page in flight");
+    if (!it->second.outcome) {
+      if (!wait) return std::nullopt;
+      Resolve(ticket, absl::OkStatus());
+    }
+    absl::Status outcome = *it->second.outcome;
+    pages_.erase(it);
+    return outcome;
+  }
+  void Forget(Ticket ticket) override { pages_.erase(ticket); }
+
+  // Pages sent and not yet resolved, oldest first.
+  std::vector<Ticket> InFlight() const {
+    std::vector<Ticket> tickets;
+    for (const auto& [ticket, page] : pages_) {
+      if (!page.outcome) tickets.push_back(ticket);
+    }
+    return tickets;
+  }
+  // What Kafka did with a page in flight: acknowledged all of it (OK), or failed after
+  // acknowledging its first `acknowledged_first` changes.
+  void Resolve(Ticket ticket, absl::Status outcome, size_t acknowledged_first = 0) {
+    Page& page = pages_.at(ticket);
+    const size_t n =
+        outcome.ok() ? page.changes.size() : std::min(acknowledged_first, page.changes.size());
+    acknowledged.insert(acknowledged.end(), page.changes.begin(), page.changes.begin() + n);
+    page.outcome = std::move(outcome);
   }
 
   // How many times each record id was acknowledged.
@@ -224,6 +263,14 @@ class FakeSink : public RecordSink {
     for (const auto& c : acknowledged) ++counts[c.record_id()];
     return counts;
   }
+
+ private:
+  struct Page {
+    std::vector<v1::RecordChange> changes;
+    std::optional<absl::Status> outcome;
+  };
+  Ticket next_ticket_ = 1;
+  std::map<Ticket, Page> pages_;
 };
 
 // sfbridge.objects and sfbridge.events, with org_settings.h's rules.
@@ -239,6 +286,8 @@ class FakeStateStore : public StateStore {
   std::vector<EventRow> events;
   int fail_next = 0;  // the next writes fail
   int writes = 0;
+  // Called with every backfill cursor and polling cursor stored.
+  std::function<void(std::string_view object, const control::Cursor&)> on_cursor;
 
   absl::StatusOr<std::optional<control::ObjectStatus>> Load(std::string_view object) override {
     auto it = rows.find(std::string(object));
@@ -262,6 +311,7 @@ class FakeStateStore : public StateStore {
     row.records_done = records_done;
     row.records_estimate = estimate;
     row.backfill_cursor = resume_after;
+    if (on_cursor && resume_after) on_cursor(object, *resume_after);
     return absl::OkStatus();
   }
   absl::Status AdvanceCursor(std::string_view object, const control::Cursor& to) override {
@@ -269,6 +319,7 @@ class FakeStateStore : public StateStore {
     auto& row = Row(object);
     if (!row.cursor || *row.cursor < to) row.cursor = to;
     row.last_poll_at_ms = Now();
+    if (on_cursor) on_cursor(object, to);
     return absl::OkStatus();
   }
   absl::Status MarkPolled(std::string_view object) override {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "common/core/status.h"
 #include "common/kafka/admin.h"
 #include "common/kafka/producer.h"
@@ -31,6 +33,15 @@ TEST(KafkaFailureTest, NoBrokerIsUnavailableWithTheAddress) {
   ASSERT_FALSE(info.ok());
   EXPECT_EQ(info.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(std::string(info.status().message()).find(kDeadBroker), std::string::npos);
+}
+
+TEST(KafkaFailureTest, LoadingATopicWithoutABrokerGivesUpAtItsTimeout) {
+  auto producer = kafka::Producer::Create({.brokers = kDeadBroker}, nullptr);
+  ASSERT_TRUE(producer.ok());
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status loaded = (*producer)->LoadTopic("t", 1500);
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 }  // namespace

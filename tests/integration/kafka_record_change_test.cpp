@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
@@ -156,6 +157,38 @@ TEST(KafkaRecordChangeTest, EveryMessageArrivesExactlyOnceInKeyOrderAcrossTwoCon
   std::set<std::pair<int32_t, int64_t>> delivered;
   for (const auto& [t, r] : reports) delivered.insert({r.partition, r.offset});
   EXPECT_EQ(delivered, positions);
+}
+
+TEST(KafkaRecordChangeTest, AFreshTopicLoadedFirstTakesItsFirstMessagesAtOnce) {
+  // As the fetcher goes: a producer that already sent to one topic (the schemas), then a topic
+  // it has not seen yet (the records, just created).
+  const std::string brokers = testing::KafkaBrokers();
+  const std::string schemas = testing::UniqueName("sfbridge_test_load_schemas");
+  const std::string topic = testing::UniqueName("sfbridge_test_load");
+  ASSERT_TRUE(kafka::EnsureTopic(brokers, {.name = schemas, .partitions = 1}).ok());
+  ASSERT_TRUE(kafka::EnsureTopic(brokers, {.name = topic, .partitions = 6}).ok());
+  std::vector<kafka::DeliveryReport> reports;
+  auto producer = kafka::Producer::Create(
+      {.brokers = brokers}, [&](const kafka::DeliveryReport& r) { reports.push_back(r); });
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE((*producer)->Produce(schemas, "Contact", "schema", 0).ok());
+  ASSERT_TRUE((*producer)->Flush(30'000).ok());
+  reports.clear();
+  ASSERT_TRUE((*producer)->LoadTopic(topic, 10'000).ok());
+
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE((*producer)->Produce(topic, RecordId(i), "v", i).ok());
+  ASSERT_TRUE((*producer)->Flush(30'000).ok());
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(reports.size(), 60u);
+  std::set<int32_t> partitions;
+  for (const auto& r : reports) {
+    EXPECT_TRUE(r.status.ok()) << r.status;
+    partitions.insert(r.partition);
+  }
+  EXPECT_EQ(partitions.size(), 6u);
+  // Not loaded first, they wait for librdkafka's next metadata scan: up to a second.
+  EXPECT_LT(took, std::chrono::milliseconds(600));
 }
 
 TEST(KafkaRecordChangeTest, CommittedOffsetsAreWhereANewMemberResumes) {

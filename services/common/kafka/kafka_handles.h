@@ -24,6 +24,8 @@ struct KafkaDeleter {
   }
   void operator()(rd_kafka_NewTopic_t* t) const { rd_kafka_NewTopic_destroy(t); }
   void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
+  void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
+  void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
 };
 
 using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
@@ -32,6 +34,8 @@ using KafkaQueue = std::unique_ptr<rd_kafka_queue_t, KafkaDeleter>;
 using KafkaEvent = std::unique_ptr<rd_kafka_event_t, KafkaDeleter>;
 using KafkaMessagePtr = std::unique_ptr<rd_kafka_message_t, KafkaDeleter>;
 using KafkaPartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaDeleter>;
+using KafkaTopic = std::unique_ptr<rd_kafka_topic_t, KafkaDeleter>;
+using KafkaMetadata = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
 
 // Retryable codes for transport and broker-availability errors; permanent for the rest.
 absl::Status StatusFromKafkaError(rd_kafka_resp_err_t err, const std::string& context);

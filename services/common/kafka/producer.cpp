@@ -1,5 +1,8 @@
 #include "common/kafka/producer.h"
 
+#include <chrono>
+#include <thread>
+
 #include "common/core/strings.h"
 
 namespace sfbridge::kafka {
@@ -58,6 +61,35 @@ absl::Status Producer::Produce(const std::string& topic, std::string_view key,
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(tag))), RD_KAFKA_V_END);
   return StatusFromKafkaError(err, core::StrCat("produce to ", topic));
+}
+
+absl::Status Producer::LoadTopic(const std::string& topic, int timeout_ms) {
+  // The handle stays known to the producer after it is released here (librdkafka counts its
+  // references), so the metadata below is what produce calls use.
+  KafkaTopic handle(rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr));
+  if (!handle) return absl::InvalidArgumentError(core::StrCat("topic ", topic, ": not a name"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  absl::Status last = absl::DeadlineExceededError(core::StrCat("metadata of ", topic));
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return last;
+    const rd_kafka_metadata_t* raw = nullptr;
+    rd_kafka_resp_err_t e =
+        rd_kafka_metadata(handle_.get(), 0, handle.get(), &raw, static_cast<int>(left.count()));
+    KafkaMetadata md(raw);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
+      const rd_kafka_metadata_topic_t& t = md->topics[0];
+      e = t.err;
+      bool led = e == RD_KAFKA_RESP_ERR_NO_ERROR && t.partition_cnt > 0;
+      for (int p = 0; led && p < t.partition_cnt; ++p) led = t.partitions[p].leader >= 0;
+      if (led) return absl::OkStatus();
+    }
+    last = e == RD_KAFKA_RESP_ERR_NO_ERROR
+               ? absl::DeadlineExceededError(core::StrCat("topic ", topic, " has no leaders yet"))
+               : StatusFromKafkaError(e, core::StrCat("metadata of ", topic));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 int Producer::Poll(int timeout_ms) { return rd_kafka_poll(handle_.get(), timeout_ms); }

@@ -46,6 +46,11 @@ class Producer {
   // kResourceExhausted: Poll() and try again.
   absl::Status Produce(const std::string& topic, std::string_view key, std::string_view value,
                        uint64_t tag);
+  // Loads `topic`'s partitions and their leaders into the producer, waiting up to `timeout_ms`
+  // until every partition has a leader. Without it the first messages to a topic the producer has
+  // not seen yet (one just created, above all) wait for a later metadata refresh: about a second.
+  // kDeadlineExceeded when the topic has no leaders yet by then; the producer works all the same.
+  absl::Status LoadTopic(const std::string& topic, int timeout_ms);
   // Serves delivery reports; waits up to `timeout_ms` for one. Returns how many were served.
   int Poll(int timeout_ms);
   // Waits until every queued message is delivered or failed. kDeadlineExceeded on timeout.

@@ -230,6 +230,29 @@ void Client::ObserveLimits(const HttpResponse& response) {
   if (gate_) gate_->Observe(*info);
 }
 
+absl::Status Client::Reserve(CallKind kind, Priority priority, Reservation& reservation) {
+  if (reservation.token_ahead || gate_ == nullptr) return absl::OkStatus();
+  const auto start = clock_.Monotonic();
+  absl::Status s = gate_->Acquire(kind, priority);
+  reservation.waited += clock_.Monotonic() - start;
+  reservation.token_ahead = s.ok();
+  return s;
+}
+
+absl::Status Client::AskGate(const Call& call) {
+  Reservation* r = call.reservation;
+  if (r != nullptr && r->token_ahead) {
+    r->token_ahead = false;
+    return absl::OkStatus();
+  }
+  if (gate_ == nullptr) return absl::OkStatus();
+  if (r == nullptr) return gate_->Acquire(call.kind, call.priority);
+  const auto start = clock_.Monotonic();
+  absl::Status s = gate_->Acquire(call.kind, call.priority);
+  r->waited += clock_.Monotonic() - start;
+  return s;
+}
+
 absl::StatusOr<HttpResponse> Client::Execute(const Call& call) {
   bool reauthenticated = false;
   // The first attempt that was sent and not answered: the call may have been applied.
@@ -243,9 +266,7 @@ absl::StatusOr<HttpResponse> Client::Execute(const Call& call) {
   for (int attempt = 1;; ++attempt) {
     absl::StatusOr<Token> token = CurrentToken(call.priority);
     if (!token.ok()) return give_up(token.status());
-    if (gate_) {
-      if (absl::Status s = gate_->Acquire(call.kind, call.priority); !s.ok()) return give_up(s);
-    }
+    if (absl::Status s = AskGate(call); !s.ok()) return give_up(s);
     HttpRequest request;
     request.method = call.method;
     request.url = call.path.rfind("/services/", 0) == 0
@@ -480,7 +501,8 @@ absl::StatusOr<std::vector<std::optional<Record>>> Client::RetrieveRecords(
 }
 
 absl::StatusOr<std::vector<CompositeSubresponse>> Client::Composite(
-    const std::vector<CompositeSubrequest>& subrequests, bool all_or_none, Priority priority) {
+    const std::vector<CompositeSubrequest>& subrequests, bool all_or_none, Priority priority,
+    Reservation* reservation) {
   if (subrequests.size() > kMaxCompositeSubrequests) {
     return absl::InvalidArgumentError(core::StrCat(
         "composite: ", subrequests.size(), " subrequests, at most ", kMaxCompositeSubrequests));
@@ -494,6 +516,7 @@ absl::StatusOr<std::vector<CompositeSubresponse>> Client::Composite(
   Call call = MakeCall(CallKind::kComposite, priority, "POST", "/composite");
   call.body = BuildCompositeBody(subrequests, all_or_none, data_path_);
   call.idempotent = idempotent;
+  call.reservation = reservation;
   absl::StatusOr<HttpResponse> response = Execute(call);
   if (!response.ok()) return response.status();
   // A 2xx reply that cannot be read says nothing of what was applied.

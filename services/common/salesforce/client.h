@@ -6,7 +6,9 @@
 // Every request:
 //   - authenticates lazily (the first call fetches a token; Credentials pick the OAuth flow);
 //   - asks the RequestGate first, when one is given (CallKind says which call, Priority who
-//     waits); a gate error is returned as is and nothing is sent;
+//     waits); a gate error is returned as is and nothing is sent. A call given a Reservation
+//     (request_gate.h) spends the token it holds instead of asking, and adds its time in the
+//     gate to it;
 //   - on 401 INVALID_SESSION_ID re-authenticates once and sends again;
 //   - retries failures that may pass (network failures, timeouts, 5xx, UNABLE_TO_LOCK_ROW) up to
 //     max_attempts times in all, sleeping through the Clock with exponential backoff and full
@@ -137,10 +139,16 @@ class Client {
 
   // POST /composite: up to 25 subrequests in one API call (more is kInvalidArgument). One
   // result per subrequest, in order; a failed subrequest is a result with its HTTP status.
-  // Not idempotent when any subrequest writes (a method other than GET).
+  // Not idempotent when any subrequest writes (a method other than GET). `reservation` (may
+  // be null, not owned): see Reservation.
   absl::StatusOr<std::vector<CompositeSubresponse>> Composite(
       const std::vector<CompositeSubrequest>& subrequests, bool all_or_none,
-      Priority priority = Priority::kHigh);
+      Priority priority = Priority::kHigh, Reservation* reservation = nullptr);
+
+  // Asks the gate now, waiting as it does, for the permission of the next call made with
+  // `reservation`, and on OK leaves it holding that permission (token_ahead). A reservation
+  // that already holds one is not asked for another. Without a gate: OK, nothing held.
+  absl::Status Reserve(CallKind kind, Priority priority, Reservation& reservation);
 
   // GET /limits: "DailyApiRequests" -> {max, remaining}, ...
   absl::StatusOr<std::map<std::string, LimitValue>> Limits(Priority priority = Priority::kNormal);
@@ -170,11 +178,14 @@ class Client {
     HttpHeaders headers;
     std::string body;
     bool idempotent = true;
+    Reservation* reservation = nullptr;  // not owned; null: none
   };
 
   static Call MakeCall(CallKind kind, Priority priority, std::string method, std::string path);
   // Sends `call` as described at the top of this file; a 2xx reply is returned.
   absl::StatusOr<HttpResponse> Execute(const Call& call);
+  // The gate's answer for one request of `call` that costs an API call (see Reservation).
+  absl::Status AskGate(const Call& call);
   // The current token, fetched first if there is none.
   absl::StatusOr<Token> CurrentToken(Priority priority);
   // Forgets the token if it still is `access_token` (another thread may have renewed it).

@@ -4,6 +4,7 @@
 // invariant 5: every call spends from the org's shared budget). The org-wide rate budget
 // implements it; the Client calls it, and never depends on how it decides.
 
+#include <chrono>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -33,6 +34,21 @@ enum class Priority {
 
 // "auth", "describe", "query", "query_more", ... (for logs and metric labels).
 std::string_view CallKindName(CallKind kind);
+
+// A caller's dealings with the gate for one call of the Client (or a few in a row), given to
+// the call (Client::Composite) so that what the gate did for it is the caller's to see:
+//   - `token_ahead`: a permission taken ahead of time (Client::Reserve). The call's first
+//     request that costs an API call goes without asking the gate and clears it; every later
+//     request (retries, re-authentication) asks the gate as usual. A token never used stays
+//     spent: the budget may be under-spent, never over-spent;
+//   - `waited`: the time the call's requests (and Reserve) spent in Acquire, added to, never
+//     reset, so that the caller can tell waits for the budget from Salesforce's own time.
+//     Token requests to the OAuth endpoint are not counted.
+// Owned by the caller; used by one call at a time (not thread-safe).
+struct Reservation {
+  bool token_ahead = false;
+  std::chrono::nanoseconds waited{0};
+};
 
 // Implementations must be thread-safe: one Client may be used from several threads, and several
 // Clients may share one gate.

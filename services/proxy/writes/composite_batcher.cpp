@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "common/core/strings.h"
-#include "proxy/writes/priority_budget_gate.h"
 
 namespace sfbridge::proxy::writes {
 
@@ -19,16 +18,17 @@ size_t CompositeBatcher::queued() const {
   return queue_.size();
 }
 
-void CompositeBatcher::SendBatch(const std::vector<Pending*>& batch) {
+void CompositeBatcher::SendBatch(const std::vector<Pending*>& batch,
+                                 salesforce::Reservation& reservation) {
   std::vector<CompositeSubrequest> all;
   for (const Pending* p : batch)
     all.insert(all.end(), p->subrequests.begin(), p->subrequests.end());
-  PriorityBudgetGate::ResetWaited();
   const auto start = clock_.Monotonic();
+  const std::chrono::nanoseconds waited_before = reservation.waited;
   absl::StatusOr<std::vector<CompositeSubresponse>> replies =
-      client_.Composite(all, /*all_or_none=*/false, salesforce::Priority::kHigh);
+      client_.Composite(all, /*all_or_none=*/false, salesforce::Priority::kHigh, &reservation);
   const std::chrono::nanoseconds took =
-      clock_.Monotonic() - start - PriorityBudgetGate::WaitedThisThread();
+      clock_.Monotonic() - start - (reservation.waited - waited_before);
   requests_sent_.fetch_add(1);
   size_t offset = 0;
   for (Pending* p : batch) {
@@ -51,7 +51,8 @@ absl::StatusOr<std::vector<CompositeSubresponse>> CompositeBatcher::Send(
   self.subrequests = std::move(subrequests);
   self.queries = queries;
   if (window_.count() == 0) {
-    SendBatch({&self});
+    salesforce::Reservation reservation;
+    SendBatch({&self}, reservation);
     *salesforce_time += self.salesforce_time;
     return std::move(self.result);
   }
@@ -75,10 +76,9 @@ absl::StatusOr<std::vector<CompositeSubresponse>> CompositeBatcher::Send(
     const auto now = clock_.Monotonic();
     if (now < deadline) clock_.SleepFor(deadline - now);
     // The token first: whoever queues while it is awaited goes in this request.
-    absl::Status token = absl::OkStatus();
-    if (gate_ != nullptr) {
-      token = gate_->TakeAhead(salesforce::CallKind::kComposite, salesforce::Priority::kHigh);
-    }
+    salesforce::Reservation reservation;
+    const absl::Status token =
+        client_.Reserve(salesforce::CallKind::kComposite, salesforce::Priority::kHigh, reservation);
     lock.lock();
     std::vector<Pending*> batch;
     size_t subs = 0;
@@ -97,8 +97,7 @@ absl::StatusOr<std::vector<CompositeSubresponse>> CompositeBatcher::Send(
     }
     lock.unlock();
     if (token.ok()) {
-      SendBatch(batch);
-      TokenAheadGate::DropAhead();
+      SendBatch(batch, reservation);
     } else {
       for (Pending* p : batch) p->result = token;
     }

@@ -8,8 +8,8 @@
 // With a window w > 0 the callers form a queue served by one request at a time: the caller at the
 // head of the queue leads, waits until w has passed since it arrived (not when it arrived more
 // than w after the write before it: after a quiet spell nobody is likely to join, so a lone
-// write does not pay the window), then waits for the
-// request's budget token (`gate`, when given: TakeAhead), then sends as many queued callers'
+// write does not pay the window), then waits for the request's budget token (reserved ahead
+// through the client: Client::Reserve), then sends as many queued callers'
 // subrequests as fit one request (at most 25 subrequests, at most 5 of them queries) in one
 // Composite request, top-level allOrNone false, so that one statement's failure does not touch
 // the others. Callers that arrive while the leader waits for the token join its request;
@@ -35,17 +35,14 @@
 #include "common/core/clock.h"
 #include "common/salesforce/client.h"
 #include "common/salesforce/collections.h"
-#include "proxy/writes/token_ahead_gate.h"
+#include "common/salesforce/request_gate.h"
 
 namespace sfbridge::proxy::writes {
 
 class CompositeBatcher {
  public:
-  // `gate`: the Client's gate, through which a leader takes its request's token ahead (may be
-  // null: the Client's own gate, if any, is asked when the request is sent).
-  CompositeBatcher(salesforce::Client& client, core::Clock& clock, std::chrono::microseconds window,
-                   TokenAheadGate* gate = nullptr)
-      : client_(client), clock_(clock), window_(window), gate_(gate) {}
+  CompositeBatcher(salesforce::Client& client, core::Clock& clock, std::chrono::microseconds window)
+      : client_(client), clock_(clock), window_(window) {}
 
   // Sends `subrequests` (at most 25, `queries` of them queries) and blocks until their answer:
   // one subresponse per subrequest, in order, or the request's failure. Adds the request's
@@ -73,13 +70,13 @@ class CompositeBatcher {
     std::chrono::nanoseconds salesforce_time{0};
   };
 
-  // Sends the subrequests of `batch` in one request and fills in their results.
-  void SendBatch(const std::vector<Pending*>& batch);
+  // Sends the subrequests of `batch` in one request on `reservation` (its token, when one is
+  // held ahead) and fills in their results.
+  void SendBatch(const std::vector<Pending*>& batch, salesforce::Reservation& reservation);
 
   salesforce::Client& client_;
   core::Clock& clock_;
   const std::chrono::microseconds window_;
-  TokenAheadGate* const gate_;
   std::atomic<uint64_t> next_prefix_{0};
   std::atomic<int64_t> requests_sent_{0};
 

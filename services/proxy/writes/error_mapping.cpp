@@ -39,14 +39,39 @@ std::string_view SqlStateFor(std::string_view error_code, int http_status) {
 
 PgError TableError(std::string_view sqlstate, std::string message, const SyncedTable& table,
                    std::string detail, std::string hint) {
+  PgError e = PlainError(sqlstate, std::move(message), std::move(detail), std::move(hint));
+  e.table = table.table;
+  e.schema = table.schema;
+  return e;
+}
+
+PgError PlainError(std::string_view sqlstate, std::string message, std::string detail,
+                   std::string hint) {
   PgError e;
   e.sqlstate = std::string(sqlstate);
   e.message = std::move(message);
   e.detail = std::move(detail);
   e.hint = std::move(hint);
-  e.table = table.table;
-  e.schema = table.schema;
   return e;
+}
+
+PgError ServerFailure(const absl::Status& status) {
+  if (std::optional<PgError> e = GetServerError(status)) return *e;
+  return PlainError("08006", StrCat("the server connection failed: ", status.message()));
+}
+
+PgError CommittedNotice() {
+  PgError notice = PlainError(
+      "01000",
+      "the change is committed in Salesforce and cannot be rolled back with this transaction");
+  notice.severity = "NOTICE";
+  return notice;
+}
+
+MutationOutcome FailedWith(PgError error) {
+  MutationOutcome out;
+  out.error = std::move(error);
+  return out;
 }
 
 PgError SalesforceRejection(const salesforce::ApiError& error, const SyncedTable& table,

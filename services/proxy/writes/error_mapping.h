@@ -43,6 +43,16 @@ PgError SalesforceRejection(const salesforce::ApiError& error, const SyncedTable
 // An error of the write path's own, on `table` (schema and table fields filled in).
 PgError TableError(std::string_view sqlstate, std::string message, const SyncedTable& table,
                    std::string detail = {}, std::string hint = {});
+// An error of the write path's own that names no table.
+PgError PlainError(std::string_view sqlstate, std::string message, std::string detail = {},
+                   std::string hint = {});
+// The server's own error for a failed query on the client's connection, as it is; 08006 when
+// the status carries none (the connection failed).
+PgError ServerFailure(const absl::Status& status);
+// The NOTICE said on every write committed in Salesforce inside an explicit transaction block.
+PgError CommittedNotice();
+// The outcome of a statement that ends in `error`.
+MutationOutcome FailedWith(PgError error);
 
 // A failed Salesforce call of a write as the client sees it, and as it is counted.
 struct CallFailure {

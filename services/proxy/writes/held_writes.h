@@ -3,7 +3,7 @@
 // Writes held until their unit of work ends, then sent to Salesforce as ONE all-or-none
 // Composite request (write_path.h HeldWrites; README "Pipelines and batches").
 //
-// Hold (salesforce_write_path.cpp) prepares a statement as Execute does, changes the rows in the
+// Hold (held_write_path.h) prepares a statement as Execute does, changes the rows in the
 // client's transaction through sfbridge.pending_write (writer/pending_writes.h; an inserted row
 // gets a provisional id) and keeps the statement's records here. At the end of the unit,
 // BuildUnitRequest lays the statements out in one Composite request with allOrNone:

@@ -9,12 +9,6 @@
 #include "common/core/strings.h"
 
 namespace sfbridge::proxy::writes {
-namespace {
-
-thread_local std::chrono::nanoseconds waited{0};
-
-}  // namespace
-
 PriorityBudgetGate::PriorityBudgetGate(std::string control_url, std::string org_id,
                                        core::Clock& clock, std::chrono::milliseconds max_wait,
                                        int connections)
@@ -25,9 +19,6 @@ PriorityBudgetGate::PriorityBudgetGate(std::string control_url, std::string org_
       max_slots_(connections) {}
 
 PriorityBudgetGate::~PriorityBudgetGate() = default;
-
-std::chrono::nanoseconds PriorityBudgetGate::WaitedThisThread() { return waited; }
-void PriorityBudgetGate::ResetWaited() { waited = std::chrono::nanoseconds(0); }
 
 bool PriorityBudgetGate::IsBudgetRefusal(const absl::Status& status) {
   return status.GetPayload(kBudgetRefusalPayload).has_value();
@@ -92,7 +83,6 @@ absl::Status PriorityBudgetGate::Acquire(salesforce::CallKind kind, salesforce::
     Return(*std::move(slot));
     if (!broken || fresh) break;
   }
-  waited += clock_.Monotonic() - start;
   if (s.code() == absl::StatusCode::kResourceExhausted) {
     absl::Status refusal = absl::ResourceExhaustedError(
         core::StrCat("the Salesforce API budget of org ", org_id_, " has no token within ",

@@ -11,8 +11,8 @@
 // caller can tell it from Salesforce's own REQUEST_LIMIT_EXCEEDED), and nothing is sent. When
 // the control-plane database cannot be reached, kUnavailable with kBudgetUnavailablePayload
 // (the proxy's own infrastructure, not Salesforce), and nothing is sent either.
-// Time spent taking tokens is added to a per-thread counter (WaitedThisThread), so that the
-// write path can tell it apart from Salesforce's time.
+// The time a write spends here is told apart from Salesforce's by the salesforce::Reservation
+// the write path gives the Client (request_gate.h).
 //
 // Observe records the org's usage at most once per kObserveInterval (the latest value then):
 // the budget needs its trend, not every reply's.
@@ -48,10 +48,6 @@ class PriorityBudgetGate final : public salesforce::RequestGate {
   void Observe(const salesforce::LimitInfo& info) override;
 
   static constexpr std::chrono::milliseconds kObserveInterval{1'000};
-
-  // Token waits of the calling thread since the last ResetWaited (nanoseconds).
-  static std::chrono::nanoseconds WaitedThisThread();
-  static void ResetWaited();
 
   // True when `status` is a refusal of this gate.
   static bool IsBudgetRefusal(const absl::Status& status);

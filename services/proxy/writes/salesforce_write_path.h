@@ -25,6 +25,8 @@
 //   7. answers (write_reply.h): "INSERT 0 n" / "UPDATE n" / "DELETE n", RETURNING through the
 //      session (the confirmed rows, derived_query.h BuildReturningQuery), and inside an explicit
 //      transaction a NOTICE that the Salesforce change is committed and cannot be rolled back.
+// Steps 1-3 are write_preparation.h, 4-7 immediate_write_path.h; writes held for a unit of work
+// (WritePath::Hold / CommitHeld) are held_write_path.h.
 // Failures become PgErrors (error_mapping.h MapCallFailure: one meaning per SQLSTATE); after
 // Salesforce accepted a change, a failure to read it back or to reach the writer is SQLSTATE
 // 58000 saying the change IS in Salesforce and reaches the table through the sync.

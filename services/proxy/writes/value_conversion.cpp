@@ -118,39 +118,40 @@ absl::StatusOr<FieldValue> ToSalesforceValue(const std::optional<std::string>& t
   return FieldValue::String(*text);
 }
 
-void AppendColumnJson(std::string* out, const v1::FieldValue& value) {
+void WriteColumnJson(core::JsonWriter& json, const v1::FieldValue& value) {
   switch (value.kind_case()) {
     case v1::FieldValue::kText:
-      salesforce::AppendJsonString(out, value.text());
+      json.String(value.text());
       return;
     case v1::FieldValue::kMulti:
-      salesforce::AppendJsonString(out, value.multi());
+      json.String(value.multi());
       return;
     case v1::FieldValue::kBoolean:
-      out->append(value.boolean() ? "true" : "false");
+      json.Bool(value.boolean());
       return;
     case v1::FieldValue::kNumber:
+      // The exact decimal text; anything else Salesforce might send stays text.
       if (IsJsonNumber(value.number())) {
-        out->append(value.number());
+        json.Raw(value.number());
       } else {
-        salesforce::AppendJsonString(out, value.number());
+        json.String(value.number());
       }
       return;
     case v1::FieldValue::kDatetimeMs:
-      salesforce::AppendJsonString(out, mapping::FormatSoqlDateTime(value.datetime_ms()));
+      json.String(mapping::FormatSoqlDateTime(value.datetime_ms()));
       return;
     case v1::FieldValue::kDateDays:
-      salesforce::AppendJsonString(out, FormatDate(value.date_days()));
+      json.String(FormatDate(value.date_days()));
       return;
     case v1::FieldValue::kTimeMs:
-      salesforce::AppendJsonString(out, FormatTimeOfDay(value.time_ms()));
+      json.String(FormatTimeOfDay(value.time_ms()));
       return;
     case v1::FieldValue::kNull:
     case v1::FieldValue::KIND_NOT_SET:
-      out->append("null");
+      json.Null();
       return;
   }
-  out->append("null");
+  json.Null();
 }
 
 }  // namespace sfbridge::proxy::writes

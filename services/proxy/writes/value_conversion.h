@@ -7,8 +7,8 @@
 //     through a double), booleans, datetimes "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC), dates
 //     "YYYY-MM-DD", times "HH:MM:SS.mmmZ", multipicklists as their ';'-separated text, NULL as
 //     null;
-//   - AppendColumnJson: a confirmed field value (v1::FieldValue) -> the JSON a table column is
-//     read from (jsonb_populate_recordset) for RETURNING.
+//   - WriteColumnJson: a confirmed field value (v1::FieldValue) -> the JSON a table column is
+//     read from (jsonb_populate_recordset) for RETURNING and sfbridge.pending_write.
 // Pure and thread-safe.
 
 #include <optional>
@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/core/json_writer.h"
 #include "common/salesforce/json_records.h"
 #include "proxy/writes/catalog.h"
 #include "sfbridge/v1/record.pb.h"
@@ -31,7 +32,8 @@ absl::StatusOr<salesforce::FieldValue> ToSalesforceValue(const std::optional<std
 // True for the text of a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
 bool IsJsonNumber(std::string_view text);
 
-void AppendColumnJson(std::string* out, const v1::FieldValue& value);
+// `value` as the next JSON value of `json`.
+void WriteColumnJson(core::JsonWriter& json, const v1::FieldValue& value);
 
 // Days since 1970-01-01 -> "YYYY-MM-DD"; milliseconds since midnight -> "HH:MM:SS.mmm".
 std::string FormatDate(int64_t days);

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "common/core/strings.h"
-#include "common/salesforce/json_records.h"
 #include "proxy/writes/derived_query.h"
 #include "proxy/writes/error_mapping.h"
 #include "proxy/writes/value_conversion.h"
@@ -12,20 +11,15 @@
 namespace sfbridge::proxy::writes {
 using core::StrCat;
 
-void AppendConfirmedRowJson(std::string& json, const SyncedTable& table,
-                            const v1::RecordChange& change) {
-  json.append("{\"id\":");
-  salesforce::AppendJsonString(&json, change.record_id());
-  core::StrAppend(&json, ",\"_modstamp_ms\":", change.system_modstamp_ms());
+void WriteConfirmedRowMembers(core::JsonWriter& json, const SyncedTable& table,
+                              const v1::RecordChange& change) {
+  json.Member("id", change.record_id()).Member("_modstamp_ms", change.system_modstamp_ms());
   for (const auto& [name, value] : change.fields()) {
     const SyncedField* f = table.FindField(name);
     if (f == nullptr || f->column == "id") continue;
-    json.push_back(',');
-    salesforce::AppendJsonString(&json, f->column);
-    json.push_back(':');
-    AppendColumnJson(&json, value);
+    WriteColumnJson(json.Key(f->column), value);
   }
-  json.append(",\"_synced_at\":\"now\"}");
+  json.Member("_synced_at", "now");
 }
 
 std::string CommandTag(Operation operation, size_t rows) {
@@ -46,27 +40,31 @@ MutationOutcome BuildReply(const AnalyzedWrite& write, const SyncedTable& table,
   MutationOutcome out;
   out.command_tag = CommandTag(write.operation, rows.rows.size());
   if (!write.returning) return out;
-  std::string json = "[";
+  core::JsonWriter json;
+  json.BeginArray();
   if (write.operation == Operation::kDelete) {
-    // The rows as they were before the delete (the derived query's second column).
-    for (size_t i = 0; i < rows.rows.size(); ++i) {
-      if (i > 0) json.push_back(',');
-      json.append(rows.rows[i].size() > 1 && rows.rows[i][1] ? *rows.rows[i][1] : "{}");
+    // The rows as they were before the delete (the derived query's second column: to_jsonb's
+    // text, kept as it is).
+    for (const auto& row : rows.rows) {
+      if (row.size() > 1 && row[1]) {
+        json.Raw(*row[1]);
+      } else {
+        json.BeginObject().EndObject();
+      }
     }
   } else {
     std::map<std::string, const v1::RecordChange*> by_id;
     for (const v1::RecordChange& c : changes) by_id[c.record_id()] = &c;
-    bool first = true;
     for (const std::string& id : order) {
       auto it = by_id.find(id);
       if (it == by_id.end()) continue;
-      if (!first) json.push_back(',');
-      first = false;
-      AppendConfirmedRowJson(json, table, *it->second);
+      json.BeginObject();
+      WriteConfirmedRowMembers(json, table, *it->second);
+      json.EndObject();
     }
   }
-  json.push_back(']');
-  absl::StatusOr<DerivedQuery> q = BuildReturningQuery(write, table, params, std::move(json));
+  json.EndArray();
+  absl::StatusOr<DerivedQuery> q = BuildReturningQuery(write, table, params, json.Take());
   if (!q.ok()) {
     // Cannot happen for a statement that was analysed; say so rather than answer wrongly.
     MutationOutcome failed;

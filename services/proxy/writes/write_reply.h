@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/core/json_writer.h"
 #include "proxy/write_path.h"
 #include "proxy/writes/catalog.h"
 #include "proxy/writes/statement_analysis.h"
@@ -14,10 +15,11 @@
 
 namespace sfbridge::proxy::writes {
 
-// A confirmed version as a JSON object of the table's columns: id, _modstamp_ms, the synced
-// columns, and _synced_at ("now"); appended to `json`.
-void AppendConfirmedRowJson(std::string& json, const SyncedTable& table,
-                            const v1::RecordChange& change);
+// A confirmed version as the members of a JSON object of the table's columns, written to
+// `json` inside an object the caller opened: id, _modstamp_ms, the synced columns, and
+// _synced_at ("now").
+void WriteConfirmedRowMembers(core::JsonWriter& json, const SyncedTable& table,
+                              const v1::RecordChange& change);
 
 // "INSERT 0 n", "UPDATE n" or "DELETE n".
 std::string CommandTag(Operation operation, size_t rows);

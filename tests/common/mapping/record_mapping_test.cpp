@@ -1,6 +1,7 @@
 #include "common/mapping/record_mapping.h"
 
 #include <gmock/gmock.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include "common/mapping/datetime.h"
@@ -173,19 +174,70 @@ TEST(ToRecordChange, ARecordWithoutSystemModstampIsRefused) {
             "Opportunity 006D000000IqhSLIAZ: no SystemModstamp in the record");
 }
 
-TEST(ConvertPage, AppendsInOrderAndKeepsTheBatchAsItWasOnError) {
-  std::vector<salesforce::Record> page = {FullRecord(), FullRecord()};
-  page[1].id = page[1].fields[0].second.text = "006D000000IqhSMIAZ";
-  ChangeBatch batch;
-  ASSERT_TRUE(ConvertPage("org", Plan(), page, v1::CHANGE_SOURCE_POLL, 7, batch).ok());
-  ASSERT_EQ(batch.size(), 2u);
-  EXPECT_EQ(batch.changes()[1]->record_id(), "006D000000IqhSMIAZ");
-  EXPECT_EQ(batch.changes()[1]->fields().at("Amount").number(), "12345678901234567.89");
-  EXPECT_EQ(batch.changes()[1]->fetched_at_ms(), 7);
+// The message a Kafka consumer reads from EncodePage's `i`th value.
+v1::RecordChange Decoded(const EncodedChanges& out, size_t i) {
+  v1::RecordChange change;
+  EXPECT_TRUE(change.ParseFromString(std::string(out.value(i))));
+  return change;
+}
 
-  page[1].fields[3].second = FieldValue::Bool(true);
-  EXPECT_FALSE(ConvertPage("org", Plan(), page, v1::CHANGE_SOURCE_POLL, 0, batch).ok());
-  EXPECT_EQ(batch.size(), 2u);
+TEST(EncodePage, ConsumersReadWhatToRecordChangeBuilds) {
+  std::vector<salesforce::Record> page(6, FullRecord());
+  for (auto& [name, value] : page[1].fields) {
+    if (name != "Id" && name != "SystemModstamp") value = FieldValue::Null();
+  }
+  page[2].fields[1].second = FieldValue::Bool(true);  // a tombstone
+  // Before 1970: negative datetime, date and time values take ten-byte varints.
+  page[3].fields[8].second = FieldValue::String("1969-12-31");
+  page[3].fields[13].second = FieldValue::String("1969-12-31T23:59:59.999Z");
+  // Out of order, an unplanned field, a field given twice (the last value counts), Id only in
+  // the fields.
+  page[4].id.clear();
+  page[4].fields = {{"SystemModstamp", FieldValue::String("2024-02-29T23:59:59.999Z")},
+                    {"Owner", FieldValue::Object(R"({"Name":"x"})")},
+                    {"Amount", FieldValue::Number("0.10")},
+                    {"Amount", FieldValue::Null()},
+                    {"Id", FieldValue::String("006D000000IqhSMIAZ")}};
+  page[5].fields[2].second = FieldValue::String(std::string(300, 'x'));  // a two-byte length
+  page[5].fields[12].second = FieldValue::Bool(true);                    // anyType
+  EncodedChanges out;
+  ASSERT_TRUE(
+      EncodePage("00D000000000001EAA", Plan(), page, v1::CHANGE_SOURCE_BACKFILL, 7, out).ok());
+  ASSERT_EQ(out.size(), page.size());
+  for (size_t i = 0; i < page.size(); ++i) {
+    auto expected =
+        ToRecordChange("00D000000000001EAA", Plan(), page[i], v1::CHANGE_SOURCE_BACKFILL, 7);
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    v1::RecordChange got = Decoded(out, i);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, *expected))
+        << "record " << i << ":\n"
+        << got.DebugString() << "expected:\n"
+        << expected->DebugString();
+    EXPECT_EQ(out.key(i), expected->record_id());
+  }
+  EXPECT_TRUE(Decoded(out, 2).deleted());
+  EXPECT_TRUE(Decoded(out, 4).fields().at("Amount").null());
+  EXPECT_EQ(Decoded(out, 3).system_modstamp_ms(), -1);
+}
+
+TEST(EncodePage, FailsLikeToRecordChangeAndKeepsWhatItHeld) {
+  std::vector<salesforce::Record> page = {FullRecord(), FullRecord()};
+  EncodedChanges out;
+  ASSERT_TRUE(EncodePage("org", Plan(), page, v1::CHANGE_SOURCE_POLL, 0, out).ok());
+  const std::string first(out.value(1));
+
+  page[1].fields[3].second = FieldValue::Bool(true);  // Amount as a boolean
+  absl::Status s = EncodePage("org", Plan(), page, v1::CHANGE_SOURCE_POLL, 0, out);
+  EXPECT_EQ(s, ToRecordChange("org", Plan(), page[1], v1::CHANGE_SOURCE_POLL, 0).status());
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out.value(1), first);
+
+  page[1] = FullRecord();
+  page[1].fields.pop_back();  // no SystemModstamp
+  EXPECT_EQ(EncodePage("org", Plan(), page, v1::CHANGE_SOURCE_POLL, 0, out).message(),
+            "Opportunity 006D000000IqhSLIAZ: no SystemModstamp in the record");
+  EXPECT_EQ(out.size(), 2u);
 }
 
 TEST(Datetime, ParsesSalesforceFormsToUtcMillis) {

@@ -2,6 +2,8 @@
 // with the figures printed: a 100k-record backfill at >= 1,850 records per call with changes during
 // it, kill -9 mid-backfill and mid-poll, replicas sharing the budget and handing leases over, a
 // budget change without restart, refused credentials backing off, a failing object.
+// Over 500 lines: six long scenarios against the program (kill -9, replicas, budget changes),
+// each printing its figures.
 
 #include <gtest/gtest.h>
 #include <signal.h>

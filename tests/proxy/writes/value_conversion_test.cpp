@@ -72,9 +72,9 @@ TEST(ValueConversionTest, TextAndMultipicklistStayText) {
 
 TEST(ValueConversionTest, ColumnJsonForReturning) {
   auto json = [](const v1::FieldValue& v) {
-    std::string out;
-    AppendColumnJson(&out, v);
-    return out;
+    core::JsonWriter out;
+    WriteColumnJson(out, v);
+    return out.Take();
   };
   v1::FieldValue v;
   v.set_number("1234.50");

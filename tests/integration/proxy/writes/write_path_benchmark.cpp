@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "proxy/writes/writer_client.h"
-#include "tests/proxy/writes/write_path_fixture.h"
+#include "tests/integration/proxy/writes/write_path_fixture.h"
 
 namespace sfbridge::proxy::testing {
 namespace {

@@ -1,4 +1,4 @@
-#include "tests/proxy_e2e/e2e_stack.h"
+#include "tests/integration/proxy_e2e/e2e_stack.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "tests/proxy/writes/write_path_fixture.h"
+#include "tests/integration/proxy/writes/write_path_fixture.h"
 
 namespace sfbridge::proxy::testing {
 namespace {

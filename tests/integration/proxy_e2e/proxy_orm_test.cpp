@@ -13,6 +13,8 @@
 //
 // The stack starts once for the whole binary; every test works on records of its own, named
 // with a unique tag.
+// Over 500 lines on purpose: the stack starts once for the binary (its backfill takes most of a
+// minute), so every client's flows live here rather than in binaries that would each start one.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -28,7 +30,7 @@
 #include "common/core/strings.h"
 #include "tests/harness/test_env.h"
 #include "tests/integration/sync_test_support.h"
-#include "tests/proxy_e2e/e2e_stack.h"
+#include "tests/integration/proxy_e2e/e2e_stack.h"
 
 namespace sfbridge::proxy::e2e {
 namespace {
@@ -106,7 +108,7 @@ class ProxyOrmTest : public ::testing::Test {
   // log included) is printed when it fails. Returns the JSON of its last line, "" on failure.
   static std::string Run(const std::string& framework, const std::string& flow,
                          const std::string& tag, const std::string& url = "") {
-    const std::string dir = SourceDir() + "/tests/proxy_e2e/";
+    const std::string dir = SourceDir() + "/tests/integration/proxy_e2e/";
     std::vector<std::string> argv;
     std::map<std::string, std::string> env;
     if (framework == "knex") {
@@ -214,7 +216,7 @@ class ProxyOrmTest : public ::testing::Test {
   static std::string RunDeferred(const std::string& flow, const std::string& tag,
                                  const std::string& existing = "") {
     std::vector<std::string> argv = {ClientsDir() + "/venv/bin/python",
-                                     SourceDir() + "/tests/proxy_e2e/deferred_client.py",
+                                     SourceDir() + "/tests/integration/proxy_e2e/deferred_client.py",
                                      stack_->ProxyUrl(), tag, flow};
     if (!existing.empty()) argv.push_back(existing);
     CommandResult r = RunCommand(argv, {}, seconds(180));
@@ -229,7 +231,7 @@ class ProxyOrmTest : public ::testing::Test {
   };
 
   static BatchResult RunBatch(const std::string& flow, const std::string& tag, bool bad) {
-    const std::string dir = SourceDir() + "/tests/proxy_e2e/";
+    const std::string dir = SourceDir() + "/tests/integration/proxy_e2e/";
     BatchResult out;
     if (flow == "pgjdbc_execute_batch") {
       TempDir classes("sfbridge_batch");

@@ -6,6 +6,8 @@
 //
 // The stack starts once for the whole binary (the backfill takes a while); every test works on
 // records of its own, named with a unique tag.
+// Over 500 lines on purpose: the stack starts once for the binary (its backfill takes most of a
+// minute), so every client's checks live here rather than in binaries that would each start one.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -21,7 +23,7 @@
 #include "common/core/strings.h"
 #include "tests/harness/test_env.h"
 #include "tests/proxy/proxy_test_support.h"
-#include "tests/proxy_e2e/e2e_stack.h"
+#include "tests/integration/proxy_e2e/e2e_stack.h"
 
 namespace sfbridge::proxy::e2e {
 namespace {
@@ -387,7 +389,7 @@ TEST_F(ProxyE2eTest, LibpqTypedParameters) {
 TEST_F(ProxyE2eTest, Psycopg3WritesPipelineAndErrors) {
   const std::string tag = UniqueName("psycopg");
   CommandResult r = RunCommand(
-      {"/usr/bin/python3", sfbridge::testing::SourceDir() + "/tests/proxy_e2e/psycopg_client.py",
+      {"/usr/bin/python3", sfbridge::testing::SourceDir() + "/tests/integration/proxy_e2e/psycopg_client.py",
        stack_->ProxyUrl(), tag},
       {}, seconds(180));
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -455,7 +457,7 @@ TEST_F(ProxyE2eTest, PgjdbcPreparedStatementsBatchesAndKeys) {
   TempDir dir("sfbridge_e2e");
   CommandResult compile =
       RunCommand({FindProgram("javac"), "-d", dir.path(),
-                  sfbridge::testing::SourceDir() + "/tests/proxy_e2e/JdbcClient.java"},
+                  sfbridge::testing::SourceDir() + "/tests/integration/proxy_e2e/JdbcClient.java"},
                  {}, seconds(180));
   ASSERT_EQ(compile.exit_code, 0) << compile.output;
   const std::string url =

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
-#include "tests/proxy/writes/write_path_fixture.h"
+#include "tests/integration/proxy/writes/write_path_fixture.h"
 
 namespace sfbridge::proxy::testing {
 namespace {

@@ -2,6 +2,8 @@
 // real PostgreSQL (the client's connection through libpq), an in-process sfsim and the writer's
 // gRPC service. What a client would notice: the command tag, the RETURNING rows, the error and
 // its SQLSTATE, the rows in the table, the records in the org, the budget spent.
+// Over 500 lines: eighteen cases on the shared write path fixture (write_path_fixture.h), each
+// checking the reply, the table, the org and the budget.
 
 #include <gtest/gtest.h>
 
@@ -11,7 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "proxy/writes/catalog.h"
-#include "tests/proxy/writes/write_path_fixture.h"
+#include "tests/integration/proxy/writes/write_path_fixture.h"
 
 namespace sfbridge::proxy::testing {
 namespace {

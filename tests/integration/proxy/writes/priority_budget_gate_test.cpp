@@ -8,7 +8,9 @@
 
 #include <chrono>
 
+#include "common/salesforce/client.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_http_transport.h"
 #include "tests/integration/control/control_test_db.h"
 
 namespace sfbridge::proxy::writes {
@@ -75,6 +77,22 @@ TEST_F(PriorityBudgetGateTest, ARefusalSaysItIsTheBudgetsAndTakesNothing) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(PriorityBudgetGate::IsBudgetRefusal(refused)) << refused;
   EXPECT_EQ(CallsTaken(), taken);
+}
+
+TEST_F(PriorityBudgetGateTest, AWritesWaitForItsTokenIsInItsReservation) {
+  DrainNormalLane();
+  testing::FakeHttpTransport transport;
+  salesforce::Client client({}, transport, clock_, gate_.get());
+  salesforce::Reservation first, second;
+  ASSERT_TRUE(
+      client.Reserve(salesforce::CallKind::kComposite, salesforce::Priority::kHigh, first).ok());
+  EXPECT_EQ(first.waited, milliseconds(0)) << "the reserve, at once";
+  ASSERT_TRUE(
+      client.Reserve(salesforce::CallKind::kComposite, salesforce::Priority::kHigh, second).ok());
+  EXPECT_EQ(second.waited, milliseconds(3'000)) << "the next token";
+  EXPECT_EQ(first.waited, milliseconds(0)) << "each reservation its own";
+  EXPECT_TRUE(first.token_ahead && second.token_ahead);
+  EXPECT_EQ(transport.request_count(), 0u);
 }
 
 }  // namespace

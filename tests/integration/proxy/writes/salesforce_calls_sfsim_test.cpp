@@ -8,7 +8,7 @@
 #include "proxy/writes/catalog.h"
 #include "proxy/writes/composite_batcher.h"
 #include "proxy/writes/salesforce_calls.h"
-#include "tests/proxy/writes/write_path_fixture.h"
+#include "tests/integration/proxy/writes/write_path_fixture.h"
 
 namespace sfbridge::proxy::testing {
 namespace {
