@@ -201,6 +201,54 @@ TEST_F(FetcherBulkTest, AFailedJobFallsBackToRestWithItsReason) {
   EXPECT_EQ(Objects()["Contact"].records_done, sim_->org().Count("Contact", true));
 }
 
+// API calls per backfill, Bulk (default page size) against REST pages over the same org in the
+// same run: records per call, and what the calls would take at the default budget of one call
+// every 3 s.
+TEST_F(FetcherBulkTest, RecordsPerCallAgainstRest) {
+  const std::vector<std::string> objects = {"Contact"};
+  constexpr int64_t kRecords = 150'000;
+  StartOrg({{"User", 5}, {"Account", 100}, {"Contact", kRecords}});
+  auto backfill = [&](int64_t threshold, const std::string& org) {
+    org_id_ = org;
+    conn_ = testing::ConnectWithUnlimitedOrg(db_.url(), org_id_);
+    EXPECT_NE(conn_, nullptr);
+    FetcherOptions o = Options(objects);
+    o.bulk_threshold = threshold;
+    o.bulk_page_records = 50'000;   // the default
+    o.poll_interval = seconds(60);  // no polls in the count
+    sim_->limits().ResetCounts();
+    const auto start = Steady::now();
+    auto fetcher = std::make_unique<RunningFetcher>(o);
+    EXPECT_TRUE(testing::WaitUntil([&] { return AllLive(objects); }, seconds(300)));
+    const double took = std::chrono::duration<double>(Steady::now() - start).count();
+    // The job's delete comes right after the object went live.
+    if (threshold > 0) {
+      EXPECT_TRUE(testing::WaitUntil([&] { return sim_->bulk().List().empty(); }, seconds(30)));
+    }
+    EXPECT_TRUE(fetcher->Stop().ok());
+    int64_t calls = 0;
+    for (const auto& [kind, n] : sim_->limits().CallsByKind()) {
+      if (kind.starts_with("query") || kind.starts_with("bulk")) calls += n;
+    }
+    return std::pair<int64_t, double>(calls, took);
+  };
+  auto [bulk_calls, bulk_seconds] = backfill(10'000, testing::UniqueName("perbulk"));
+  auto [rest_calls, rest_seconds] = backfill(0, testing::UniqueName("perrest"));
+  const double bulk_per_call = static_cast<double>(kRecords) / static_cast<double>(bulk_calls);
+  const double rest_per_call = static_cast<double>(kRecords) / static_cast<double>(rest_calls);
+  std::printf(
+      "[ bulk vs rest ] records=%lld bulk: calls=%lld records_per_call=%.0f seconds=%.1f "
+      "(at 1 call/3 s: %lld s) | rest: calls=%lld records_per_call=%.0f seconds=%.1f "
+      "(at 1 call/3 s: %lld s) | calls ratio rest/bulk=%.1f\n",
+      static_cast<long long>(kRecords), static_cast<long long>(bulk_calls), bulk_per_call,
+      bulk_seconds, static_cast<long long>(bulk_calls * 3), static_cast<long long>(rest_calls),
+      rest_per_call, rest_seconds, static_cast<long long>(rest_calls * 3),
+      static_cast<double>(rest_calls) / static_cast<double>(bulk_calls));
+  // COUNT, create, a few status polls, 3 results pages, delete.
+  EXPECT_LE(bulk_calls, 15);
+  EXPECT_GE(static_cast<double>(rest_calls) / static_cast<double>(bulk_calls), 5.0);
+}
+
 // Every record of `topic`, its latest version, read until `count` records are there (or a
 // minute passes).
 std::map<std::string, v1::RecordChange> ReadLatest(const std::string& topic, size_t count) {
