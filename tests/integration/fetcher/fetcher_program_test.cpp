@@ -99,6 +99,7 @@ class FetcherProgramTest : public ::testing::Test {
     o.settings_refresh = milliseconds(200);
     o.lease_ttl = milliseconds(3'000);
     o.partitions = 3;
+    o.bulk_threshold = 0;  // REST pages; fetcher_bulk_test covers the Bulk backfill
     return o;
   }
 
@@ -139,6 +140,7 @@ class FetcherProgramTest : public ::testing::Test {
     env["SFBRIDGE_FETCHER_REPLICA_ID"] = replica;
     env["SFBRIDGE_FETCHER_POLL_INTERVAL"] = poll;
     env["SFBRIDGE_FETCHER_LEASE_TTL"] = "3s";
+    env["SFBRIDGE_FETCHER_BULK_THRESHOLD"] = "0";  // REST pages, as Options()
     return testing::ChildProcess::Start({SFBRIDGE_FETCHER}, env);
   }
 
