@@ -113,22 +113,10 @@ class FetcherProgramTest : public ::testing::Test {
   }
 
   std::map<std::string, control::ObjectStatus> Objects() {
-    std::map<std::string, control::ObjectStatus> out;
-    auto objects = control::LoadObjects(*conn_, org_id_);
-    EXPECT_TRUE(objects.ok()) << objects.status();
-    if (objects.ok()) {
-      for (auto& o : *objects) out[o.object_name] = o;
-    }
-    return out;
+    return testing::ObjectsByName(*conn_, org_id_);
   }
-
   bool AllLive(const std::vector<std::string>& names) {
-    auto objects = Objects();
-    for (const std::string& name : names) {
-      auto it = objects.find(name);
-      if (it == objects.end() || it->second.state != control::ObjectState::kLive) return false;
-    }
-    return true;
+    return testing::AllLive(*conn_, org_id_, names);
   }
 
   std::string Env(std::string_view objects) const { return std::string(objects); }
