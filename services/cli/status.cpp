@@ -4,12 +4,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/cli_keys.h"
 #include "common/control/budget.h"
+#include "common/control/bulk_jobs.h"
 #include "common/control/names.h"
 #include "common/control/org_settings.h"
 #include "common/core/clock.h"
@@ -43,6 +45,7 @@ struct Offset {
 struct OrgReport {
   control::OrgSettings settings;
   std::vector<control::ObjectStatus> objects;
+  std::map<std::string, control::BulkJobRow> bulk;  // each object's latest Bulk API job
   std::optional<control::BudgetState> budget;
   std::string budget_error;
   std::vector<Offset> offsets;
@@ -106,6 +109,14 @@ void Num(core::JsonWriter& w, std::string_view key, const std::optional<std::str
   }
 }
 
+// "bulk job 750... InProgress: 120000 processed, 50000 delivered", or why REST took over.
+std::string BulkLine(const control::BulkJobRow& b) {
+  if (b.fallback_reason) return StrCat("bulk: read through REST instead: ", *b.fallback_reason);
+  if (b.job_id.empty()) return "bulk: no job";
+  return StrCat("bulk job ", b.job_id, " ", b.job_state.empty() ? "?" : b.job_state, ": ",
+                b.records_processed, " processed, ", b.records_done, " delivered");
+}
+
 std::string Json(const std::vector<OrgReport>& reports, int64_t now_ms) {
   core::JsonWriter w;
   w.BeginObject().Key("now_ms").Int(now_ms).Key("orgs").BeginArray();
@@ -148,6 +159,16 @@ std::string Json(const std::vector<OrgReport>& reports, int64_t now_ms) {
           o.last_poll_at_ms ? std::optional(std::to_string(now_ms - *o.last_poll_at_ms))
                             : std::nullopt);
       Str(w, "error", o.error);
+      if (auto b = r.bulk.find(o.object_name); b != r.bulk.end()) {
+        w.Key("bulk").BeginObject();
+        Str(w, "job_id", b->second.job_id.empty() ? std::nullopt : std::optional(b->second.job_id));
+        Str(w, "job_state", b->second.job_state);
+        Num(w, "records_processed", std::to_string(b->second.records_processed));
+        Num(w, "records_done", std::to_string(b->second.records_done));
+        Str(w, "fallback_reason", b->second.fallback_reason);
+        w.Key("deleted").Bool(b->second.deleted);
+        w.EndObject();
+      }
       w.EndObject();
     }
     w.EndArray();
@@ -209,6 +230,9 @@ void Text(std::ostream& out, const std::vector<OrgReport>& reports, int64_t now_
           << Pad(std::string(control::ObjectStateName(o.state)), 13) << Pad(progress, 26)
           << Pad(o.last_poll_at_ms ? Age(now_ms - *o.last_poll_at_ms) : "never", 14)
           << (o.error ? *o.error : "-") << "\n";
+      if (auto b = r.bulk.find(o.object_name); b != r.bulk.end()) {
+        out << "  " << Pad("", width) << BulkLine(b->second) << "\n";
+      }
     }
     if (r.objects.empty()) out << "  (no objects yet)\n";
     if (r.offsets.empty()) {
@@ -308,6 +332,10 @@ absl::Status RunStatus(const core::Config& config, std::ostream& out) {
         control::LoadObjects(conn, settings.org_id);
     if (!objects.ok()) return objects.status();
     r.objects = *std::move(objects);
+    // Older control planes have no bulk_jobs table: no Bulk lines then.
+    if (auto bulk = control::LoadBulkJobs(conn, settings.org_id); bulk.ok()) {
+      for (control::BulkJobRow& b : *bulk) r.bulk[b.object_name] = std::move(b);
+    }
     absl::StatusOr<control::BudgetState> state = budget.State(settings.org_id);
     if (state.ok()) {
       r.budget = *state;

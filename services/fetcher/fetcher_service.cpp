@@ -120,6 +120,25 @@ core::ConfigSchema FetcherConfigSchema() {
          .default_value = "2000",
          .min = 200,
          .max = 2000});
+  s.Add({.name = "fetcher.bulk-threshold",
+         .type = ConfigType::kInt,
+         .help = "Backfill an object through a Bulk API 2.0 query job when COUNT() finds at least "
+                 "this many records (REST pages below); 0 never uses Bulk",
+         .default_value = "10000",
+         .min = 0});
+  s.Add({.name = "fetcher.bulk-page-records",
+         .type = ConfigType::kInt,
+         .help = "Records per Bulk results page (maxRecords): one API call each",
+         .default_value = "50000",
+         .min = 100,
+         .max = 1000000});
+  s.Add({.name = "fetcher.bulk-poll-max",
+         .type = ConfigType::kDuration,
+         .help =
+             "Longest wait between two status polls of a running Bulk job (the first waits 1 s, "
+             "then doubling)",
+         .default_value = "30s",
+         .min = 1000});
   s.Add({.name = "fetcher.poll-interval",
          .type = ConfigType::kDuration,
          .help = "How often a caught-up object is polled",
@@ -169,6 +188,9 @@ absl::StatusOr<FetcherOptions> FetcherOptionsFromConfig(const core::Config& c) {
   std::vector<std::string> objects = SplitList(c.GetString("fetcher.objects"));
   if (!objects.empty()) o.objects = std::move(objects);
   o.page_size = static_cast<int>(c.GetInt("fetcher.page-size"));
+  o.bulk_threshold = c.GetInt("fetcher.bulk-threshold");
+  o.bulk_page_records = c.GetInt("fetcher.bulk-page-records");
+  o.bulk_poll_max = c.GetDuration("fetcher.bulk-poll-max");
   o.poll_interval = c.GetDuration("fetcher.poll-interval");
   o.lease_ttl = c.GetDuration("fetcher.lease-ttl");
   o.describe_interval = c.GetDuration("fetcher.describe-interval");

@@ -72,6 +72,13 @@ struct FetcherOptions {
   // Objects to read; nullopt: the default rule (schema_mapping.h DefaultExclusion).
   std::optional<std::vector<std::string>> objects;
   int page_size = 2000;
+  // Bulk API 2.0 backfill (bulk_backfill.h): objects with at least bulk_threshold records (0:
+  // never), results pages of bulk_page_records, job status polled after bulk_poll_initial,
+  // doubling up to bulk_poll_max.
+  int64_t bulk_threshold = 10'000;
+  int64_t bulk_page_records = 50'000;
+  std::chrono::milliseconds bulk_poll_initial{1'000};
+  std::chrono::milliseconds bulk_poll_max{30'000};
   std::chrono::milliseconds poll_interval{5'000};
   std::chrono::milliseconds lease_ttl{30'000};
   std::string replica_id;   // empty: hostname-pid

@@ -8,6 +8,7 @@
 #include "common/core/logging.h"
 #include "common/core/status.h"
 #include "common/core/strings.h"
+#include "fetcher/bulk_backfill.h"
 #include "fetcher/object_sync.h"
 
 namespace sfbridge::fetcher {
@@ -64,6 +65,7 @@ OrgLoop::OrgLoop(OrgLoopContext ctx, OrgLoopHooks hooks)
           *ctx.conn, clock_, options_, metrics_, [this](const control::Event& e) { PostEvent(e); },
           hooks_.auth_error),
       store_(*ctx.conn, clock_, org_, &metrics_, [this](const control::Event& e) { PostEvent(e); }),
+      bulk_jobs_(*ctx.conn, org_),
       sink_(*ctx.producer, org_, &metrics_),
       scheduler_(*ctx.gate, clock_,
                  {.poll_interval = options_.poll_interval,
@@ -291,8 +293,17 @@ void OrgLoop::Tick(const std::stop_token& stop) {
 void OrgLoop::StartObject(const std::string& name, const mapping::FieldPlan& plan) {
   auto log = core::Logger("fetcher");
   auto reader = std::make_unique<ClientReader>(*ctx_.client, org_, name, &metrics_);
-  absl::StatusOr<std::unique_ptr<ObjectSync>> sync = ObjectSync::Create(
-      org_, plan, *reader, sink_, store_, clock_, {.page_size = options_.page_size});
+  auto bulk_reader = std::make_unique<ClientBulkReader>(*ctx_.client, org_, name, &metrics_);
+  absl::StatusOr<std::unique_ptr<SyncTask>> sync = BulkBackfill::Create(
+      org_, plan, *bulk_reader, sink_, store_, bulk_jobs_, clock_,
+      {.threshold = options_.bulk_threshold,
+       .page_records = options_.bulk_page_records,
+       .poll_initial = options_.bulk_poll_initial,
+       .poll_max = options_.bulk_poll_max},
+      [this, plan, rest_reader = reader.get()]() -> absl::StatusOr<std::unique_ptr<SyncTask>> {
+        return ObjectSync::Create(org_, plan, *rest_reader, sink_, store_, clock_,
+                                  {.page_size = options_.page_size});
+      });
   if (!sync.ok()) {
     log->error("org={} object={} cannot start: {}", org_, name,
                std::string(sync.status().message()));
@@ -305,11 +316,13 @@ void OrgLoop::StartObject(const std::string& name, const mapping::FieldPlan& pla
   fingerprints_[name] = plan.schema_fingerprint;
   scheduler_.Add(*std::move(sync));    // replaces the object's previous sync, if any
   readers_[name] = std::move(reader);  // after: the previous sync used the previous reader
+  bulk_readers_[name] = std::move(bulk_reader);
 }
 
 void OrgLoop::DropObject(const std::string& name) {
   scheduler_.Remove(name);
   readers_.erase(name);
+  bulk_readers_.erase(name);
   last_state_.erase(name);
   fingerprints_.erase(name);
   ShowState(name, std::nullopt);

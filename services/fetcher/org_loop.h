@@ -30,6 +30,7 @@
 #include "common/salesforce/client.h"
 #include "fetcher/acked_producer.h"
 #include "fetcher/budget_gate.h"
+#include "fetcher/client_bulk_reader.h"
 #include "fetcher/client_reader.h"
 #include "fetcher/discovery.h"
 #include "fetcher/fetcher_metrics.h"
@@ -105,11 +106,13 @@ class OrgLoop {
   Discovery discovery_;
   OrgAuth auth_;
   PgStateStore store_;
+  PgBulkJobStore bulk_jobs_;
   KafkaSink sink_;
   Scheduler scheduler_;
   control::LeaseManager leases_;
 
   std::map<std::string, std::unique_ptr<ClientReader>> readers_;
+  std::map<std::string, std::unique_ptr<ClientBulkReader>> bulk_readers_;
   std::map<std::string, control::ObjectState> last_state_;
   std::map<std::string, std::string> fingerprints_;  // of the plan each held object runs with
 

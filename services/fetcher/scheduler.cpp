@@ -136,7 +136,9 @@ absl::StatusOr<TickResult> Scheduler::Tick() {
     return tick;
   }
   if (step->api_calls > 0 && step->state != ObjectState::kError) e.errors_in_a_row = 0;
-  if (step->more_pending || step->state != ObjectState::kLive) {
+  if (step->not_before > milliseconds(0)) {
+    e.due = after + step->not_before;
+  } else if (step->more_pending || step->state != ObjectState::kLive) {
     e.due = after;
   } else {
     e.due = after + options_.poll_interval;

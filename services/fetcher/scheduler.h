@@ -4,7 +4,8 @@
 //
 // The rule: the objects form a ring, in the order they were added. An object is runnable when it
 // has work now: pending or backfilling, or its last step left a full page pending (more to read
-// at once), or it is live and caught up and its last poll is at least poll_interval old. Each
+// at once), or it is live and caught up and its last poll is at least poll_interval old; a step
+// that asked for a pause (StepResult::not_before, a Bulk job still running) waits it out. Each
 // Tick steps the first runnable object after the one stepped last (strict round-robin among
 // runnable objects), after taking one token from the Budget; without a grant nothing is called.
 // So an object with pages pending gets a turn every round, and no runnable object ever waits for

@@ -2,6 +2,7 @@
 
 // What the scheduler drives: one object's sync, one Salesforce call per Step.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -18,6 +19,9 @@ struct StepResult {
   // More work is ready now (a full page came back, a split page is half read, a backfill has
   // just started): step again soon. False once caught up: the next poll can wait.
   bool more_pending = false;
+  // > 0: nothing to do before this much time has passed (a Bulk job still running); the
+  // scheduler leaves the object alone until then, whatever its state.
+  std::chrono::milliseconds not_before{0};
   // state == kError: why. core::IsRetryable says whether Retry() may help later.
   absl::Status error;
 };

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <map>
@@ -29,6 +30,43 @@ struct FakeRow {
   bool deleted = false;
   salesforce::Fields values;  // other fields; a selected field missing here comes back null
 };
+
+// The time the FakeClock starts at (UTC ms), and one before any backfill.
+inline constexpr int64_t kFakeStartMs = 1'700'000'000'000;
+inline constexpr int64_t kFakeOldMs = 1'699'990'000'000;
+
+inline std::string ContactId(int i) {
+  char id[32];
+  std::snprintf(id, sizeof id, "003D%011dAAA", i);
+  return id;
+}
+
+// Contact's plan in the tests: Id, IsDeleted, Name, Amount__c (currency), SystemModstamp.
+inline mapping::FieldPlan ContactPlan() {
+  mapping::FieldPlan plan;
+  plan.object_name = "Contact";
+  plan.schema_fingerprint = "fp1";
+  plan.fields = {{"Id", "id", mapping::ValueKind::kText},
+                 {"IsDeleted", "boolean", mapping::ValueKind::kBoolean},
+                 {"Name", "string", mapping::ValueKind::kText},
+                 {"Amount__c", "currency", mapping::ValueKind::kNumber},
+                 {"SystemModstamp", "datetime", mapping::ValueKind::kDateTime}};
+  plan.Reindex();
+  return plan;
+}
+
+// `n` contacts in `rows`; four at a time share one SystemModstamp (from kFakeOldMs on), so page
+// boundaries cut through them.
+inline void AddContacts(std::vector<FakeRow>& rows, int n) {
+  for (int i = 0; i < n; ++i) {
+    rows.push_back(
+        FakeRow{ContactId(i),
+                kFakeOldMs + (i / 4) * 1000,
+                false,
+                {{"Name", salesforce::FieldValue::String("Contact " + std::to_string(i))},
+                 {"Amount__c", salesforce::FieldValue::Number(std::to_string(i) + ".50")}}});
+  }
+}
 
 // Answers BuildKeysetQuery's text over rows held per object, with queryAll's semantics (deleted
 // rows included), pages of min(batch_size, max_batch) and nextRecordsUrl for the rest.

@@ -17,6 +17,7 @@ namespace {
 
 using control::ObjectState;
 using salesforce::FieldValue;
+using testing::ContactId;
 using testing::FakeReader;
 using testing::FakeRow;
 using testing::FakeSink;
@@ -24,41 +25,14 @@ using testing::FakeStateStore;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr int64_t kStart = 1'700'000'000'000;  // the FakeClock's start, UTC ms
-constexpr int64_t kOld = 1'699'990'000'000;    // before any backfill
-
-std::string ContactId(int i) {
-  char id[32];
-  std::snprintf(id, sizeof id, "003D%011dAAA", i);
-  return id;
-}
+constexpr int64_t kStart = testing::kFakeStartMs;
+constexpr int64_t kOld = testing::kFakeOldMs;
 
 class ObjectSyncTest : public ::testing::Test {
  protected:
-  mapping::FieldPlan ContactPlan() {
-    mapping::FieldPlan plan;
-    plan.object_name = "Contact";
-    plan.schema_fingerprint = "fp1";
-    plan.fields = {{"Id", "id", mapping::ValueKind::kText},
-                   {"IsDeleted", "boolean", mapping::ValueKind::kBoolean},
-                   {"Name", "string", mapping::ValueKind::kText},
-                   {"Amount__c", "currency", mapping::ValueKind::kNumber},
-                   {"SystemModstamp", "datetime", mapping::ValueKind::kDateTime}};
-    plan.Reindex();
-    return plan;
-  }
+  mapping::FieldPlan ContactPlan() { return testing::ContactPlan(); }
 
-  // `n` contacts; four at a time share one SystemModstamp, so page boundaries cut through them.
-  void AddContacts(int n) {
-    for (int i = 0; i < n; ++i) {
-      reader_.objects["Contact"].push_back(
-          FakeRow{ContactId(i),
-                  kOld + (i / 4) * 1000,
-                  false,
-                  {{"Name", FieldValue::String("Contact " + std::to_string(i))},
-                   {"Amount__c", FieldValue::Number(std::to_string(i) + ".50")}}});
-    }
-  }
+  void AddContacts(int n) { testing::AddContacts(reader_.objects["Contact"], n); }
 
   std::unique_ptr<ObjectSync> Make(ObjectSyncOptions options, mapping::FieldPlan plan) {
     auto sync = ObjectSync::Create("00D000000000001EAA", std::move(plan), reader_, sink_, store_,

@@ -23,6 +23,8 @@ inline constexpr std::string_view kEventsChannel = "sfbridge_events";
 
 // Kinds in use; others may be added freely (the column is free text).
 inline constexpr std::string_view kEventBackfillComplete = "backfill_complete";
+// An object read through REST because its Bulk API backfill could not be used (the reason).
+inline constexpr std::string_view kEventBulkFallback = "bulk_fallback";
 inline constexpr std::string_view kEventObjectError = "object_error";
 inline constexpr std::string_view kEventOrgBackfillComplete = "org_backfill_complete";
 inline constexpr std::string_view kEventOrgError = "org_error";

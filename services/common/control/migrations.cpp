@@ -145,6 +145,30 @@ COMMENT ON COLUMN sfbridge.orgs.state IS
   'ok, or why the org cannot be read at all (auth_error: the credentials were refused)';
 )sql";
 
+// Version 3: the Bulk API 2.0 job of each object's backfill (bulk_jobs.h).
+constexpr std::string_view kBulkJobs = R"sql(
+CREATE TABLE sfbridge.bulk_jobs (
+  org_id            text NOT NULL REFERENCES sfbridge.orgs ON DELETE CASCADE,
+  object_name       text NOT NULL,
+  job_id            text,
+  job_state         text NOT NULL DEFAULT '',
+  records_processed bigint NOT NULL DEFAULT 0,
+  locator           text,
+  records_done      bigint NOT NULL DEFAULT 0,
+  max_modstamp_ms   bigint,
+  max_id            text,
+  job_created_ms    bigint,
+  fallback_reason   text,
+  deleted           boolean NOT NULL DEFAULT false,
+  updated_at        timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (org_id, object_name),
+  CHECK ((max_modstamp_ms IS NULL) = (max_id IS NULL))
+);
+COMMENT ON TABLE sfbridge.bulk_jobs IS
+  'The latest Bulk API 2.0 query job of each object''s backfill: where delivery stands (locator '
+  'of the next page, records published, highest key), or why REST took over';
+)sql";
+
 constexpr std::string_view kBootstrap = R"sql(
 CREATE SCHEMA IF NOT EXISTS sfbridge;
 CREATE TABLE IF NOT EXISTS sfbridge.schema_migrations (
@@ -164,6 +188,7 @@ const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kAll = {
       {1, "control plane", kControlPlane},
       {2, "org webhook", kWebhook},
+      {3, "bulk jobs", kBulkJobs},
   };
   return kAll;
 }

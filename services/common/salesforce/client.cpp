@@ -274,7 +274,9 @@ absl::StatusOr<HttpResponse> Client::Execute(const Call& call) {
                       : core::StrCat(token->instance_url, data_path_, call.path);
     request.headers = call.headers;
     request.headers.emplace_back("Authorization", core::StrCat("Bearer ", token->access_token));
-    request.headers.emplace_back("Accept", "application/json");
+    if (!FindHeader(call.headers, "Accept")) {
+      request.headers.emplace_back("Accept", "application/json");
+    }
     if (!call.body.empty()) request.headers.emplace_back("Content-Type", "application/json");
     request.body = call.body;
     request.timeout = options_.request_timeout;

@@ -168,6 +168,8 @@ class Client {
   const std::string& data_path() const { return data_path_; }
 
  private:
+  friend class BulkQuery;  // bulk_query.h: its calls go through Execute like every other
+
   struct Call {
     CallKind kind = CallKind::kSObject;
     Priority priority = Priority::kNormal;

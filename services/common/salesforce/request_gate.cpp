@@ -24,6 +24,8 @@ std::string_view CallKindName(CallKind kind) {
       return "get_updated";
     case CallKind::kSObject:
       return "sobject";
+    case CallKind::kBulkQuery:
+      return "bulk_query";
   }
   return "unknown";
 }

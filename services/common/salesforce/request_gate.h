@@ -24,6 +24,7 @@ enum class CallKind {
   kGetDeleted,
   kGetUpdated,
   kSObject,
+  kBulkQuery,  // Bulk API 2.0 query jobs: create, info, abort, delete, results
 };
 
 enum class Priority {

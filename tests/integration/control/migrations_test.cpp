@@ -37,9 +37,9 @@ TEST_F(MigrationsTest, AppliesEveryVersionOnceAndASecondCallDoesNothing) {
   ASSERT_TRUE(Migrate(*conn).ok());
   const int latest = Migrations().back().version;
   EXPECT_EQ(*SchemaVersion(*conn), latest);
-  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_tables WHERE schemaname = 'sfbridge'"), "9")
+  EXPECT_EQ(Scalar(*conn, "SELECT count(*) FROM pg_tables WHERE schemaname = 'sfbridge'"), "10")
       << "schema_migrations + orgs, objects, rate_buckets, leases, replicas, events, "
-         "consumer_offsets, field_mappings";
+         "consumer_offsets, field_mappings, bulk_jobs";
   const std::string applied =
       Scalar(*conn,
              "SELECT string_agg(version || ' ' || name || ' ' || applied_at, ',') "

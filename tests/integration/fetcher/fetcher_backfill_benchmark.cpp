@@ -144,6 +144,7 @@ FetcherRun FetcherRate(sfsim::Simulator& sim, int64_t records) {
   o.poll_interval = milliseconds(600'000);
   o.metrics_port = -1;
   o.partitions = 6;
+  o.bulk_threshold = 0;  // the REST pages the client baseline reads
   sim.limits().ResetCounts();
   testing::RunningService<FetcherService> fetcher(o);
   while (true) {

@@ -99,6 +99,7 @@ class FetcherProgramTest : public ::testing::Test {
     o.settings_refresh = milliseconds(200);
     o.lease_ttl = milliseconds(3'000);
     o.partitions = 3;
+    o.bulk_threshold = 0;  // REST pages; fetcher_bulk_test covers the Bulk backfill
     return o;
   }
 
@@ -112,22 +113,10 @@ class FetcherProgramTest : public ::testing::Test {
   }
 
   std::map<std::string, control::ObjectStatus> Objects() {
-    std::map<std::string, control::ObjectStatus> out;
-    auto objects = control::LoadObjects(*conn_, org_id_);
-    EXPECT_TRUE(objects.ok()) << objects.status();
-    if (objects.ok()) {
-      for (auto& o : *objects) out[o.object_name] = o;
-    }
-    return out;
+    return testing::ObjectsByName(*conn_, org_id_);
   }
-
   bool AllLive(const std::vector<std::string>& names) {
-    auto objects = Objects();
-    for (const std::string& name : names) {
-      auto it = objects.find(name);
-      if (it == objects.end() || it->second.state != control::ObjectState::kLive) return false;
-    }
-    return true;
+    return testing::AllLive(*conn_, org_id_, names);
   }
 
   std::string Env(std::string_view objects) const { return std::string(objects); }
@@ -139,6 +128,7 @@ class FetcherProgramTest : public ::testing::Test {
     env["SFBRIDGE_FETCHER_REPLICA_ID"] = replica;
     env["SFBRIDGE_FETCHER_POLL_INTERVAL"] = poll;
     env["SFBRIDGE_FETCHER_LEASE_TTL"] = "3s";
+    env["SFBRIDGE_FETCHER_BULK_THRESHOLD"] = "0";  // REST pages, as Options()
     return testing::ChildProcess::Start({SFBRIDGE_FETCHER}, env);
   }
 

@@ -16,8 +16,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/control/org_settings.h"
 #include "common/core/strings.h"
 #include "common/kafka/consumer.h"
+#include "common/postgres/connection.h"
 #include "fetcher/fetcher_service.h"
 #include "sfbridge/v1/record.pb.h"
 #include "sfsim/simulator.h"
@@ -60,6 +62,30 @@ inline std::map<std::string, std::string> FetcherEnv(const std::string& postgres
       {"SFBRIDGE_METRICS_HOST", "127.0.0.1"},
       {"SFBRIDGE_METRICS_PORT", "0"},
   };
+}
+
+// The org's objects as the control plane holds them, by name (empty, with a test failure, when
+// they cannot be read).
+inline std::map<std::string, control::ObjectStatus> ObjectsByName(postgres::Connection& conn,
+                                                                  const std::string& org_id) {
+  std::map<std::string, control::ObjectStatus> out;
+  auto objects = control::LoadObjects(conn, org_id);
+  EXPECT_TRUE(objects.ok()) << objects.status();
+  if (objects.ok()) {
+    for (auto& o : *objects) out[o.object_name] = o;
+  }
+  return out;
+}
+
+// Whether every object of `names` is live.
+inline bool AllLive(postgres::Connection& conn, const std::string& org_id,
+                    const std::vector<std::string>& names) {
+  auto objects = ObjectsByName(conn, org_id);
+  for (const std::string& name : names) {
+    auto it = objects.find(name);
+    if (it == objects.end() || it->second.state != control::ObjectState::kLive) return false;
+  }
+  return true;
 }
 
 // The latest version of each record seen in the records topic.
