@@ -192,7 +192,14 @@ int64_t ObjectSync::ReadRecordsDone() const {
 
 absl::StatusOr<StepResult> ObjectSync::ReadStep() {
   if (partial_) return ContinuePartial();
-  if (!next_records_url_.empty()) return ReadNextRecords();
+  // Only a backfill reads on through a result's nextRecordsUrl: its bound keeps out any record
+  // changed since the query ran. A poll has no bound, and a later page of its result may show a
+  // record changed since, whose key would move the cursor past records not read yet; a poll cut
+  // short goes on with a keyset page from the cursor instead (the same one call).
+  if (!next_records_url_.empty()) {
+    if (backfilling()) return ReadNextRecords();
+    next_records_url_.clear();
+  }
   KeysetQuery query = PageQuery(0);
   const bool counting_page = backfilling() && !backfill_end_at_ && !options_.estimate_count;
   query.limit = counting_page ? 0 : options_.page_size;
@@ -204,9 +211,11 @@ absl::StatusOr<StepResult> ObjectSync::ReadStep() {
   }
   // Salesforce may cut a page short of the LIMIT (batchSize is a hint: long text fields cap it
   // at 200) and say so with done=false, as it does for every page but the last of the unlimited
-  // first page of a backfill: the next page reads on through the nextRecordsUrl.
+  // first page of a backfill: a backfill's next page reads on through the nextRecordsUrl.
   const bool full = !page->done || page->records.size() >= static_cast<size_t>(options_.page_size);
-  if (field_lists_.size() == 1 && !page->done) next_records_url_ = page->next_records_url;
+  if (field_lists_.size() == 1 && !page->done && backfilling()) {
+    next_records_url_ = page->next_records_url;
+  }
   std::optional<Cursor> end;
   if (!page->records.empty()) {
     end = KeyOf(page->records.back());

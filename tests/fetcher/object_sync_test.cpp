@@ -605,13 +605,16 @@ TEST_F(ObjectSyncTest, PagesCutShortBySalesforceGoOnThroughTheirNextRecordsUrl) 
   EXPECT_EQ(sink_.Counts().size(), 7u);
   EXPECT_EQ(Duplicates(), 0);
 
-  // A poll cut short goes on the same way.
+  // A poll cut short goes on with a keyset page from its cursor, not through the nextRecordsUrl:
+  // a poll has no upper bound, so a later page of its result could show a record changed since
+  // the query and move the cursor past records not read yet.
   for (int i = 0; i < 3; ++i) reader_.Find("Contact", ContactId(i))->modstamp_ms = kStart + 1000;
   StepResult cut = StepOk(*sync);
   EXPECT_EQ(cut.records_published, 2);
   EXPECT_TRUE(cut.more_pending);
   StepOk(*sync);
-  EXPECT_EQ(reader_.calls.back(), "/services/data/v59.0/query/01gFAKE-4");
+  EXPECT_THAT(reader_.calls.back(), HasSubstr("SELECT"));
+  EXPECT_THAT(reader_.calls.back(), Not(HasSubstr("01gFAKE")));
   EXPECT_EQ(sink_.Counts()[ContactId(2)], 2);
   EXPECT_EQ(store_.rows["Contact"].cursor, (control::Cursor{kStart + 1000, ContactId(2)}));
 }
