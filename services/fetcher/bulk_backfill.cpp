@@ -81,10 +81,15 @@ absl::StatusOr<std::unique_ptr<SyncTask>> BulkBackfill::Create(
                                                    : ObjectState::kPending;
     status.error.reset();
   }
+  // A run that stopped between storing the polling cursor and the live state left the object
+  // delivered whole: it goes on live, and the job is only deleted.
+  const bool stopped_in_complete = live && status.state == ObjectState::kBackfilling;
+  if (stopped_in_complete) status.state = ObjectState::kLive;
   std::unique_ptr<BulkBackfill> task(
       new BulkBackfill(std::move(org_id), std::move(plan), reader, sink, store, jobs, clock,
                        options, std::move(rest), std::move(status), std::move(job), phase));
-  task->resume_unsaved_ = was_error;  // a restart is a retry: store the state it goes on in
+  // A restart is a retry, or completes a stopped Complete: store the state it goes on in.
+  task->resume_unsaved_ = was_error || stopped_in_complete;
   return std::unique_ptr<SyncTask>(std::move(task));
 }
 
@@ -395,10 +400,20 @@ absl::StatusOr<StepResult> BulkBackfill::Complete(int64_t published, int api_cal
 }
 
 absl::StatusOr<StepResult> BulkBackfill::DeleteJob() {
+  int calls = 1;
+  if (row_.job_state == salesforce::BulkJobStateName(salesforce::BulkJobState::kUploadComplete) ||
+      row_.job_state == salesforce::BulkJobStateName(salesforce::BulkJobState::kInProgress)) {
+    // Left while it ran (a fallback): Salesforce deletes only a job that has ended. One that
+    // ended meanwhile refuses the abort, and the delete goes on all the same.
+    ++calls;
+    if (reader_.AbortJob(row_.job_id).ok()) {
+      row_.job_state = salesforce::BulkJobStateName(salesforce::BulkJobState::kAborted);
+    }
+  }
   absl::Status s = reader_.DeleteJob(row_.job_id);
   if (!s.ok() && s.code() != absl::StatusCode::kNotFound) {
     if (WaitInError(s) && ++delete_attempts_ < 5) {
-      StepResult r = Result(1, 0, false);
+      StepResult r = Result(calls, 0, false);
       r.not_before = options_.poll_initial;
       return r;
     }
@@ -419,7 +434,7 @@ absl::StatusOr<StepResult> BulkBackfill::DeleteJob() {
     status_.records_done = 0;
   }
   if (absl::Status rest = SwitchToRest(); !rest.ok()) return rest;
-  return Result(1, 0, true);
+  return Result(calls, 0, true);
 }
 
 void BulkBackfill::StartOver() {

@@ -68,6 +68,8 @@ class BulkReader {
       std::string_view job_id, std::string_view object, std::string_view locator,
       int64_t max_records, size_t batch_size, const salesforce::RecordBatchFn& on_batch,
       const std::vector<std::string>& known_columns) = 0;
+  // Salesforce deletes only a job that has ended: one still running is aborted first.
+  virtual absl::Status AbortJob(std::string_view job_id) = 0;
   virtual absl::Status DeleteJob(std::string_view job_id) = 0;
 };
 

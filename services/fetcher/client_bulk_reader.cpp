@@ -52,6 +52,12 @@ absl::StatusOr<salesforce::BulkResultsPage> ClientBulkReader::Results(
   return page;
 }
 
+absl::Status ClientBulkReader::AbortJob(std::string_view job_id) {
+  absl::Status s = bulk_.Abort(job_id).status();
+  CountCall("bulk_abort", s);
+  return s;
+}
+
 absl::Status ClientBulkReader::DeleteJob(std::string_view job_id) {
   absl::Status s = bulk_.Delete(job_id);
   CountCall("bulk_delete", s);

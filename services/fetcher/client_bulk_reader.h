@@ -30,6 +30,7 @@ class ClientBulkReader final : public BulkReader {
       std::string_view job_id, std::string_view object, std::string_view locator,
       int64_t max_records, size_t batch_size, const salesforce::RecordBatchFn& on_batch,
       const std::vector<std::string>& known_columns) override;
+  absl::Status AbortJob(std::string_view job_id) override;
   absl::Status DeleteJob(std::string_view job_id) override;
 
  private:

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "bulk_fakes.h"
@@ -264,6 +265,43 @@ TEST_F(BulkBackfillTest, RestartAfterCompletionDeletesTheJobLeftBehind) {
   EXPECT_TRUE(bulk_.jobs.empty());
   EXPECT_EQ(resumed->state(), ObjectState::kLive);
   EXPECT_EQ(Duplicates(), 0);
+}
+
+TEST_F(BulkBackfillTest, StoppedBetweenTheCursorAndTheLiveStateGoesOnLiveWithoutReadingAgain) {
+  AddContacts(25);
+  auto task = Make();
+  RunUntilLive(*task);
+  task.reset();
+  // Killed after the polling cursor was stored and before the live state was.
+  store_.rows["Contact"].state = ObjectState::kBackfilling;
+  const int64_t done = store_.rows["Contact"].records_done;
+  ASSERT_EQ(done, 25);
+  auto resumed = Make();
+  StepOk(*resumed);  // deletes the job left behind
+  EXPECT_TRUE(bulk_.jobs.empty());
+  EXPECT_EQ(resumed->state(), ObjectState::kLive);
+  EXPECT_EQ(store_.rows["Contact"].state, ObjectState::kLive);
+  EXPECT_EQ(store_.rows["Contact"].records_done, done);
+  for (int i = 0; i < 3; ++i) StepOk(*resumed);  // polls: nothing new
+  EXPECT_EQ(Duplicates(), 0);
+}
+
+TEST_F(BulkBackfillTest, AJobLeftRunningByAFallbackIsAbortedThenDeleted) {
+  AddContacts(25);
+  bulk_.polls_to_complete = 10;
+  auto task = Make();
+  while (std::count(bulk_.calls.begin(), bulk_.calls.end(), "GET") < 1) StepOk(*task);
+  ASSERT_EQ(bulk_.jobs.begin()->second.state, salesforce::BulkJobState::kInProgress);
+  // A job info reply that cannot be read: no retry helps, REST takes over.
+  bulk_.failures.push_back(absl::InternalError("malformed job info reply"));
+  RunUntilLive(*task);
+  EXPECT_EQ(task->state(), ObjectState::kLive);
+  EXPECT_EQ(rest_tasks_, 1);
+  EXPECT_TRUE(bulk_.jobs.empty()) << "the job was left in Salesforce";
+  auto abort = std::find(bulk_.calls.begin(), bulk_.calls.end(), "ABORT");
+  ASSERT_NE(abort, bulk_.calls.end());
+  EXPECT_EQ(std::find(abort, bulk_.calls.end(), "DELETE") - abort, 1);
+  EXPECT_EQ(sink_.Counts().size(), 25u);
 }
 
 TEST_F(BulkBackfillTest, FailedJobFallsBackToRestWithTheReason) {

@@ -33,7 +33,8 @@ class FakeBulkReader : public BulkReader {
     std::string error_message;
   };
   std::map<std::string, Job> jobs;
-  std::vector<std::string> calls;  // "COUNT", "CREATE", "GET", "RESULTS <locator>", "DELETE"
+  std::vector<std::string>
+      calls;  // "COUNT", "CREATE", "GET", "RESULTS <locator>", "ABORT", "DELETE"
   int polls_to_complete = 3;
   std::deque<absl::Status> create_failures;  // the next creates fail with these
   std::deque<absl::Status> failures;         // the next calls of any kind fail with these
@@ -119,11 +120,32 @@ class FakeBulkReader : public BulkReader {
     page.columns = it->second.fields;
     return page;
   }
+  absl::Status AbortJob(std::string_view id) override {
+    calls.push_back("ABORT");
+    if (auto s = Next(); !s.ok()) return s;
+    auto it = jobs.find(std::string(id));
+    if (it == jobs.end()) return NotFound();
+    if (!Running(it->second)) return Refused("Job is not in a state to be aborted");
+    it->second.state = salesforce::BulkJobState::kAborted;
+    return absl::OkStatus();
+  }
+  // As Salesforce: a job still running cannot be deleted.
   absl::Status DeleteJob(std::string_view id) override {
     calls.push_back("DELETE");
     if (auto s = Next(); !s.ok()) return s;
-    if (jobs.erase(std::string(id)) == 0) return NotFound();
+    auto it = jobs.find(std::string(id));
+    if (it == jobs.end()) return NotFound();
+    if (Running(it->second)) return Refused("Job is in progress and cannot be deleted");
+    jobs.erase(it);
     return absl::OkStatus();
+  }
+
+  static bool Running(const Job& job) {
+    return job.state == salesforce::BulkJobState::kUploadComplete ||
+           job.state == salesforce::BulkJobState::kInProgress;
+  }
+  static absl::Status Refused(std::string message) {
+    return salesforce::ApiErrorToStatus({400, "INVALIDJOB", std::move(message), {}});
   }
 
   static absl::Status NotFound() {
