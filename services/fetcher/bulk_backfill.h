@@ -111,6 +111,10 @@ class BulkBackfill final : public SyncTask {
   const control::BulkJobRow& job() const { return row_; }
 
  private:
+  // Failures that are not the job's or the query's: the object waits in error (the scheduler
+  // retries it, or the org's credentials are fixed) instead of leaving Bulk for good.
+  static bool WaitsInError(const absl::Status& error);
+
   enum class Phase { kEstimate, kCreate, kAwait, kPages, kFinish, kDelete, kRest };
 
   BulkBackfill(std::string org_id, mapping::FieldPlan plan, BulkReader& reader, RecordSink& sink,
@@ -124,6 +128,7 @@ class BulkBackfill final : public SyncTask {
   absl::StatusOr<StepResult> ReadPage();
   absl::StatusOr<StepResult> DeleteJob();
   // Every page delivered: the polling cursor and state live (safe to repeat).
+  // The job's end (bulk_backfill_end.cpp): complete, delete, fall back to REST.
   absl::StatusOr<StepResult> Complete(int64_t published, int api_calls);
   // A Salesforce failure: error state when retrying may help, else REST with the reason.
   absl::StatusOr<StepResult> Failed(const absl::Status& error, std::string_view doing,
