@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -167,8 +168,9 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
   // INSERTs through the proxy all along, each with a name of its own; the answers kept.
   struct Write {
     std::string name;
-    std::string id;        // when confirmed
-    std::string sqlstate;  // when not: the SQLSTATE, or "connection"
+    std::string id;          // when confirmed
+    std::string sqlstate;    // when not: the SQLSTATE, or "connection"
+    std::string applied_id;  // a 58000 answer's record, from its detail
   };
   std::mutex writes_mu;
   std::vector<Write> writes;
@@ -176,6 +178,7 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
     const std::string url = StrCat("postgresql://postgres@127.0.0.1:", proxy_port, "/postgres");
     std::unique_ptr<postgres::Connection> c;
     static const std::regex kSqlState(R"(SQLSTATE ([0-9A-Z]{5}))");
+    static const std::regex kAppliedId(R"(Salesforce ids: ([0-9A-Za-z]{15,18}))");
     for (int n = 0; !stop.stop_requested() && churn.load(); ++n) {
       std::this_thread::sleep_for(milliseconds(150));
       Write w{StrCat("chaos-", n), "", ""};
@@ -192,6 +195,8 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
         std::smatch m;
         const std::string message(r.ok() ? "no row" : r.status().message());
         w.sqlstate = std::regex_search(message, m, kSqlState) ? m[1].str() : "connection";
+        // A write answered 58000 (applied) names its record: churn may rename it meanwhile.
+        if (std::regex_search(message, m, kAppliedId)) w.applied_id = m[1].str();
         if (!r.ok() && r.status().code() == absl::StatusCode::kUnavailable) c.reset();
       }
       std::lock_guard lock(writes_mu);
@@ -318,7 +323,11 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
                                      /*include_deleted=*/true);
     ASSERT_TRUE(std::holds_alternative<sfsim::org::QueryResult>(found));
     const size_t in_sfsim = std::get<sfsim::org::QueryResult>(found).records.size();
-    if (w.sqlstate == "58000") {
+    if (w.sqlstate == "58000" && !w.applied_id.empty()) {
+      // By id: churn may have renamed it since.
+      EXPECT_NE((*sim)->org().Get(w.applied_id, /*include_deleted=*/true), nullptr)
+          << w.name << " answered 58000 (applied) as " << w.applied_id << " but is not in sfsim";
+    } else if (w.sqlstate == "58000") {
       EXPECT_EQ(in_sfsim, 1u) << w.name << " answered 58000 (applied) but is not in sfsim once";
     } else {
       EXPECT_EQ(in_sfsim, 0u) << w.name << " answered " << w.sqlstate << " but is in sfsim";
@@ -344,7 +353,10 @@ TEST(ChaosTest, EveryFaultInARowThenTheTablesConverge) {
       static_cast<long long>(churned.load()), converge_s, converged ? "no difference" : "FAILED",
       static_cast<long long>(reader.messages()), static_cast<long long>(reader.repeated_versions()),
       live_before_faults ? "done" : "running");
-  std::printf("[ chaos ] %zu INSERTs through the proxy:%s\n", writes.size(), outcomes.c_str());
+  const auto named = std::count_if(writes.begin(), writes.end(),
+                                   [](const Write& w) { return !w.applied_id.empty(); });
+  std::printf("[ chaos ] %zu INSERTs through the proxy:%s (58000 naming its record: %td)\n",
+              writes.size(), outcomes.c_str(), named);
   std::printf("[ chaos ] readiness, writer:\n%sfetcher a:\n%sfetcher b:\n%sproxy:\n%s",
               writer_ready.History().c_str(), a_ready.History().c_str(), b_ready.History().c_str(),
               proxy_ready.History().c_str());

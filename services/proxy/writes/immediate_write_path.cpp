@@ -14,6 +14,23 @@ namespace sfbridge::proxy::writes {
 
 using core::StrCat;
 
+namespace {
+
+// "Salesforce ids: a, b, c." (the first ten, then how many more): where a client finds the
+// records of a write it is told IS applied.
+std::string AcceptedIds(const std::vector<std::string>& ids) {
+  constexpr size_t kShown = 10;
+  std::string out = "Salesforce ids: ";
+  for (size_t i = 0; i < ids.size() && i < kShown; ++i) {
+    if (i > 0) out += ", ";
+    out += ids[i];
+  }
+  if (ids.size() > kShown) out += StrCat(" and ", ids.size() - kShown, " more");
+  return out + ".";
+}
+
+}  // namespace
+
 MutationOutcome ImmediateWritePath::Execute(const AnalyzedWrite& write, const BoundParams& params,
                                             ServerQuerier& server, WriteRun& run) {
   std::variant<MutationOutcome, PreparedWrite> prepared =
@@ -89,8 +106,9 @@ MutationOutcome ImmediateWritePath::SendToSalesforce(const AnalyzedWrite& write,
                " records IS applied in Salesforce, but the table is not updated yet: ",
                applied.message()),
         table,
-        "Nothing is lost: the change reaches the table through the sync within its polling "
-        "interval.",
+        StrCat("Nothing is lost: the change reaches the table through the sync within its "
+               "polling interval. ",
+               AcceptedIds(accepted)),
         "Do not repeat the statement."));
   }
   if (failure) return FailedWith(*std::move(failure));

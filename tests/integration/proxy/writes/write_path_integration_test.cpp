@@ -378,6 +378,10 @@ TEST_F(WritePathTest, AReadBackThatFailsAfterTheWriteIs58000WithTheChangeInSales
   EXPECT_TRUE(absl::StrContains(r.outcome.error->hint, "Do not repeat"));
   EXPECT_EQ(Scalar("SELECT coalesce(notes__c, '<null>') FROM salesforce.invoice__c"), "<null>");
   EXPECT_EQ(SfsimValue(ids[0], "Notes__c"), "applied");
+  // The detail names the records, so that the client can find what it is told is applied.
+  for (const std::string& id : ids) {
+    EXPECT_TRUE(absl::StrContains(r.outcome.error->detail, id)) << r.outcome.error->detail;
+  }
 }
 
 TEST_F(WritePathTest, EveryCallTakesATokenOfThePriorityLane) {
