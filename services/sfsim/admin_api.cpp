@@ -82,13 +82,15 @@ std::string BulkJson(const BulkSettings& s, const BulkFaults& f, int64_t remaini
       .Member("dailyRemaining", remaining)
       .Member("failNext", f.fail_next)
       .StringArray("failingObjects", f.failing_objects)
+      .StringArray("refusedFields", f.refused_fields)
       .Member("errorMessage", f.error_message)
       .EndObject();
   return w.Take();
 }
 
 // Applies {"recordsPerSecond","dailyMax","dailyUsed","failNext","failingObjects",
-// "errorMessage"} to the Bulk query jobs; nullopt when done, else the 400 to answer.
+// "refusedFields","errorMessage"} to the Bulk query jobs; nullopt when done, else the 400 to
+// answer.
 std::optional<Response> ApplyBulk(BulkQueryJobs& bulk, const std::string& body) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -104,18 +106,22 @@ std::optional<Response> ApplyBulk(BulkQueryJobs& bulk, const std::string& body) 
     rate = v;
   }
   BulkFaults faults = bulk.faults();
-  if (auto e = doc["failingObjects"]; e.error() != simdjson::NO_SUCH_FIELD) {
-    simdjson::dom::array names;
-    if (e.get_array().get(names) != simdjson::SUCCESS) {
-      return ErrorResponse(400, "INVALID_FIELD", "failingObjects must be an array of names");
+  for (auto [key, names] : {std::pair{"failingObjects", &faults.failing_objects},
+                            std::pair{"refusedFields", &faults.refused_fields}}) {
+    auto e = doc[key];
+    if (e.error() == simdjson::NO_SUCH_FIELD) continue;
+    const std::string refusal = StrCat(key, " must be an array of names");
+    simdjson::dom::array array;
+    if (e.get_array().get(array) != simdjson::SUCCESS) {
+      return ErrorResponse(400, "INVALID_FIELD", refusal);
     }
-    faults.failing_objects.clear();
-    for (simdjson::dom::element name : names) {
+    names->clear();
+    for (simdjson::dom::element name : array) {
       std::string_view text;
       if (name.get_string().get(text) != simdjson::SUCCESS) {
-        return ErrorResponse(400, "INVALID_FIELD", "failingObjects must be an array of names");
+        return ErrorResponse(400, "INVALID_FIELD", refusal);
       }
-      faults.failing_objects.emplace_back(text);
+      names->emplace_back(text);
     }
   }
   std::string_view message;

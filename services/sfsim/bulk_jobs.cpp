@@ -162,6 +162,13 @@ org::Result<JobInfo> BulkQueryJobs::Create(const CreateJobRequest& request,
         400, "LIMIT_EXCEEDED",
         StrCat("Max bulk v2 query jobs (", settings_.daily_max, ") per 24 hrs has been reached"));
   }
+  for (const soql::SelectItem& item : parsed->select) {
+    for (const std::string& refused : faults_.refused_fields) {
+      if (soql::EqualsIgnoreCase(refused, item.field)) {
+        return Error(400, "API_ERROR", StrCat(item.field, " not supported in Bulk Query"));
+      }
+    }
+  }
   created_in_window_.push_back(now);
   auto job = std::make_unique<Job>();
   job->info.id = org::MakeRecordId("750", org::PodFromOrgId(org_.org_id()), next_sequence_++);

@@ -54,6 +54,9 @@ struct BulkFaults {
   int fail_next = 0;                         // the next N jobs created fail
   std::vector<std::string> failing_objects;  // jobs on these objects fail (case-insensitive)
   std::string error_message = "InternalServerError : Internal Server Error";
+  // Jobs selecting one of these fields are refused at creation as a compound field is
+  // (API_ERROR, "<Field> not supported in Bulk Query"): a field Bulk cannot read.
+  std::vector<std::string> refused_fields;
 };
 
 enum class JobState { kUploadComplete, kInProgress, kJobComplete, kFailed, kAborted };

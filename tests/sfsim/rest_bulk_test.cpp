@@ -283,7 +283,7 @@ TEST_F(RestBulkTest, AdminApiSetsRateLimitsAndFailures) {
                        R"("dailyMax":3,"failingObjects":["Lead"]})");
   ASSERT_EQ(set.status, 200) << set.body;
   EXPECT_THAT(set.body, HasSubstr(R"("recordsPerSecond":10,"dailyMax":3,"dailyRemaining":3,)"
-                                  R"("failNext":1,"failingObjects":["Lead"],)"
+                                  R"("failNext":1,"failingObjects":["Lead"],"refusedFields":[],)"
                                   R"("errorMessage":"Retried too often"})"));
   const std::string failing = Create("SELECT Id FROM Account");
   const std::string slow = Create("SELECT Id FROM Account");
@@ -306,8 +306,22 @@ TEST_F(RestBulkTest, AdminApiSetsRateLimitsAndFailures) {
   EXPECT_EQ(Admin("POST", "bulk/fail/750000000000000AAA").status, 404);
   EXPECT_EQ(Admin("POST", "bulk", R"({"recordsPerSecond":0})").status, 400);
   EXPECT_EQ(Admin("POST", "bulk", R"({"failingObjects":"Lead"})").status, 400);
+  EXPECT_EQ(Admin("POST", "bulk", R"({"refusedFields":[1]})").status, 400);
   EXPECT_EQ(Admin("POST", "bulk", "[").status, 400);
   EXPECT_THAT(Admin("GET", "bulk").body, HasSubstr(R"("dailyRemaining":0)"));
+}
+
+TEST_F(RestBulkTest, ARefusedFieldIsRefusedAtCreationWithoutSpendingAJob) {
+  ASSERT_EQ(Admin("POST", "bulk", R"({"refusedFields":["lastname"]})").status, 200);
+  Response refused =
+      Call("POST", kJobs, R"({"operation":"query","query":"SELECT Id, LastName FROM Contact"})");
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_THAT(refused.body, HasSubstr(R"("message":"LastName not supported in Bulk Query")"));
+  EXPECT_THAT(refused.body, HasSubstr(R"("errorCode":"API_ERROR")"));
+  EXPECT_THAT(Admin("GET", "bulk").body, HasSubstr(R"("dailyRemaining":10000)"));
+  EXPECT_NE(Create("SELECT Id, FirstName FROM Contact"), "");
+  ASSERT_EQ(Admin("POST", "bulk", R"({"refusedFields":[]})").status, 200);
+  EXPECT_NE(Create("SELECT Id, LastName FROM Contact"), "");
 }
 
 }  // namespace
