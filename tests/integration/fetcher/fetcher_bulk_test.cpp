@@ -1,7 +1,7 @@
 // The Bulk API 2.0 backfill end to end: sfsim in-process, the test PostgreSQL and Kafka. An
 // object above the threshold arrives complete through one job, with the changes made while the
-// job ran; a failed job falls back to REST; a fetcher killed with -9 mid-job resumes the same
-// job from its stored page. No job is left in sfsim.
+// job ran; a failed job falls back to REST; a fetcher killed with -9 at 30% and again at 70% of
+// the job resumes the same job from its stored page each time. No job is left in sfsim.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -33,6 +33,7 @@
 namespace sfbridge::fetcher {
 namespace {
 
+using core::StrCat;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Steady = std::chrono::steady_clock;
@@ -190,6 +191,34 @@ TEST_F(FetcherBulkTest, AFailedJobFallsBackToRestWithItsReason) {
   EXPECT_EQ(Objects()["Contact"].records_done, sim_->org().Count("Contact", true));
 }
 
+TEST_F(FetcherBulkTest, AFieldBulkCannotReadFallsBackToRestWithItsReason) {
+  const std::vector<std::string> objects = {"Contact"};
+  StartOrg({{"User", 5}, {"Account", 100}, {"Contact", 12'000}});
+  sfsim::BulkFaults faults;
+  faults.refused_fields = {"LastName"};
+  sim_->bulk().set_faults(faults);
+  auto fetcher = std::make_unique<RunningFetcher>(Options(objects));
+  ASSERT_TRUE(testing::WaitUntil([&] { return AllLive(objects); }, seconds(120)));
+  ExpectTopicMatchesOrg(objects);
+  ASSERT_TRUE(fetcher->Stop().ok());
+
+  auto job = Job("Contact");
+  ASSERT_TRUE(job);
+  ASSERT_TRUE(job->fallback_reason);
+  EXPECT_NE(job->fallback_reason->find("LastName not supported in Bulk Query"), std::string::npos)
+      << *job->fallback_reason;
+  EXPECT_TRUE(sim_->bulk().List().empty()) << "the refused job was never created";
+  auto events = conn_->Exec(
+      "SELECT detail::text FROM sfbridge.events WHERE org_id = $1 AND object_name = 'Contact' AND "
+      "kind = $2",
+      {org_id_, std::string(control::kEventBulkFallback)});
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->rows.size(), 1u);
+  EXPECT_NE(events->rows[0][0]->find("LastName not supported"), std::string::npos)
+      << *events->rows[0][0];
+  EXPECT_EQ(Objects()["Contact"].records_done, sim_->org().Count("Contact", true));
+}
+
 // API calls per backfill, Bulk (default page size) against REST pages over the same org in the
 // same run: records per call, and what the calls would take at the default budget of one call
 // every 3 s.
@@ -309,13 +338,14 @@ TEST_F(FetcherBulkTest, BulkValuesAreTheRestValues) {
 
 // kill -9 of the binary while it reads the job's pages: the restart resumes the same job from
 // the page after the last one stored; nothing is missed, the records read twice are counted.
-TEST_F(FetcherBulkTest, KillNineMidJobResumesTheSameJob) {
+TEST_F(FetcherBulkTest, KillNineAtThirtyAndSeventyPercentResumesTheSameJob) {
   const std::vector<std::string> objects = {"Contact"};
-  StartOrg({{"User", 5}, {"Account", 100}, {"Contact", 30'000}});
+  constexpr int64_t kContacts = 30'000;
+  StartOrg({{"User", 5}, {"Account", 100}, {"Contact", kContacts}});
   {
     auto org = control::LoadOrg(*conn_, org_id_);
     ASSERT_TRUE(org.ok());
-    org->rate_per_second = 3;  // about 3 pages a second, so that the kill lands mid-job
+    org->rate_per_second = 3;  // about 3 pages a second, so that each kill lands mid-job
     org->burst = 1;
     org->priority_reserve = 0;
     ASSERT_TRUE(control::UpsertOrg(*conn_, *org).ok());
@@ -328,23 +358,28 @@ TEST_F(FetcherBulkTest, KillNineMidJobResumesTheSameJob) {
     env["SFBRIDGE_FETCHER_BULK_PAGE_RECORDS"] = "2000";
     return testing::ChildProcess::Start({SFBRIDGE_FETCHER}, env);
   };
-  auto child = start_binary("kill-a");
-  ASSERT_NE(child, nullptr);
-  ASSERT_TRUE(testing::WaitUntil(
-      [&] {
-        auto job = Job("Contact");
-        return job && job->records_done >= 6'000;
-      },
-      seconds(120)))
-      << child->Output();
-  child->Signal(SIGKILL);
-  ASSERT_TRUE(child->Wait(seconds(30)).has_value());
-  const control::BulkJobRow at_kill = *Job("Contact");
-  EXPECT_NE(at_kill.locator, "null");
-  EXPECT_NE(Objects()["Contact"].state, control::ObjectState::kLive);
-  EXPECT_EQ(sim_->bulk().List().size(), 1u);
-
-  child = start_binary("kill-b");
+  // kill -9 once 30% of the job is delivered, then again at 70%; each restart resumes.
+  std::vector<control::BulkJobRow> at_kills;
+  int replica = 0;
+  for (const int64_t percent : {30, 70}) {
+    auto child = start_binary(StrCat("kill-", replica++));
+    ASSERT_NE(child, nullptr);
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] {
+          auto job = Job("Contact");
+          return job && job->records_done * 100 >= kContacts * percent;
+        },
+        seconds(120)))
+        << child->Output();
+    child->Signal(SIGKILL);
+    ASSERT_TRUE(child->Wait(seconds(30)).has_value());
+    at_kills.push_back(*Job("Contact"));
+    EXPECT_NE(at_kills.back().locator, "null") << "killed at " << percent << "%";
+    EXPECT_LT(at_kills.back().records_done, kContacts) << "killed at " << percent << "%";
+    EXPECT_NE(Objects()["Contact"].state, control::ObjectState::kLive);
+    EXPECT_EQ(sim_->bulk().List().size(), 1u);
+  }
+  auto child = start_binary(StrCat("kill-", replica));
   ASSERT_NE(child, nullptr);
   ASSERT_TRUE(testing::WaitUntil([&] { return AllLive(objects); }, seconds(120)))
       << child->Output();
@@ -354,13 +389,17 @@ TEST_F(FetcherBulkTest, KillNineMidJobResumesTheSameJob) {
   child->Signal(SIGTERM);
   EXPECT_TRUE(child->Wait(seconds(30)).has_value());
   const control::BulkJobRow done = *Job("Contact");
-  EXPECT_EQ(done.job_id, at_kill.job_id) << "the same job, resumed";
+  for (const control::BulkJobRow& at_kill : at_kills) {
+    EXPECT_EQ(done.job_id, at_kill.job_id) << "the same job, resumed";
+  }
+  EXPECT_GT(at_kills[1].records_done, at_kills[0].records_done);
   EXPECT_EQ(Calls("bulk_query_create"), 1);
   std::printf(
-      "[ bulk kill -9 ] job=%s delivered_at_kill=%lld records=%lld messages=%lld "
+      "[ bulk kill -9 ] job=%s delivered at the kills: %lld and %lld of %lld; messages=%lld "
       "read_twice=%lld (same record version published again)\n",
-      done.job_id.c_str(), static_cast<long long>(at_kill.records_done),
-      static_cast<long long>(done.records_done), static_cast<long long>(reader.messages()),
+      done.job_id.c_str(), static_cast<long long>(at_kills[0].records_done),
+      static_cast<long long>(at_kills[1].records_done), static_cast<long long>(done.records_done),
+      static_cast<long long>(reader.messages()),
       static_cast<long long>(reader.repeated_versions()));
 }
 
