@@ -40,10 +40,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -116,7 +119,53 @@ std::unique_ptr<sfsim::Simulator> StartOrg(int64_t records) {
   return *std::move(sim);
 }
 
-// A program under measurement: its peak RSS is read from /proc before it is stopped.
+// CPU time (user + system) a process has used so far, in seconds; -1 when it cannot be read.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in(StrCat("/proc/", static_cast<int64_t>(pid), "/stat"));
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t name_end = stat.rfind(')');
+  if (name_end == std::string::npos) return -1;
+  // After the name: state (field 3) ... utime (14), stime (15), in clock ticks.
+  std::istringstream fields(stat.substr(name_end + 2));
+  std::string field;
+  int64_t ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i >= 14) ticks += std::stoll(field);
+  }
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// The machine's CPU time so far (/proc/stat), busy and in all, in clock ticks.
+struct MachineCpu {
+  double busy = 0, total = 0;
+};
+MachineCpu ReadMachineCpu() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  in >> cpu;
+  MachineCpu m;
+  for (int i = 0; i < 8; ++i) {
+    double ticks = 0;
+    in >> ticks;
+    m.total += ticks;
+    if (i != 3 && i != 4) m.busy += ticks;  // idle and iowait are not busy
+  }
+  return m;
+}
+// Cores busy on average since `since` (2.0: both cores of this machine all the time).
+double CoresBusy(const MachineCpu& since) {
+  const MachineCpu now = ReadMachineCpu();
+  const double cores = static_cast<double>(std::thread::hardware_concurrency());
+  return now.total > since.total ? cores * (now.busy - since.busy) / (now.total - since.total) : 0;
+}
+
+// What a program used, read from /proc just before it was stopped.
+struct Usage {
+  int64_t peak_kb = 0;  // VmHWM
+  double cpu_seconds = 0;
+};
+
+// A program under measurement: its peak RSS and CPU time are read before it is stopped.
 class Program {
  public:
   Program(std::string name, const std::string& binary, std::map<std::string, std::string> env)
@@ -131,12 +180,12 @@ class Program {
       Fail(StrCat(name_, " exited:\n", child_->Output()));
     }
   }
-  // VmHWM in kB, then SIGTERM and wait.
-  int64_t Stop() {
-    const int64_t peak = ProcStatusKb(child_->pid(), "VmHWM");
+  // Its usage, then SIGTERM and wait.
+  Usage Stop() {
+    const Usage usage{ProcStatusKb(child_->pid(), "VmHWM"), CpuSeconds(child_->pid())};
     child_->Signal(SIGTERM);
     if (!child_->Wait(seconds(60))) Fail(StrCat(name_, " did not stop"));
-    return peak;
+    return usage;
   }
   std::string Output() const { return child_->Output(); }
 
@@ -307,24 +356,31 @@ struct EndToEndRun {
   double writer_alone_rate = 0;  // records/s of the writer alone on the same topic
   Timeline timeline;
   int64_t messages = 0;
-  int64_t fetcher_kb = 0, writer_kb = 0, writer_alone_kb = 0;
+  Usage fetcher, writer, writer_alone;
+  double sfsim_cpu_seconds = 0;  // this process's: sfsim and the benchmark's own watching
+  double cores_busy = 0, alone_cores_busy = 0;  // the machine's, on average
 };
 
 EndToEndRun RunEndToEnd(sfsim::Simulator& sim, int64_t records) {
   OrgUnderTest org("pipee2e", /*unlimited_budget=*/true);
   EndToEndRun run;
+  const MachineCpu machine = ReadMachineCpu();
+  const double own_cpu = CpuSeconds(getpid());
   const auto start = Steady::now();
   auto writer = org.StartWriter();
   auto fetcher = org.StartFetcher(sim);
   run.timeline = Follow(org, start, *fetcher, *writer, records, nullptr, nullptr, seconds(900));
   const double seconds_e2e = *run.timeline.all_rows;
-  run.fetcher_kb = fetcher->Stop();
-  run.writer_kb = writer->Stop();
+  run.cores_busy = CoresBusy(machine);
+  run.sfsim_cpu_seconds = CpuSeconds(getpid()) - own_cpu;
+  run.fetcher = fetcher->Stop();
+  run.writer = writer->Stop();
   run.messages = org.TopicEnd();
   if (org.Rows() != records) Fail(StrCat("the table holds ", org.Rows(), " rows, not ", records));
   run.rate = static_cast<double>(records) / seconds_e2e;
 
   org.ResetWriter();
+  const MachineCpu alone_machine = ReadMachineCpu();
   const auto alone_start = Steady::now();
   auto alone = org.StartWriter();
   while (org.StoredOffsets() < run.messages) {
@@ -333,7 +389,8 @@ EndToEndRun RunEndToEnd(sfsim::Simulator& sim, int64_t records) {
     std::this_thread::sleep_for(milliseconds(100));
   }
   const double seconds_alone = Since(alone_start);
-  run.writer_alone_kb = alone->Stop();
+  run.alone_cores_busy = CoresBusy(alone_machine);
+  run.writer_alone = alone->Stop();
   if (org.Rows() != records) Fail("the writer alone did not store every row");
   run.writer_alone_rate = static_cast<double>(records) / seconds_alone;
   return run;
@@ -351,20 +408,23 @@ void EndToEnd(sfsim::Simulator& sim, int64_t records, int runs) {
         "job created %s s, first page in Kafka %s s, last %s s, live %s s (fetcher %.0f "
         "records/s from the job's creation), writer lag then %lld, first row %s s, all rows %s s "
         "(writer %.0f records/s from its first row); peak RSS fetcher %.1f MB, writer %.1f MB, "
-        "writer alone %.1f MB; %lld messages\n",
+        "writer alone %.1f MB; CPU s fetcher %.1f, writer %.1f, sfsim %.1f, machine %.2f cores "
+        "busy; writer alone CPU s %.1f, machine %.2f cores busy; %lld messages\n",
         i + 1, r.rate, *t.all_rows, r.writer_alone_rate, r.rate / r.writer_alone_rate,
         At(t.job_created).c_str(), At(t.first_page).c_str(), At(t.last_page).c_str(),
         At(t.live).c_str(), static_cast<double>(records) / (*t.live - t.job_created.value_or(0)),
         static_cast<long long>(t.lag_at_live), At(t.first_row).c_str(), At(t.all_rows).c_str(),
-        static_cast<double>(records) / writer_seconds, Mb(r.fetcher_kb), Mb(r.writer_kb),
-        Mb(r.writer_alone_kb), static_cast<long long>(r.messages));
+        static_cast<double>(records) / writer_seconds, Mb(r.fetcher.peak_kb), Mb(r.writer.peak_kb),
+        Mb(r.writer_alone.peak_kb), r.fetcher.cpu_seconds, r.writer.cpu_seconds,
+        r.sfsim_cpu_seconds, r.cores_busy, r.writer_alone.cpu_seconds, r.alone_cores_busy,
+        static_cast<long long>(r.messages));
     std::fflush(stdout);
     rates.push_back(r.rate);
     alone_rates.push_back(r.writer_alone_rate);
     ratios.push_back(r.rate / r.writer_alone_rate);
-    fetcher_mb.push_back(Mb(r.fetcher_kb));
-    writer_mb.push_back(Mb(r.writer_kb));
-    alone_mb.push_back(Mb(r.writer_alone_kb));
+    fetcher_mb.push_back(Mb(r.fetcher.peak_kb));
+    writer_mb.push_back(Mb(r.writer.peak_kb));
+    alone_mb.push_back(Mb(r.writer_alone.peak_kb));
   }
   sim.bulk().set_records_per_second(sfsim::BulkSettings{}.records_per_second);
   const double rate = Median(rates), ratio = Median(ratios);
@@ -399,7 +459,7 @@ struct ShowRun {
   std::map<std::string, int64_t> calls;  // by kind, when every row was in PostgreSQL
   int64_t token_requests = 0;
   int64_t job_records = 0;
-  int64_t fetcher_kb = 0, writer_kb = 0;
+  Usage fetcher, writer;
 };
 
 ShowRun RunShow(sfsim::Simulator& sim, int64_t records) {
@@ -438,8 +498,8 @@ ShowRun RunShow(sfsim::Simulator& sim, int64_t records) {
   if (verify.exit_code != 0) Fail(StrCat("sfbridge verify found differences:\n", verify.output));
   const size_t total = verify.output.find("total");
   run.verify_total = verify.output.substr(total, verify.output.find('\n', total) - total);
-  run.fetcher_kb = fetcher->Stop();
-  run.writer_kb = writer->Stop();
+  run.fetcher = fetcher->Stop();
+  run.writer = writer->Stop();
   if (std::optional<control::BulkJobRow> job = org.Job()) run.job_records = job->records_done;
   return run;
 }
@@ -479,9 +539,9 @@ void PrintShow(const ShowRun& r) {
       static_cast<long long>(r.churned), static_cast<long long>(calls), by_kind.c_str(),
       static_cast<long long>(r.token_requests), per_results,
       Goal(per_results >= kPerResultsCallGoal), kPerResultsCallGoal,
-      static_cast<long long>(r.job_records), per_call, Mb(r.fetcher_kb),
-      Goal(Mb(r.fetcher_kb) <= kRssGoalMb), kRssGoalMb, Mb(r.writer_kb),
-      Goal(Mb(r.writer_kb) <= kRssGoalMb), kRssGoalMb);
+      static_cast<long long>(r.job_records), per_call, Mb(r.fetcher.peak_kb),
+      Goal(Mb(r.fetcher.peak_kb) <= kRssGoalMb), kRssGoalMb, Mb(r.writer.peak_kb),
+      Goal(Mb(r.writer.peak_kb) <= kRssGoalMb), kRssGoalMb);
   std::fflush(stdout);
 }
 
@@ -509,7 +569,7 @@ int Run() {
         "\nthe show's peak RSS by result size (the fetcher reads 50,000 records a call):\n");
     for (const ShowRun& r : shows) {
       std::printf("  %8lld records: fetcher %6.1f MB, writer %6.1f MB\n",
-                  static_cast<long long>(r.records), Mb(r.fetcher_kb), Mb(r.writer_kb));
+                  static_cast<long long>(r.records), Mb(r.fetcher.peak_kb), Mb(r.writer.peak_kb));
     }
     std::printf("  sfsim (this process, VmHWM)  %.1f MB (for information)\n",
                 Mb(ProcStatusKb(getpid(), "VmHWM")));
