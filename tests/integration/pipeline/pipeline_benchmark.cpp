@@ -31,6 +31,8 @@
 //   SFBRIDGE_BENCH_SHOW=1     also the show, at N / 4 and N
 //
 // Needs PostgreSQL and Kafka (started by the test harness when not given).
+// Over 500 lines: two modes sharing one set-up (an org under test, the programs, their memory and
+// CPU read from /proc), most of the rest the printing of the figures next to their goals.
 
 #include <signal.h>
 #include <unistd.h>
