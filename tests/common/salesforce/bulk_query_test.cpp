@@ -85,6 +85,41 @@ TEST(BulkCsvDecoderTest, QuotingLineEndingsAndNulls) {
   }
 }
 
+// Values are taken in runs up to the next delimiter, quote or line break: long values, and the
+// delimiter of the job (not a comma) inside and outside quotes, come out whole wherever the
+// slices cut them.
+TEST(BulkCsvDecoderTest, LongValuesAndOtherDelimitersAcrossSlices) {
+  const std::string long_text(300, 'x');
+  for (char delimiter : {'\t', '|', '^'}) {
+    const std::string d(1, delimiter);
+    const std::string csv = "Id" + d + "Name" + d + "Description\n" + "003A" + d + long_text + d +
+                            "\"a" + d + "b, \"\"c\"\"\n" + long_text + "\"\n" + "003B" + d + "a,b" +
+                            d + "\n";
+    for (size_t slice : {1, 2, 5, 64, 100'000}) {
+      SCOPED_TRACE(::testing::Message()
+                   << "delimiter " << static_cast<int>(delimiter) << " slice " << slice);
+      std::vector<Record> records;
+      BulkCsvDecoder decoder("Contact", delimiter, 10, [&](std::vector<Record>& batch) {
+        for (Record& r : batch) records.push_back(std::move(r));
+        return absl::OkStatus();
+      });
+      absl::Status status;
+      for (size_t at = 0; at < csv.size() && status.ok(); at += slice) {
+        status = decoder.Feed(std::string_view(csv).substr(at, slice));
+      }
+      if (status.ok()) status = decoder.Finish();
+      ASSERT_TRUE(status.ok()) << status;
+      ASSERT_EQ(records.size(), 2u);
+      EXPECT_EQ(*records[0].Find("Name"), FieldValue::String(long_text));
+      EXPECT_EQ(*records[0].Find("Description"),
+                FieldValue::String("a" + d + "b, \"c\"\n" + long_text));
+      EXPECT_EQ(records[1].id, "003B");
+      EXPECT_EQ(*records[1].Find("Name"), FieldValue::String("a,b"));
+      EXPECT_EQ(*records[1].Find("Description"), FieldValue::Null());
+    }
+  }
+}
+
 TEST(BulkCsvDecoderTest, HandsRecordsOutInBatches) {
   std::string csv = "Id\n";
   for (int i = 0; i < 25; ++i) csv += "001" + std::to_string(i) + "\n";
