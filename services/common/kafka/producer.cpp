@@ -48,7 +48,9 @@ void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaq
   report.topic = rd_kafka_topic_name(msg->rkt);
   report.partition = msg->partition;
   report.offset = msg->offset;
-  report.status = StatusFromKafkaError(msg->err, core::StrCat("deliver to ", report.topic));
+  if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    report.status = StatusFromKafkaError(msg->err, core::StrCat("deliver to ", report.topic));
+  }
   (*callback)(report);
 }
 
@@ -60,6 +62,8 @@ absl::Status Producer::Produce(const std::string& topic, std::string_view key,
       RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(tag))), RD_KAFKA_V_END);
+  // Called for every message: the context is built only for a failure.
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
   return StatusFromKafkaError(err, core::StrCat("produce to ", topic));
 }
 
