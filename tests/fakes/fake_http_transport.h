@@ -1,7 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "common/salesforce/http_transport.h"
@@ -27,6 +29,14 @@ class FakeHttpTransport final : public salesforce::HttpTransport {
     std::lock_guard lock(mu_);
     replies_.push_back(std::move(status));
   }
+  // Queues a reply that breaks off after `sent_bytes` of its body: a request with a body sink
+  // gets them (Begin, then one piece), and then, as every request, kUnavailable.
+  void BreakOff(int status, std::string body, HttpHeaders headers, size_t sent_bytes) {
+    std::lock_guard lock(mu_);
+    body.resize(std::min(body.size(), sent_bytes));
+    broken_.insert(taken_ + replies_.size());
+    replies_.push_back(HttpResponse{status, std::move(headers), std::move(body)});
+  }
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
     std::lock_guard lock(mu_);
@@ -34,7 +44,15 @@ class FakeHttpTransport final : public salesforce::HttpTransport {
     if (replies_.empty()) return absl::FailedPreconditionError("no scripted reply");
     absl::StatusOr<HttpResponse> reply = std::move(replies_.front());
     replies_.pop_front();
-    return reply;
+    const bool broken = broken_.erase(taken_++) > 0;
+    if (!broken) return reply;
+    if (request.body_sink != nullptr) {
+      HttpResponse head = *reply;
+      head.body.clear();
+      if (absl::Status s = request.body_sink->Begin(head); !s.ok()) return s;
+      if (absl::Status s = request.body_sink->Take(reply->body); !s.ok()) return s;
+    }
+    return absl::UnavailableError("connection closed in the middle of the body");
   }
 
   std::vector<HttpRequest> requests() const {
@@ -53,6 +71,8 @@ class FakeHttpTransport final : public salesforce::HttpTransport {
  private:
   mutable std::mutex mu_;
   std::deque<absl::StatusOr<HttpResponse>> replies_;
+  std::set<size_t> broken_;  // positions, counted from the first reply queued, of BreakOff's
+  size_t taken_ = 0;         // replies taken so far
   std::vector<HttpRequest> requests_;
 };
 

@@ -2,7 +2,10 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -24,6 +27,73 @@ constexpr std::array<std::pair<BulkJobState, std::string_view>, 5> kStateNames =
 std::string JobPath(std::string_view job_id) {
   return core::StrCat("/jobs/query/", UrlEncode(job_id));
 }
+
+// The CSV of one results page decoded as it arrives. A page read again after its body broke off
+// (the Client sends it again) is decoded from its start, and the records handed out before are
+// not handed out twice: a page is the same while its job exists (reference §1.6).
+class PageReader final : public HttpBodySink {
+ public:
+  PageReader(std::string_view object_type, size_t batch_size, const RecordBatchFn& on_batch,
+             const std::vector<std::string>& known_columns)
+      : object_type_(object_type),
+        batch_size_(batch_size),
+        on_batch_(on_batch),
+        known_columns_(known_columns) {}
+
+  absl::Status Begin(const HttpResponse& /*head*/) override {
+    skip_ = handed_out_;
+    decoder_.emplace(
+        object_type_, ',', batch_size_, [this](std::vector<Record>& batch) { return Hand(batch); },
+        known_columns_.empty() ? std::nullopt
+                               : std::optional<std::vector<std::string>>(known_columns_));
+    return absl::OkStatus();
+  }
+  absl::Status Take(std::string_view piece) override { return decoder_->Feed(piece); }
+
+  // The page once its body is all read: its last records and what its headers say.
+  absl::StatusOr<BulkResultsPage> Finish(std::string_view job_id, const HttpResponse& response) {
+    if (!decoder_) {
+      if (absl::Status s = Begin(response); !s.ok()) return s;
+    }
+    if (absl::Status s = decoder_->Finish(); !s.ok()) return s;
+    BulkResultsPage page;
+    page.records = decoder_->records();
+    page.columns = decoder_->columns();
+    if (page.columns.empty()) page.columns = known_columns_;
+    if (std::optional<std::string> n = response.Header("Sforce-NumberOfRecords")) {
+      int64_t value = 0;
+      if (absl::SimpleAtoi(*n, &value)) page.number_of_records = value;
+    }
+    std::optional<std::string> next = response.Header("Sforce-Locator");
+    page.next_locator = next && *next != "null" ? *next : "";
+    if (page.number_of_records && *page.number_of_records != page.records) {
+      return absl::InternalError(
+          core::StrCat("Bulk results page of job ", job_id, " has ", page.records,
+                       " records, Sforce-NumberOfRecords says ", *page.number_of_records));
+    }
+    return page;
+  }
+
+ private:
+  absl::Status Hand(std::vector<Record>& batch) {
+    if (skip_ > 0) {
+      const size_t n = std::min<size_t>(skip_, batch.size());
+      batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(n));
+      skip_ -= n;
+      if (batch.empty()) return absl::OkStatus();
+    }
+    handed_out_ += batch.size();
+    return on_batch_(batch);
+  }
+
+  const std::string object_type_;
+  const size_t batch_size_;
+  const RecordBatchFn& on_batch_;
+  const std::vector<std::string>& known_columns_;
+  std::optional<BulkCsvDecoder> decoder_;
+  size_t handed_out_ = 0;  // over every attempt
+  size_t skip_ = 0;        // of this attempt's first records, handed out by an earlier one
+};
 
 }  // namespace
 
@@ -130,36 +200,11 @@ absl::StatusOr<BulkResultsPage> BulkQuery::Results(std::string_view job_id,
   if (!params.empty()) core::StrAppend(&path, "?", EncodeParams(params));
   Client::Call call = Client::MakeCall(CallKind::kBulkQuery, priority, "GET", std::move(path));
   call.headers.emplace_back("Accept", "text/csv");
+  PageReader reader(object_type, batch_size, on_batch, known_columns);
+  call.body_sink = &reader;
   absl::StatusOr<HttpResponse> response = client_.Execute(call);
   if (!response.ok()) return response.status();
-
-  BulkResultsPage page;
-  BulkCsvDecoder decoder(std::string(object_type), ',', batch_size, on_batch,
-                         known_columns.empty()
-                             ? std::nullopt
-                             : std::optional<std::vector<std::string>>(known_columns));
-  // Fed in slices, as a streamed body would come, so no step needs the page as one piece.
-  constexpr size_t kSlice = 64 * 1024;
-  std::string_view body = response->body;
-  for (size_t at = 0; at < body.size(); at += kSlice) {
-    if (absl::Status s = decoder.Feed(body.substr(at, kSlice)); !s.ok()) return s;
-  }
-  if (absl::Status s = decoder.Finish(); !s.ok()) return s;
-  page.records = decoder.records();
-  page.columns = decoder.columns();
-  if (page.columns.empty()) page.columns = known_columns;
-  if (std::optional<std::string> n = response->Header("Sforce-NumberOfRecords")) {
-    int64_t value = 0;
-    if (absl::SimpleAtoi(*n, &value)) page.number_of_records = value;
-  }
-  std::optional<std::string> next = response->Header("Sforce-Locator");
-  page.next_locator = next && *next != "null" ? *next : "";
-  if (page.number_of_records && *page.number_of_records != page.records) {
-    return absl::InternalError(core::StrCat("Bulk results page of job ", job_id, " has ",
-                                            page.records, " records, Sforce-NumberOfRecords says ",
-                                            *page.number_of_records));
-  }
-  return page;
+  return reader.Finish(job_id, *response);
 }
 
 }  // namespace sfbridge::salesforce

@@ -10,9 +10,11 @@
 // JobComplete, 400 LIMIT_EXCEEDED when DailyBulkV2QueryJobs is spent, 400 API_ERROR for SOQL a
 // Bulk query refuses, such as compound fields), kInternal for a reply that cannot be read.
 //
-// Results are decoded as they are read (bulk_csv.h) and handed to the caller in batches; the
-// transport still holds one results page's body, so a page is bounded with maxRecords.
-// Responses are asked for uncompressed (no Accept-Encoding: gzip).
+// Results are decoded as their body arrives (an HttpBodySink: bulk_csv.h takes it piece by
+// piece) and handed to the caller in batches, so memory holds a piece, a row and a batch
+// whatever a page's size. A page whose body breaks off is read again from its start by the
+// Client's retry, and the records already handed out are not handed out again. Responses are
+// asked for uncompressed (no Accept-Encoding: gzip).
 //
 // Thread-safe as the Client is; the Client must outlive this.
 

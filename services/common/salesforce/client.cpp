@@ -249,10 +249,18 @@ absl::StatusOr<HttpResponse> Client::Execute(const Call& call) {
     if (!call.body.empty()) request.headers.emplace_back("Content-Type", "application/json");
     request.body = call.body;
     request.timeout = options_.request_timeout;
+    request.body_sink = call.body_sink;
 
     absl::StatusOr<HttpResponse> response = transport_.Send(request);
     absl::Status failure;
     int http_status = 0;
+    if (response.ok() && call.body_sink != nullptr && IsSuccess(response->status)) {
+      if (!response->body_streamed) response->sink_error = FeedBodySink(*response, *call.body_sink);
+      if (!response->sink_error.ok()) {
+        ObserveLimits(*response);
+        return response->sink_error;
+      }
+    }
     if (!response.ok()) {
       std::string context = core::StrCat(call.method, " ", PathForMessage(call.path));
       if (WasNotSent(response.status())) {

@@ -179,6 +179,9 @@ class Client {
     std::string body;
     bool idempotent = true;
     Reservation* reservation = nullptr;  // not owned; null: none
+    // Not owned; null: the reply's body is read whole. Else a 2xx body goes to it as it
+    // arrives (Begin again on each attempt), and its refusal ends the call without a retry.
+    HttpBodySink* body_sink = nullptr;
   };
 
   static Call MakeCall(CallKind kind, Priority priority, std::string method, std::string path);

@@ -29,4 +29,16 @@ bool WasNotSent(const absl::Status& status) {
   return !status.ok() && status.GetPayload(kNotSentPayloadUrl).has_value();
 }
 
+absl::Status FeedBodySink(HttpResponse& response, HttpBodySink& sink) {
+  std::string body = std::move(response.body);
+  response.body.clear();
+  response.body_streamed = true;
+  if (absl::Status s = sink.Begin(response); !s.ok()) return s;
+  const std::string_view view = body;
+  for (size_t at = 0; at < view.size(); at += kBodyPiece) {
+    if (absl::Status s = sink.Take(view.substr(at, kBodyPiece)); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace sfbridge::salesforce

@@ -4,6 +4,7 @@
 // server's replies (tests/fakes/fake_http_transport.h) and production uses PocoTransport.
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,25 +21,50 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 // The value of the first header named `name` (ASCII case-insensitive), if any.
 std::optional<std::string> FindHeader(const HttpHeaders& headers, std::string_view name);
 
+struct HttpResponse;
+
+// Takes a successful (2xx) reply's body piece by piece as it arrives, for bodies too large to
+// hold whole (Bulk results pages). Not called for other replies: their bodies are read whole.
+class HttpBodySink {
+ public:
+  virtual ~HttpBodySink() = default;
+  // A 2xx body begins; `head` has the status and headers, no body. Called again when the
+  // request is sent again after its body broke off: what Take had before is to be forgotten.
+  virtual absl::Status Begin(const HttpResponse& head) = 0;
+  // The next piece of the body, in order (at most kBodyPiece bytes).
+  virtual absl::Status Take(std::string_view piece) = 0;
+};
+inline constexpr size_t kBodyPiece = 64 * 1024;
+
 struct HttpRequest {
   std::string method = "GET";  // GET, POST, PATCH, DELETE, ...
   std::string url;             // absolute: scheme://host[:port]/path[?query]
   HttpHeaders headers;
   std::string body;                            // sent as is; empty for none
   std::chrono::milliseconds timeout{120'000};  // the whole exchange, connect included
+  HttpBodySink* body_sink = nullptr;           // not owned; null: a 2xx body is read whole
 };
 
 struct HttpResponse {
   int status = 0;
   HttpHeaders headers;
-  std::string body;
+  std::string body;  // empty when it went to the request's body_sink
+  // The body went to the request's body_sink (a transport may also read it whole: FeedBodySink).
+  bool body_streamed = false;
+  // The sink's refusal of a piece: the rest of the body was not read (nor will be retried).
+  absl::Status sink_error;
 
   std::optional<std::string> Header(std::string_view name) const {
     return FindHeader(headers, name);
   }
 };
 
-// Sends one request and reads its whole reply.
+// Hands a body read whole to `sink` as a streaming transport would (Begin, then pieces), and
+// empties it; for transports that do not stream. Returns the sink's first error.
+absl::Status FeedBodySink(HttpResponse& response, HttpBodySink& sink);
+
+// Sends one request and reads its whole reply (a 2xx body through the request's body_sink when
+// it has one: a sink's error ends the exchange, in HttpResponse::sink_error).
 //
 // Any HTTP reply, whatever its status, is an OK StatusOr: interpreting 4xx/5xx is the caller's
 // job. A failure to exchange is an error: kUnavailable when the connection could not be made or

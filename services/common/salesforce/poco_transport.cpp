@@ -170,9 +170,33 @@ struct PocoTransport::Impl {
     HttpResponse response;
     response.status = static_cast<int>(poco_response.getStatus());
     for (const auto& [name, value] : poco_response) response.headers.emplace_back(name, value);
-    std::ostringstream body;
-    Poco::StreamCopier::copyStream(in, body);
-    response.body = std::move(body).str();
+    int64_t received = 0;
+    if (request.body_sink != nullptr && response.status >= 200 && response.status < 300) {
+      response.body_streamed = true;
+      response.sink_error = request.body_sink->Begin(response);
+      std::string piece(kBodyPiece, '\0');
+      while (response.sink_error.ok() && in) {
+        in.read(piece.data(), static_cast<std::streamsize>(piece.size()));
+        const std::streamsize n = in.gcount();
+        if (n <= 0) break;
+        received += n;
+        response.sink_error =
+            request.body_sink->Take(std::string_view(piece.data(), static_cast<size_t>(n)));
+      }
+      // A refused piece leaves the rest unread: the caller drops the connection.
+      if (!response.sink_error.ok()) return response;
+    } else {
+      std::ostringstream body;
+      Poco::StreamCopier::copyStream(in, body);
+      response.body = std::move(body).str();
+      received = static_cast<int64_t>(response.body.size());
+    }
+    // Poco's reader of a fixed-length body ends quietly when the connection closes early.
+    if (poco_response.hasContentLength() && received < poco_response.getContentLength64()) {
+      throw Poco::Net::MessageException(core::StrCat("connection closed after ", received, " of ",
+                                                     poco_response.getContentLength64(),
+                                                     " body bytes"));
+    }
     return response;
   }
 };
@@ -210,7 +234,7 @@ absl::StatusOr<HttpResponse> PocoTransport::Send(const HttpRequest& request) {
     bool sent = false;
     try {
       HttpResponse response = impl_->Exchange(*session, *target, request, &sent);
-      if (session->getKeepAlive() && session->connected()) {
+      if (session->getKeepAlive() && session->connected() && response.sink_error.ok()) {
         impl_->GiveBack(*target, std::move(session));
       }
       return response;

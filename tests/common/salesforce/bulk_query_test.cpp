@@ -273,6 +273,41 @@ TEST_F(BulkQueryTest, ResultsPageByPage) {
   EXPECT_EQ(FindHeader(requests[1].headers, "Accept"), "text/csv");
 }
 
+TEST_F(BulkQueryTest, APageWhoseBodyBreaksOffIsReadAgainAndHandsOutEachRecordOnce) {
+  const std::string body = "Id,Name\n003A,a\n003B,b\n003C,c\n003D,d\n003E,e\n";
+  const HttpHeaders headers = {{"Sforce-Locator", "null"}, {"Sforce-NumberOfRecords", "5"}};
+  // The first attempt ends inside 003D's row: 003A and 003B were handed out (batches of 2), 003C
+  // was decoded but not yet handed out.
+  transport_.BreakOff(200, body, headers, body.find("003D") + 2);
+  transport_.Reply(200, body, headers);
+  std::vector<std::string> ids;
+  int batches = 0;
+  auto sink = [&](std::vector<Record>& batch) {
+    ++batches;
+    for (auto& r : batch) ids.push_back(r.id);
+    return absl::OkStatus();
+  };
+  auto page = bulk_->Results("750R0000000zlh9IAA", "Contact", "", 0, 2, sink);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->records, 5);
+  EXPECT_THAT(ids, ElementsAre("003A", "003B", "003C", "003D", "003E"));
+  EXPECT_EQ(batches, 3);  // [A B], then [C D] and [E] from the second attempt
+  // The second attempt is a call of its own.
+  EXPECT_THAT(gate_.kinds,
+              ElementsAre(CallKind::kAuth, CallKind::kBulkQuery, CallKind::kBulkQuery));
+}
+
+TEST_F(BulkQueryTest, ACallbackErrorEndsTheResultsCallWithoutARetry) {
+  transport_.Reply(200, "Id\n003A\n003B\n",
+                   {{"Sforce-Locator", "null"}, {"Sforce-NumberOfRecords", "2"}});
+  auto page =
+      bulk_->Results("750R0000000zlh9IAA", "Contact", "", 0, 1, [](std::vector<Record>& batch) {
+        return batch[0].id == "003B" ? absl::AbortedError("Kafka is away") : absl::OkStatus();
+      });
+  EXPECT_EQ(page.status(), absl::AbortedError("Kafka is away"));
+  EXPECT_EQ(transport_.request_count(), 2u);  // the token and the one results call
+}
+
 TEST_F(BulkQueryTest, ResultsBeforeCompletionIs412) {
   transport_.Reply(412,
                    R"([{"errorCode":"JOB_NOT_COMPLETE","message":"Current status: IN_PROGRESS"}])");

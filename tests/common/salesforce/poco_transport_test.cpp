@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -13,6 +15,7 @@
 #include "Poco/Net/HTTPServer.h"
 #include "Poco/Net/HTTPServerParams.h"
 #include "Poco/Net/HTTPServerRequest.h"
+#include "Poco/Net/HTTPServerRequestImpl.h"
 #include "Poco/Net/HTTPServerResponse.h"
 #include "Poco/Net/ServerSocket.h"
 #include "Poco/StreamCopier.h"
@@ -22,6 +25,34 @@ namespace {
 
 using ::testing::HasSubstr;
 
+std::string BigBody() {
+  std::string text;
+  for (int i = 0; text.size() < 3'000'000; ++i) text += "line " + std::to_string(i) + "\n";
+  return text;
+}
+
+// Keeps what it is given, piece by piece; refuses the piece after `refuse_after` bytes.
+class RecordingSink final : public HttpBodySink {
+ public:
+  absl::Status Begin(const HttpResponse& head) override {
+    ++begins;
+    status = head.status;
+    body.clear();
+    return absl::OkStatus();
+  }
+  absl::Status Take(std::string_view piece) override {
+    largest_piece = std::max(largest_piece, piece.size());
+    if (body.size() >= refuse_after) return absl::CancelledError("enough");
+    body.append(piece);
+    return absl::OkStatus();
+  }
+  int begins = 0;
+  int status = 0;
+  std::string body;
+  size_t largest_piece = 0;
+  size_t refuse_after = SIZE_MAX;
+};
+
 // Echoes what it got, and says which client port (connection) sent it.
 class EchoHandler final : public Poco::Net::HTTPRequestHandler {
  public:
@@ -29,6 +60,24 @@ class EchoHandler final : public Poco::Net::HTTPRequestHandler {
                      Poco::Net::HTTPServerResponse& response) override {
     std::ostringstream body;
     Poco::StreamCopier::copyStream(request.stream(), body);
+    if (request.getURI() == "/big") {
+      // 3 MB of numbered lines, in the usual way (the whole body, its length set).
+      std::string text = BigBody();
+      response.set("X-Client-Port", std::to_string(request.clientAddress().port()));
+      response.setContentLength(static_cast<std::streamsize>(text.size()));
+      response.send() << text;
+      return;
+    }
+    if (request.getURI() == "/short") {
+      // Says 100,000 bytes, sends 10, and closes: a reply broken off on the way.
+      response.setContentLength(100'000);
+      response.send() << "0123456789";
+      response.send().flush();
+      auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
+      impl.socket().shutdown();
+      impl.socket().close();
+      return;
+    }
     if (request.getURI() == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(800));
     response.setStatus(request.getURI() == "/missing" ? Poco::Net::HTTPResponse::HTTP_NOT_FOUND
                                                       : Poco::Net::HTTPResponse::HTTP_OK);
@@ -155,6 +204,64 @@ TEST_F(PocoTransportTest, RefusedConnectionIsUnavailable) {
                          "{}",
                          std::chrono::seconds(2)});
   EXPECT_TRUE(WasNotSent(post.status()));
+}
+
+TEST_F(PocoTransportTest, ABodySinkTakesTheBodyInPiecesAndTheReplyHoldsNone) {
+  StartServer();
+  auto transport = Transport();
+  RecordingSink sink;
+  HttpRequest request{"GET", Url("/big"), {}, "", std::chrono::seconds(10), &sink};
+  absl::StatusOr<HttpResponse> response = transport->Send(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_TRUE(response->body_streamed);
+  EXPECT_TRUE(response->body.empty());
+  EXPECT_TRUE(response->sink_error.ok()) << response->sink_error;
+  EXPECT_EQ(sink.begins, 1);
+  EXPECT_EQ(sink.status, 200);
+  EXPECT_EQ(sink.body, BigBody());
+  EXPECT_LE(sink.largest_piece, kBodyPiece);
+  // Not a 2xx: read whole, the sink not called.
+  RecordingSink unused;
+  absl::StatusOr<HttpResponse> missing =
+      transport->Send({"GET", Url("/missing"), {}, "", std::chrono::seconds(5), &unused});
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_FALSE(missing->body.empty());
+  EXPECT_EQ(unused.begins, 0);
+}
+
+TEST_F(PocoTransportTest, ASinkThatRefusesEndsTheExchangeAndItsConnectionIsNotReused) {
+  StartServer();
+  auto transport = Transport();
+  RecordingSink sink;
+  sink.refuse_after = 100'000;
+  absl::StatusOr<HttpResponse> refused =
+      transport->Send({"GET", Url("/big"), {}, "", std::chrono::seconds(10), &sink});
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->sink_error.code(), absl::StatusCode::kCancelled);
+  EXPECT_LT(sink.body.size(), 200'000u);
+  // The rest of that body was never read: the next request has a connection of its own.
+  RecordingSink next;
+  absl::StatusOr<HttpResponse> again =
+      transport->Send({"GET", Url("/big"), {}, "", std::chrono::seconds(10), &next});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(next.body, BigBody());
+  EXPECT_NE(refused->Header("X-Client-Port"), again->Header("X-Client-Port"));
+}
+
+TEST_F(PocoTransportTest, ABodyThatBreaksOffIsUnavailableWithOrWithoutASink) {
+  StartServer();
+  auto transport = Transport();
+  absl::StatusOr<HttpResponse> whole =
+      transport->Send({"GET", Url("/short"), {}, "", std::chrono::seconds(5)});
+  EXPECT_EQ(whole.status().code(), absl::StatusCode::kUnavailable) << whole.status();
+  EXPECT_THAT(whole.status().message(), HasSubstr("connection closed after 10 of 100000"));
+  EXPECT_FALSE(WasNotSent(whole.status()));
+  RecordingSink sink;
+  absl::StatusOr<HttpResponse> streamed =
+      transport->Send({"GET", Url("/short"), {}, "", std::chrono::seconds(5), &sink});
+  EXPECT_EQ(streamed.status().code(), absl::StatusCode::kUnavailable) << streamed.status();
+  EXPECT_EQ(sink.body, "0123456789");
 }
 
 TEST_F(PocoTransportTest, BadUrlAndBadCaFileAreInvalidArgument) {
