@@ -81,6 +81,7 @@ std::string BulkJson(const BulkSettings& s, const BulkFaults& f, int64_t remaini
       .Member("dailyMax", s.daily_max)
       .Member("dailyRemaining", remaining)
       .Member("failNext", f.fail_next)
+      .Member("cutResults", f.cut_results)
       .StringArray("failingObjects", f.failing_objects)
       .StringArray("refusedFields", f.refused_fields)
       .Member("errorMessage", f.error_message)
@@ -88,7 +89,7 @@ std::string BulkJson(const BulkSettings& s, const BulkFaults& f, int64_t remaini
   return w.Take();
 }
 
-// Applies {"recordsPerSecond","dailyMax","dailyUsed","failNext","failingObjects",
+// Applies {"recordsPerSecond","dailyMax","dailyUsed","failNext","cutResults","failingObjects",
 // "refusedFields","errorMessage"} to the Bulk query jobs; nullopt when done, else the 400 to
 // answer.
 std::optional<Response> ApplyBulk(BulkQueryJobs& bulk, const std::string& body) {
@@ -129,6 +130,7 @@ std::optional<Response> ApplyBulk(BulkQueryJobs& bulk, const std::string& body) 
     faults.error_message = std::string(message);
   }
   if (auto n = IntMember(doc, "failNext")) faults.fail_next = static_cast<int>(*n);
+  if (auto n = IntMember(doc, "cutResults")) faults.cut_results = static_cast<int>(*n);
   if (rate) bulk.set_records_per_second(*rate);
   bulk.set_faults(std::move(faults));
   bulk.SetDaily(IntMember(doc, "dailyMax"), IntMember(doc, "dailyUsed"));

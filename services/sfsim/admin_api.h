@@ -23,7 +23,8 @@
 //                                             {"perSecond":R,"burst":B}: change the live rate
 //   GET    /__sfsim/bulk, POST /__sfsim/bulk  Bulk API 2.0 query jobs: {"recordsPerSecond":R,
 //                                             "dailyMax":N,"dailyUsed":N,"failNext":N,
-//                                             "failingObjects":[...],"errorMessage":"..."};
+//                                             "cutResults":N,"failingObjects":[...],
+//                                             "refusedFields":[...],"errorMessage":"..."};
 //                                             members left out keep their value
 //   POST   /__sfsim/bulk/fail/{jobId}         fail a job now (body: {"errorMessage":"..."})
 

@@ -325,6 +325,7 @@ org::Result<ResultPage> BulkQueryJobs::Results(std::string_view id, std::string_
   std::shared_ptr<const org::QueryResult> result;
   CsvFormat format;
   size_t max_bytes = 0;
+  bool cut = false;
   {
     std::lock_guard lock(mu_);
     Job* job = FindLocked(id, NowMs());
@@ -349,6 +350,10 @@ org::Result<ResultPage> BulkQueryJobs::Results(std::string_view id, std::string_
     result = job->result;
     format = job->format;
     max_bytes = settings_.max_page_bytes;
+    if (faults_.cut_results > 0) {
+      --faults_.cut_results;
+      cut = true;
+    }
   }
   // Rendering runs outside the lock: the snapshot is immutable and shared.
   const int64_t total = static_cast<int64_t>(result->records.size());
@@ -372,6 +377,7 @@ org::Result<ResultPage> BulkQueryJobs::Results(std::string_view id, std::string_
   }
   page.records = end - offset;
   page.next_locator = end < total ? EncodeLocator(end) : "null";
+  page.cut = cut;
   return page;
 }
 

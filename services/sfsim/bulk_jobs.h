@@ -57,6 +57,9 @@ struct BulkFaults {
   // Jobs selecting one of these fields are refused at creation as a compound field is
   // (API_ERROR, "<Field> not supported in Bulk Query"): a field Bulk cannot read.
   std::vector<std::string> refused_fields;
+  // The next N results pages asked for (after the checks that refuse one) are answered with
+  // their head and half their body, then the connection closed.
+  int cut_results = 0;
 };
 
 enum class JobState { kUploadComplete, kInProgress, kJobComplete, kFailed, kAborted };
@@ -92,6 +95,7 @@ struct ResultPage {
   std::string csv;
   int64_t records = 0;
   std::string next_locator;  // "null" after the last page
+  bool cut = false;          // a fault (BulkFaults::cut_results): the reply is to break off
 };
 
 class BulkQueryJobs {

@@ -26,6 +26,7 @@ FaultDecision Faults::Decide(bool is_write, int64_t records) {
   FaultDecision d;
   d.drop = settings_.drop_rate > 0 && u(rng_) < settings_.drop_rate;
   d.fail_5xx = !d.drop && settings_.error_5xx_rate > 0 && u(rng_) < settings_.error_5xx_rate;
+  d.cut = !d.drop && !d.fail_5xx && settings_.cut_rate > 0 && u(rng_) < settings_.cut_rate;
   d.lock_error = is_write && settings_.lock_rate > 0 && u(rng_) < settings_.lock_rate;
   d.delay_ms = settings_.latency_ms + settings_.latency_per_record_us * records / 1000;
   if (settings_.slow_rate > 0 && u(rng_) < settings_.slow_rate) d.delay_ms += settings_.slow_ms;
@@ -57,6 +58,7 @@ absl::StatusOr<FaultSettings> ParseFaultSettings(const std::string& json, FaultS
     double* target;
   } rates[] = {{"error5xxRate", &base.error_5xx_rate},
                {"dropRate", &base.drop_rate},
+               {"cutRate", &base.cut_rate},
                {"slowRate", &base.slow_rate},
                {"lockRate", &base.lock_rate}};
   for (const RateField& f : rates) {
@@ -109,6 +111,8 @@ std::string FaultSettingsJson(const FaultSettings& s) {
       .Raw(core::StrCat(s.error_5xx_rate))
       .Key("dropRate")
       .Raw(core::StrCat(s.drop_rate))
+      .Key("cutRate")
+      .Raw(core::StrCat(s.cut_rate))
       .Key("slowRate")
       .Raw(core::StrCat(s.slow_rate))
       .Member("slowMs", s.slow_ms)

@@ -17,7 +17,10 @@ namespace sfbridge::sfsim {
 struct FaultSettings {
   double error_5xx_rate = 0;  // share of REST calls answered 503 SERVER_UNAVAILABLE
   double drop_rate = 0;       // share of calls whose connection is closed unanswered
-  double slow_rate = 0;       // share of calls delayed by slow_ms
+  // Share of calls answered with their head and half their body, then the connection closed
+  // (a reply that breaks off on the way: the call was applied).
+  double cut_rate = 0;
+  double slow_rate = 0;  // share of calls delayed by slow_ms
   int64_t slow_ms = 0;
   double lock_rate = 0;               // share of writes failing UNABLE_TO_LOCK_ROW
   int64_t latency_ms = 0;             // added to every REST call (a real org's round trip)
@@ -30,6 +33,7 @@ struct FaultSettings {
 struct FaultDecision {
   bool fail_5xx = false;
   bool drop = false;
+  bool cut = false;
   bool lock_error = false;
   int64_t delay_ms = 0;
 };
@@ -51,7 +55,7 @@ class Faults {
 };
 
 // Reads settings from a JSON object with the members of FaultSettings in camelCase
-// (error5xxRate, dropRate, slowRate, slowMs, lockRate, latencyMs, latencyPerRecordUs,
+// (error5xxRate, dropRate, cutRate, slowRate, slowMs, lockRate, latencyMs, latencyPerRecordUs,
 // failingObjects: an array of object names); members
 // left out keep their value in `base`. Errors: malformed JSON, a rate outside [0, 1].
 absl::StatusOr<FaultSettings> ParseFaultSettings(const std::string& json, FaultSettings base);

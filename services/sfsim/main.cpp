@@ -82,6 +82,10 @@ ConfigSchema Schema() {
       .Add({.name = "faults.drop-rate",
             .help = "Share of calls dropped unanswered (0..1).",
             .default_value = "0"})
+      .Add({.name = "faults.cut-rate",
+            .help = "Share of calls answered with half their body, then the connection closed "
+                    "(0..1).",
+            .default_value = "0"})
       .Add({.name = "faults.lock-rate",
             .help = "Share of writes failing UNABLE_TO_LOCK_ROW.",
             .default_value = "0"})
@@ -196,6 +200,7 @@ absl::Status Run(const Config& c) {
   o.long_running_max = static_cast<int>(c.GetInt("limits.long-running-max"));
   for (auto [key, target] : {std::pair{"faults.error-5xx-rate", &o.faults.error_5xx_rate},
                              std::pair{"faults.drop-rate", &o.faults.drop_rate},
+                             std::pair{"faults.cut-rate", &o.faults.cut_rate},
                              std::pair{"faults.lock-rate", &o.faults.lock_rate},
                              std::pair{"churn.per-second", &o.churn_per_second}}) {
     auto v = Rate(c, key);

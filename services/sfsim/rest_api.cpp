@@ -90,6 +90,7 @@ Response RestApi::Handle(const Request& request) {
   if (delay_ms > 0) clock_.SleepFor(std::chrono::milliseconds(delay_ms));
   if (long_running) limits_.EndLongRunning();
   response.headers.emplace_back("Sforce-Limit-Info", limits_.LimitInfoHeader());
+  if (fault.cut && !response.body.empty()) response.cut_body = true;
   return response;
 }
 

@@ -215,6 +215,7 @@ Response RestApi::BulkResults(Call& call, std::string_view id) {
   r.content_type = "text/csv";
   r.headers.emplace_back("Sforce-Locator", p.next_locator);
   r.headers.emplace_back("Sforce-NumberOfRecords", std::to_string(p.records));
+  r.cut_body = p.cut;
   if (AcceptsGzip(call.request.Header("accept-encoding"))) {
     r.body = GzipCompress(p.csv);
     r.headers.emplace_back("Content-Encoding", "gzip");

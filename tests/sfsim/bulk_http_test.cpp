@@ -68,6 +68,15 @@ class BulkHttpTest : public ::testing::Test {
     return reply;
   }
 
+  // A completed job over every Contact, with pages of `max_records`; its id.
+  std::string CompletedJob() {
+    Reply created = Send("POST", "/services/data/v59.0/jobs/query",
+                         R"({"operation":"query","query":"SELECT Id, LastName FROM Contact"})");
+    EXPECT_EQ(created.status, 200) << created.body;
+    clock_.Advance(std::chrono::seconds(10));
+    return JsonMemberText(created.body, "id");
+  }
+
   testing::FakeClock clock_;
   std::unique_ptr<Simulator> sim_;
   std::unique_ptr<Poco::Net::HTTPClientSession> session_;
@@ -120,6 +129,37 @@ TEST_F(BulkHttpTest, ADroppedConnectionReachesTheClient) {
   sim_->faults().Set({});
   session_->reset();
   EXPECT_EQ(Send("GET", "/services/data/v59.0/jobs/query").status, 200);
+}
+
+TEST_F(BulkHttpTest, CutResultsBreakOffAPageHalfwayAndTheSamePageComesWholeAfter) {
+  const std::string page =
+      "/services/data/v59.0/jobs/query/" + CompletedJob() + "/results?maxRecords=1000";
+  BulkFaults faults = sim_->bulk().faults();
+  faults.cut_results = 1;
+  sim_->bulk().set_faults(faults);
+  Reply cut = Send("GET", page);
+  EXPECT_EQ(cut.status, 200);
+  const size_t length = std::stoul(cut.headers["Content-Length"]);
+  EXPECT_EQ(cut.body.size(), length / 2) << "the head says the whole body's length";
+  EXPECT_EQ(sim_->bulk().faults().cut_results, 0);
+  session_->reset();
+  Reply whole = Send("GET", page);
+  EXPECT_EQ(whole.body.size(), length);
+  EXPECT_EQ(whole.body.substr(0, cut.body.size()), cut.body);
+  EXPECT_EQ(whole.headers["Sforce-NumberOfRecords"], "1000");
+}
+
+TEST_F(BulkHttpTest, TheCutRateBreaksOffAnyReplyWithABody) {
+  const std::string id = CompletedJob();
+  sim_->faults().Set({.cut_rate = 1});
+  Reply info = Send("GET", "/services/data/v59.0/jobs/query/" + id);
+  EXPECT_EQ(info.status, 200);
+  EXPECT_EQ(info.body.size(), std::stoul(info.headers["Content-Length"]) / 2);
+  sim_->faults().Set({});
+  session_->reset();
+  Reply whole = Send("GET", "/services/data/v59.0/jobs/query/" + id);
+  EXPECT_EQ(whole.body.size(), std::stoul(whole.headers["Content-Length"]));
+  EXPECT_THAT(whole.body, HasSubstr(R"("state":"JobComplete")"));
 }
 
 }  // namespace

@@ -280,11 +280,12 @@ TEST_F(RestBulkTest, FaultsApplyToBulkCalls) {
 TEST_F(RestBulkTest, AdminApiSetsRateLimitsAndFailures) {
   Response set = Admin("POST", "bulk",
                        R"({"recordsPerSecond":10,"failNext":1,"errorMessage":"Retried too often",)"
-                       R"("dailyMax":3,"failingObjects":["Lead"]})");
+                       R"("dailyMax":3,"failingObjects":["Lead"],"cutResults":2})");
   ASSERT_EQ(set.status, 200) << set.body;
   EXPECT_THAT(set.body, HasSubstr(R"("recordsPerSecond":10,"dailyMax":3,"dailyRemaining":3,)"
-                                  R"("failNext":1,"failingObjects":["Lead"],"refusedFields":[],)"
-                                  R"("errorMessage":"Retried too often"})"));
+                                  R"("failNext":1,"cutResults":2,"failingObjects":["Lead"],)"
+                                  R"("refusedFields":[],"errorMessage":"Retried too often"})"));
+  EXPECT_EQ(bulk_->faults().cut_results, 2);
   const std::string failing = Create("SELECT Id FROM Account");
   const std::string slow = Create("SELECT Id FROM Account");
   Advance(200 + 1999);  // 20 records at 10 a second

@@ -52,13 +52,17 @@ TEST(FaultsTest, HalfRateIsRoughlyHalf) {
 }
 
 TEST(FaultsTest, SettingsJsonRoundTripAndValidation) {
-  auto s = ParseFaultSettings(R"({"error5xxRate":0.25,"latencyMs":40})", FaultSettings{});
+  auto s =
+      ParseFaultSettings(R"({"error5xxRate":0.25,"cutRate":0.5,"latencyMs":40})", FaultSettings{});
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->error_5xx_rate, 0.25);
+  EXPECT_EQ(s->cut_rate, 0.5);
   EXPECT_EQ(s->latency_ms, 40);
   auto again = ParseFaultSettings(FaultSettingsJson(*s), FaultSettings{});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->error_5xx_rate, 0.25);
+  EXPECT_EQ(again->cut_rate, 0.5);
+  EXPECT_FALSE(ParseFaultSettings(R"({"cutRate":1.5})", {}).ok());
   EXPECT_FALSE(ParseFaultSettings(R"({"dropRate":2})", {}).ok());
   EXPECT_FALSE(ParseFaultSettings(R"({"slowMs":-1})", {}).ok());
   EXPECT_FALSE(ParseFaultSettings("nope", {}).ok());

@@ -30,6 +30,9 @@ struct Response {
   std::string body;
   // Fault injection: close the connection without answering.
   bool drop_connection = false;
+  // Fault injection: the head (its Content-Length the whole body's) and the first half of the
+  // body sent, then the connection closed.
+  bool cut_body = false;
   // Fault injection or modelled latency: the server waits this long before answering.
   int64_t delay_ms = 0;
 };

@@ -94,6 +94,15 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     }
     if (!response.content_type.empty()) out.setContentType(response.content_type);
     out.setContentLength(static_cast<std::streamsize>(response.body.size()));
+    if (response.cut_body) {
+      std::ostream& stream = out.send();
+      stream.write(response.body.data(), static_cast<std::streamsize>(response.body.size() / 2));
+      stream.flush();
+      auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(in);
+      impl.socket().shutdown();
+      impl.socket().close();
+      return;
+    }
     out.send().write(response.body.data(), static_cast<std::streamsize>(response.body.size()));
   }
 

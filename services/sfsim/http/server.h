@@ -4,7 +4,8 @@
 // Request, its Response written back. Bodies above `max_body_bytes` are refused with 413 without
 // being kept: up to 256 MiB of such a body is read and discarded first, so that a client still
 // sending it gets the 413 rather than a reset connection, and the connection is then closed. A
-// Response with drop_connection closes the socket unanswered.
+// Response with drop_connection closes the socket unanswered; with cut_body, after the head and
+// half the body.
 
 #include <cstdint>
 #include <functional>
