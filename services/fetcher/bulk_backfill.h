@@ -82,9 +82,9 @@ class BulkJobStore {
 };
 
 struct BulkBackfillOptions {
-  int64_t threshold = 10'000;     // records; an estimate below goes through REST; <= 0: never Bulk
-  int64_t page_records = 50'000;  // maxRecords of a results page
-  size_t publish_batch = 2'000;   // records per Publish
+  int64_t threshold = 10'000;      // records; an estimate below goes through REST; <= 0: never Bulk
+  int64_t page_records = 200'000;  // maxRecords of a results page
+  size_t publish_batch = 2'000;    // records per Publish
   std::chrono::milliseconds poll_initial{1'000};
   std::chrono::milliseconds poll_max{30'000};
 };

@@ -128,8 +128,11 @@ core::ConfigSchema FetcherConfigSchema() {
          .min = 0});
   s.Add({.name = "fetcher.bulk-page-records",
          .type = ConfigType::kInt,
-         .help = "Records per Bulk results page (maxRecords): one API call each",
-         .default_value = "50000",
+         .help = "Records per Bulk results page (maxRecords): one API call each (Salesforce may "
+                 "send fewer: its pages are also bounded in size). A page is decoded as it "
+                 "arrives, so memory does not grow with it; a fetcher stopped mid-page reads that "
+                 "page again",
+         .default_value = "200000",
          .min = 100,
          .max = 1000000});
   s.Add({.name = "fetcher.bulk-poll-max",

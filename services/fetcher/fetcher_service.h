@@ -76,7 +76,7 @@ struct FetcherOptions {
   // never), results pages of bulk_page_records, job status polled after bulk_poll_initial,
   // doubling up to bulk_poll_max.
   int64_t bulk_threshold = 10'000;
-  int64_t bulk_page_records = 50'000;
+  int64_t bulk_page_records = 200'000;
   std::chrono::milliseconds bulk_poll_initial{1'000};
   std::chrono::milliseconds bulk_poll_max{30'000};
   std::chrono::milliseconds poll_interval{5'000};
