@@ -40,8 +40,10 @@ class PageReader final : public HttpBodySink {
         on_batch_(on_batch),
         known_columns_(known_columns) {}
 
-  absl::Status Begin(const HttpResponse& /*head*/) override {
+  absl::Status Begin(const HttpResponse& head) override {
     skip_ = handed_out_;
+    finished_.reset();
+    announced_ = NumberOfRecords(head);
     decoder_.emplace(
         object_type_, ',', batch_size_, [this](std::vector<Record>& batch) { return Hand(batch); },
         known_columns_.empty() ? std::nullopt
@@ -49,21 +51,25 @@ class PageReader final : public HttpBodySink {
     return absl::OkStatus();
   }
   absl::Status Take(std::string_view piece) override { return decoder_->Feed(piece); }
+  // Fewer records than Sforce-NumberOfRecords announced: the body broke off (a chunked reply
+  // ends quietly), and the Client reads the page again.
+  bool Whole() override {
+    finished_ = decoder_->Finish();
+    return !announced_ || decoder_->records() >= *announced_;
+  }
 
   // The page once its body is all read: its last records and what its headers say.
   absl::StatusOr<BulkResultsPage> Finish(std::string_view job_id, const HttpResponse& response) {
     if (!decoder_) {
       if (absl::Status s = Begin(response); !s.ok()) return s;
     }
-    if (absl::Status s = decoder_->Finish(); !s.ok()) return s;
+    if (!finished_) finished_ = decoder_->Finish();
+    if (!finished_->ok()) return *finished_;
     BulkResultsPage page;
     page.records = decoder_->records();
     page.columns = decoder_->columns();
     if (page.columns.empty()) page.columns = known_columns_;
-    if (std::optional<std::string> n = response.Header("Sforce-NumberOfRecords")) {
-      int64_t value = 0;
-      if (absl::SimpleAtoi(*n, &value)) page.number_of_records = value;
-    }
+    page.number_of_records = NumberOfRecords(response);
     std::optional<std::string> next = response.Header("Sforce-Locator");
     page.next_locator = next && *next != "null" ? *next : "";
     if (page.number_of_records && *page.number_of_records != page.records) {
@@ -75,6 +81,13 @@ class PageReader final : public HttpBodySink {
   }
 
  private:
+  static std::optional<int64_t> NumberOfRecords(const HttpResponse& response) {
+    int64_t value = 0;
+    std::optional<std::string> n = response.Header("Sforce-NumberOfRecords");
+    if (!n || !absl::SimpleAtoi(*n, &value)) return std::nullopt;
+    return value;
+  }
+
   absl::Status Hand(std::vector<Record>& batch) {
     if (skip_ > 0) {
       const size_t n = std::min<size_t>(skip_, batch.size());
@@ -91,8 +104,10 @@ class PageReader final : public HttpBodySink {
   const RecordBatchFn& on_batch_;
   const std::vector<std::string>& known_columns_;
   std::optional<BulkCsvDecoder> decoder_;
-  size_t handed_out_ = 0;  // over every attempt
-  size_t skip_ = 0;        // of this attempt's first records, handed out by an earlier one
+  std::optional<absl::Status> finished_;  // the decoder's Finish, once called
+  std::optional<int64_t> announced_;      // this attempt's Sforce-NumberOfRecords
+  size_t handed_out_ = 0;                 // over every attempt
+  size_t skip_ = 0;  // of this attempt's first records, handed out by an earlier one
 };
 
 }  // namespace

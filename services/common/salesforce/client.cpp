@@ -260,6 +260,10 @@ absl::StatusOr<HttpResponse> Client::Execute(const Call& call) {
         ObserveLimits(*response);
         return response->sink_error;
       }
+      if (!call.body_sink->Whole()) {
+        ObserveLimits(*response);
+        response = absl::UnavailableError("the reply's body ended before all it announced");
+      }
     }
     if (!response.ok()) {
       std::string context = core::StrCat(call.method, " ", PathForMessage(call.path));

@@ -33,6 +33,10 @@ class HttpBodySink {
   virtual absl::Status Begin(const HttpResponse& head) = 0;
   // The next piece of the body, in order (at most kBodyPiece bytes).
   virtual absl::Status Take(std::string_view piece) = 0;
+  // Once the body has ended as far as HTTP tells: false when what it carries says it is not
+  // whole (a count in its headers not reached). A chunked body that breaks off between chunks
+  // ends like a whole one; the Client then handles it as a dropped connection.
+  virtual bool Whole() { return true; }
 };
 inline constexpr size_t kBodyPiece = 64 * 1024;
 

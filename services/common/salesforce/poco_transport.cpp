@@ -191,7 +191,9 @@ struct PocoTransport::Impl {
       response.body = std::move(body).str();
       received = static_cast<int64_t>(response.body.size());
     }
+    // A failure while reading the body does not throw: the stream swallows it (badbit), and
     // Poco's reader of a fixed-length body ends quietly when the connection closes early.
+    if (in.bad()) throw Poco::Net::MessageException("the reply's body broke off");
     if (poco_response.hasContentLength() && received < poco_response.getContentLength64()) {
       throw Poco::Net::MessageException(core::StrCat("connection closed after ", received, " of ",
                                                      poco_response.getContentLength64(),

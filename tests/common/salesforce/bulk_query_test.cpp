@@ -317,12 +317,31 @@ TEST_F(BulkQueryTest, ResultsBeforeCompletionIs412) {
   EXPECT_EQ(GetApiError(page.status())->error_code, "JOB_NOT_COMPLETE");
 }
 
-TEST_F(BulkQueryTest, ResultsCountMismatchIsAnError) {
-  transport_.Reply(200, "Id\n003A\n",
-                   {{"Sforce-Locator", "null"}, {"Sforce-NumberOfRecords", "2"}});
+TEST_F(BulkQueryTest, MoreRecordsThanAnnouncedIsAnError) {
+  transport_.Reply(200, "Id\n003A\n003B\n",
+                   {{"Sforce-Locator", "null"}, {"Sforce-NumberOfRecords", "1"}});
   auto page = bulk_->Results("750R0000000zlh9IAA", "Contact", "", 0, 10,
                              [](std::vector<Record>&) { return absl::OkStatus(); });
   EXPECT_EQ(page.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(page.status().message(), HasSubstr("has 2 records, Sforce-NumberOfRecords says 1"));
+}
+
+// A chunked reply that breaks off between chunks ends, as far as HTTP tells, like a whole one:
+// fewer records than announced mean the page is read again.
+TEST_F(BulkQueryTest, APageEndingBeforeItsAnnouncedRecordsIsReadAgain) {
+  const HttpHeaders headers = {{"Sforce-Locator", "null"}, {"Sforce-NumberOfRecords", "3"}};
+  transport_.Reply(200, "Id\n003A\n003B\n", headers);
+  transport_.Reply(200, "Id\n003A\n003B\n003C\n", headers);
+  std::vector<std::string> ids;
+  auto page =
+      bulk_->Results("750R0000000zlh9IAA", "Contact", "", 0, 1, [&](std::vector<Record>& batch) {
+        for (auto& r : batch) ids.push_back(r.id);
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->records, 3);
+  EXPECT_THAT(ids, ElementsAre("003A", "003B", "003C"));
+  EXPECT_EQ(transport_.request_count(), 3u);  // the token and two reads of the page
 }
 
 }  // namespace

@@ -78,6 +78,16 @@ class EchoHandler final : public Poco::Net::HTTPRequestHandler {
       impl.socket().close();
       return;
     }
+    if (request.getURI() == "/chunked-stall") {
+      // A chunked body whose second chunk comes only after the client's timeout.
+      response.setChunkedTransferEncoding(true);
+      std::ostream& out = response.send();
+      out << "0123456789";
+      out.flush();
+      std::this_thread::sleep_for(std::chrono::milliseconds(800));
+      out << "abcdefghij";
+      return;
+    }
     if (request.getURI() == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(800));
     response.setStatus(request.getURI() == "/missing" ? Poco::Net::HTTPResponse::HTTP_NOT_FOUND
                                                       : Poco::Net::HTTPResponse::HTTP_OK);
@@ -262,6 +272,21 @@ TEST_F(PocoTransportTest, ABodyThatBreaksOffIsUnavailableWithOrWithoutASink) {
       transport->Send({"GET", Url("/short"), {}, "", std::chrono::seconds(5), &sink});
   EXPECT_EQ(streamed.status().code(), absl::StatusCode::kUnavailable) << streamed.status();
   EXPECT_EQ(sink.body, "0123456789");
+}
+
+TEST_F(PocoTransportTest, AChunkedBodyThatStallsPastTheTimeoutIsUnavailableNotShort) {
+  StartServer();
+  auto transport = Transport();
+  absl::StatusOr<HttpResponse> whole =
+      transport->Send({"GET", Url("/chunked-stall"), {}, "", std::chrono::milliseconds(300)});
+  EXPECT_EQ(whole.status().code(), absl::StatusCode::kUnavailable) << whole.status();
+  EXPECT_THAT(whole.status().message(), HasSubstr("broke off"));
+  RecordingSink sink;
+  absl::StatusOr<HttpResponse> streamed = transport->Send(
+      {"GET", Url("/chunked-stall"), {}, "", std::chrono::milliseconds(300), &sink});
+  EXPECT_EQ(streamed.status().code(), absl::StatusCode::kUnavailable) << streamed.status();
+  // What the sink had is at most the first chunk (a read cut by the timeout hands nothing on).
+  EXPECT_TRUE(std::string("0123456789").starts_with(sink.body)) << sink.body;
 }
 
 TEST_F(PocoTransportTest, BadUrlAndBadCaFileAreInvalidArgument) {
