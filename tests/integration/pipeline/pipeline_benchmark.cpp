@@ -361,6 +361,14 @@ struct EndToEndRun {
   Usage fetcher, writer, writer_alone;
   double sfsim_cpu_seconds = 0;  // this process's: sfsim and the benchmark's own watching
   double cores_busy = 0, alone_cores_busy = 0;  // the machine's, on average
+  double seconds = 0, alone_seconds = 0;        // wall clock of each
+  // CPU seconds of everything else on the machine meanwhile (the Kafka broker, PostgreSQL, ...).
+  double OthersCpu() const {
+    return cores_busy * seconds - fetcher.cpu_seconds - writer.cpu_seconds - sfsim_cpu_seconds;
+  }
+  double AloneOthersCpu() const {
+    return alone_cores_busy * alone_seconds - writer_alone.cpu_seconds;
+  }
 };
 
 EndToEndRun RunEndToEnd(sfsim::Simulator& sim, int64_t records) {
@@ -380,6 +388,7 @@ EndToEndRun RunEndToEnd(sfsim::Simulator& sim, int64_t records) {
   run.messages = org.TopicEnd();
   if (org.Rows() != records) Fail(StrCat("the table holds ", org.Rows(), " rows, not ", records));
   run.rate = static_cast<double>(records) / seconds_e2e;
+  run.seconds = seconds_e2e;
 
   org.ResetWriter();
   const MachineCpu alone_machine = ReadMachineCpu();
@@ -395,6 +404,7 @@ EndToEndRun RunEndToEnd(sfsim::Simulator& sim, int64_t records) {
   run.writer_alone = alone->Stop();
   if (org.Rows() != records) Fail("the writer alone did not store every row");
   run.writer_alone_rate = static_cast<double>(records) / seconds_alone;
+  run.alone_seconds = seconds_alone;
   return run;
 }
 
@@ -410,16 +420,17 @@ void EndToEnd(sfsim::Simulator& sim, int64_t records, int runs) {
         "job created %s s, first page in Kafka %s s, last %s s, live %s s (fetcher %.0f "
         "records/s from the job's creation), writer lag then %lld, first row %s s, all rows %s s "
         "(writer %.0f records/s from its first row); peak RSS fetcher %.1f MB, writer %.1f MB, "
-        "writer alone %.1f MB; CPU s fetcher %.1f, writer %.1f, sfsim %.1f, machine %.2f cores "
-        "busy; writer alone CPU s %.1f, machine %.2f cores busy; %lld messages\n",
+        "writer alone %.1f MB; CPU s fetcher %.1f, writer %.1f, sfsim %.1f, the rest (Kafka, "
+        "PostgreSQL) %.1f, machine %.2f cores busy; writer alone CPU s %.1f, the rest %.1f, "
+        "machine %.2f cores busy; %lld messages\n",
         i + 1, r.rate, *t.all_rows, r.writer_alone_rate, r.rate / r.writer_alone_rate,
         At(t.job_created).c_str(), At(t.first_page).c_str(), At(t.last_page).c_str(),
         At(t.live).c_str(), static_cast<double>(records) / (*t.live - t.job_created.value_or(0)),
         static_cast<long long>(t.lag_at_live), At(t.first_row).c_str(), At(t.all_rows).c_str(),
         static_cast<double>(records) / writer_seconds, Mb(r.fetcher.peak_kb), Mb(r.writer.peak_kb),
         Mb(r.writer_alone.peak_kb), r.fetcher.cpu_seconds, r.writer.cpu_seconds,
-        r.sfsim_cpu_seconds, r.cores_busy, r.writer_alone.cpu_seconds, r.alone_cores_busy,
-        static_cast<long long>(r.messages));
+        r.sfsim_cpu_seconds, r.OthersCpu(), r.cores_busy, r.writer_alone.cpu_seconds,
+        r.AloneOthersCpu(), r.alone_cores_busy, static_cast<long long>(r.messages));
     std::fflush(stdout);
     rates.push_back(r.rate);
     alone_rates.push_back(r.writer_alone_rate);
