@@ -130,8 +130,7 @@ core::ConfigSchema FetcherConfigSchema() {
          .type = ConfigType::kInt,
          .help = "Records per Bulk results page (maxRecords): one API call each (Salesforce may "
                  "send fewer: its pages are also bounded in size). A page is decoded as it "
-                 "arrives, so memory does not grow with it; a fetcher stopped mid-page reads that "
-                 "page again",
+                 "arrives, never held whole; a fetcher stopped mid-page reads that page again",
          .default_value = "200000",
          .min = 100,
          .max = 1000000});
